@@ -1,0 +1,44 @@
+/**
+ * The per-request context, built from plain values. Everything that can reach Elastic Path hangs
+ * off the caller's credentials here, and dies with the request.
+ */
+import { createLoaders, type Loaders } from './loaders.js';
+import { createAccountManagementApi, type AccountManagementApi } from './upstream/account-management.js';
+import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
+
+export interface Context {
+  /** Elastic Path calls bound to this caller; they throw UNAUTHENTICATED when there is no token. */
+  api: AccountManagementApi;
+  loaders: Loaders;
+}
+
+export interface ContextInput {
+  upstream: UpstreamClient;
+  credentials: CallerCredentials | null;
+  /** Fires when the caller goes away, so upstream calls made for it stop too. */
+  signal?: AbortSignal;
+}
+
+export function createContext({ upstream, credentials, signal }: ContextInput): Context {
+  const api = createAccountManagementApi(upstream, credentials, signal);
+  return { api, loaders: createLoaders(api) };
+}
+
+// RFC 6750 b64token; anything else is not a bearer token and is not forwarded.
+const BEARER = /^Bearer [A-Za-z0-9\-._~+/]+=*$/i;
+const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Picks the caller's Elastic Path credentials out of the request headers: the `Authorization`
+ * header verbatim when it is a Bearer token, and `EP-Account-Management-Authentication-Token`
+ * when present. No other incoming header ever travels upstream.
+ */
+export function credentialsFrom(headers: Headers): CallerCredentials | null {
+  const authorization = headers.get('authorization')?.trim();
+  if (!authorization || authorization.length > MAX_TOKEN_LENGTH || !BEARER.test(authorization)) return null;
+  const accountManagementToken = headers.get('ep-account-management-authentication-token')?.trim();
+  return accountManagementToken && accountManagementToken.length <= MAX_TOKEN_LENGTH && TOKEN.test(accountManagementToken)
+    ? { authorization, accountManagementToken }
+    : { authorization };
+}

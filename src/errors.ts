@@ -1,0 +1,197 @@
+/**
+ * Every failure the gateway can report, and the one map from Elastic Path's answers to them.
+ *
+ * Two channels, chosen on purpose:
+ * - expected, actionable failures are the domain classes below; fields list them explicitly and
+ *   the errors plugin turns them into typed union members;
+ * - auth and infrastructure failures are `GraphQLError`s with a stable `extensions.code`.
+ * Anything else is masked by Yoga ("Unexpected error.").
+ */
+import { GraphQLError } from 'graphql';
+
+export type Resource = 'Account' | 'AccountMember' | 'AccountMembership';
+
+const RESOURCE_WORDS: Record<Resource, string> = {
+  Account: 'Account',
+  AccountMember: 'Account member',
+  AccountMembership: 'Account membership',
+};
+
+/** Elastic Path's limit on memberships in one account. */
+export const MEMBERSHIP_LIMIT = 1000;
+
+export class ValidationError extends Error {
+  constructor(
+    message: string,
+    /** The argument or input field at fault, when there is one. */
+    readonly field: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(
+    readonly resource: Resource,
+    readonly id: string,
+  ) {
+    super(`${RESOURCE_WORDS[resource]} ${id} was not found.`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class MembershipAlreadyExistsError extends Error {
+  constructor(accountMemberId: string, accountId: string) {
+    super(`Account member ${accountMemberId} is already a member of account ${accountId}.`);
+    this.name = 'MembershipAlreadyExistsError';
+  }
+}
+
+export class MembershipLimitReachedError extends Error {
+  readonly limit = MEMBERSHIP_LIMIT;
+  constructor(accountId: string) {
+    super(
+      `Account ${accountId} already has the maximum of ${MEMBERSHIP_LIMIT} memberships; remove one before adding another.`,
+    );
+    this.name = 'MembershipLimitReachedError';
+  }
+}
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What Elastic Path said, kept for the caller in `extensions.upstream`. */
+export interface UpstreamDetail {
+  status: number;
+  title?: string;
+  detail?: string;
+}
+
+/** Elastic Path answered with a status other than the one the call expects. */
+export class UpstreamStatusError extends Error {
+  constructor(readonly upstream: UpstreamDetail) {
+    super(`Elastic Path answered ${upstream.status}`);
+    this.name = 'UpstreamStatusError';
+  }
+}
+
+export function gatewayError(code: ErrorCode, message: string, upstream?: UpstreamDetail): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: upstream ? { code, upstream: { ...upstream } } : { code },
+  });
+}
+
+export const missingToken = (): GraphQLError =>
+  gatewayError(
+    ErrorCode.UNAUTHENTICATED,
+    "This operation reaches Elastic Path and needs the caller's token: send 'Authorization: Bearer <Elastic Path access token>'.",
+  );
+
+/** What the failed call was about: which resource a 404 means, and the ids involved. */
+export interface UpstreamCall {
+  notFound: (detail: string | undefined) => NotFoundError;
+  accountId?: string;
+  accountMemberId?: string;
+}
+
+/**
+ * The one map from an upstream status to what the caller sees. The HTTP status decides; the
+ * body's `status` (a string from the service, a number from Elastic Path's API gateway) is not read.
+ */
+export function fromUpstream(upstream: UpstreamDetail, call: UpstreamCall): Error {
+  const { status, detail } = upstream;
+  switch (status) {
+    case 400:
+      return /exceeds the limit/i.test(detail ?? '') && call.accountId
+        ? new MembershipLimitReachedError(call.accountId)
+        : new ValidationError(upstreamSentence(upstream));
+    case 422:
+      return new ValidationError(upstreamSentence(upstream));
+    case 404:
+      return call.notFound(detail);
+    case 409:
+      return call.accountId && call.accountMemberId
+        ? new MembershipAlreadyExistsError(call.accountMemberId, call.accountId)
+        : gatewayError(ErrorCode.CONFLICT, `Elastic Path reported a conflict: ${upstreamSentence(upstream)}`, upstream);
+    case 401:
+      return gatewayError(
+        ErrorCode.UNAUTHENTICATED,
+        "Elastic Path did not accept the access token (it may have expired). Get a new token and send it as 'Authorization: Bearer <token>'.",
+        upstream,
+      );
+    case 403:
+      return gatewayError(
+        ErrorCode.FORBIDDEN,
+        'The access token is not allowed to do this. Account memberships need a client_credentials token (or an implicit token with EP-Account-Management-Authentication-Token for that account).',
+        upstream,
+      );
+    case 429:
+      return gatewayError(
+        ErrorCode.RATE_LIMITED,
+        'Elastic Path is rate-limiting this store. Wait a moment and try again.',
+        upstream,
+      );
+    case 502:
+    case 503:
+    case 504:
+      return unavailable(upstream);
+    default:
+      return gatewayError(
+        ErrorCode.UPSTREAM_ERROR,
+        `Elastic Path answered with an unexpected status ${status}.`,
+        upstream,
+      );
+  }
+}
+
+export function unavailable(upstream?: UpstreamDetail): GraphQLError {
+  return gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    'Elastic Path is unavailable right now. Try again shortly.',
+    upstream,
+  );
+}
+
+export function timedOut(timeoutMs: number): GraphQLError {
+  return gatewayError(
+    ErrorCode.UPSTREAM_TIMEOUT,
+    `Elastic Path did not answer within ${timeoutMs} ms. Try again shortly.`,
+  );
+}
+
+export function malformed(what: string, status: number): GraphQLError {
+  return gatewayError(ErrorCode.UPSTREAM_ERROR, `Elastic Path sent ${what}.`, { status });
+}
+
+function upstreamSentence({ title, detail }: UpstreamDetail): string {
+  const text = detail ?? title ?? 'the request was not valid';
+  return `Elastic Path rejected the request: ${text}`;
+}
+
+/**
+ * For fields without a result union: expected failures become top-level errors with a code, so a
+ * list query on a missing account says NOT_FOUND instead of being masked.
+ */
+export function asTopLevel(error: unknown): unknown {
+  if (error instanceof NotFoundError) return gatewayError(ErrorCode.NOT_FOUND, error.message);
+  if (error instanceof ValidationError) {
+    return new GraphQLError(error.message, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, ...(error.field ? { field: error.field } : {}) },
+    });
+  }
+  if (error instanceof MembershipAlreadyExistsError || error instanceof MembershipLimitReachedError) {
+    return gatewayError(ErrorCode.CONFLICT, error.message);
+  }
+  return error;
+}

@@ -1,0 +1,83 @@
+/**
+ * A scripted Elastic Path on loopback for tests that need answers the emulator never gives
+ * (odd statuses, broken bodies, resets, silence). Every scripted reply must be used: `verify()`
+ * fails the test otherwise. Every request received is recorded for assertions.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Reply =
+  | { status: number; json?: unknown; body?: string; headers?: Record<string, string> }
+  | { hang: true }
+  | { reset: true };
+
+export interface ReceivedRequest {
+  method: string;
+  /** Path and query exactly as they arrived on the wire. */
+  rawUrl: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ScriptedUpstream {
+  url: string;
+  received: ReceivedRequest[];
+  /** Queues replies, used in order, one per request. */
+  reply(...replies: Reply[]): void;
+  /** Fails if a scripted reply was never used. */
+  verify(): void;
+  close(): Promise<void>;
+}
+
+export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
+  const queue: Reply[] = [];
+  const received: ReceivedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({
+        method: req.method ?? '',
+        rawUrl: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      const next = queue.shift();
+      if (!next) {
+        res.writeHead(599, { 'content-type': 'text/plain' }).end('no scripted reply left');
+        return;
+      }
+      if ('hang' in next) return;
+      if ('reset' in next) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      const body = next.json !== undefined ? JSON.stringify(next.json) : (next.body ?? '');
+      res.writeHead(next.status, {
+        ...(next.json !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...next.headers,
+      });
+      res.end(body);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    reply: (...replies) => queue.push(...replies),
+    verify() {
+      if (queue.length > 0) throw new Error(`${queue.length} scripted upstream replies were never used`);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,19 @@
+import { createRequire } from 'node:module';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  resolve: {
+    // One copy of graphql in the process, or schema objects stop recognising each other. Node
+    // itself loads graphql's CommonJS build (as the Pothos and Apollo packages do); Vite would
+    // pick its ESM build, so point every import at the one Node uses.
+    dedupe: ['graphql'],
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
