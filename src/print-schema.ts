@@ -1,23 +1,16 @@
 /** Writes the checked-in SDL (`npm run schema:print`); `--check` fails instead when it has drifted. */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { lexicographicSortSchema, printSchema } from 'graphql';
-import { schema } from './schema/index.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { printPublicSchema } from './schema/sdl.js';
 
-export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
+const artifacts = [{ file: new URL('../schema/schema.graphql', import.meta.url), text: printPublicSchema() }];
 
-export function printPublicSchema(): string {
-  return `${printSchema(lexicographicSortSchema(schema))}\n`;
-}
-
-const check = process.argv.includes('--check');
-const printed = printPublicSchema();
-if (check) {
-  const current = await readFile(SCHEMA_FILE, 'utf8').catch(() => '');
-  if (current !== printed) {
-    process.stderr.write('schema/schema.graphql is out of date: run `npm run schema:print`.\n');
-    process.exit(1);
+for (const { file, text } of artifacts) {
+  if (process.argv.includes('--check')) {
+    if ((await readFile(file, 'utf8').catch(() => '')) !== text) {
+      process.stderr.write(`${file.pathname} is out of date: run \`npm run schema:print\`.\n`);
+      process.exitCode = 1;
+    }
+  } else {
+    await writeFile(file, text);
   }
-} else {
-  await mkdir(new URL('.', SCHEMA_FILE), { recursive: true });
-  await writeFile(SCHEMA_FILE, printed);
 }

@@ -1,8 +1,7 @@
 /** Imports every type module for its side effects on the builder, then builds the schema. */
-import { lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
 import './errors.js';
 import './account-member.js';
 import './account-membership.js';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+export const schema = builder.toSchema();

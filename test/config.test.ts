@@ -1,0 +1,72 @@
+/** Configuration: defaults, and a bad value stops start-up with a message naming the variable. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      epApiBaseUrl: 'https://useast.api.elasticpath.com',
+      host: '0.0.0.0',
+      port: 4000,
+      epApiTimeoutMs: 10_000,
+      logLevel: 'info',
+      graphiql: true,
+      epApiConnections: 64,
+    });
+  });
+
+  it('reads each variable and strips a trailing slash from the base URL', () => {
+    const config = loadConfig({
+      EP_API_BASE_URL: 'https://euwest.api.elasticpath.com/',
+      HOST: '127.0.0.1',
+      PORT: '8080',
+      EP_API_TIMEOUT_MS: '2500',
+      LOG_LEVEL: 'debug',
+      GRAPHIQL: 'false',
+    });
+    expect(config).toMatchObject({
+      epApiBaseUrl: 'https://euwest.api.elasticpath.com',
+      host: '127.0.0.1',
+      port: 8080,
+      epApiTimeoutMs: 2500,
+      logLevel: 'debug',
+      graphiql: false,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('turns GraphiQL off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).graphiql).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['EP_API_TIMEOUT_MS', '0'],
+    ['EP_API_TIMEOUT_MS', '10s'],
+    ['LOG_LEVEL', 'loud'],
+    ['GRAPHIQL', 'maybe'],
+    ['EP_API_BASE_URL', 'not a url'],
+    ['EP_API_BASE_URL', 'ftp://example.com'],
+    ['EP_API_BASE_URL', 'https://user:pass@example.com'],
+    ['EP_API_BASE_URL', 'https://example.com/?x=1'],
+  ])('refuses %s=%j with an error naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+});
+
+describe('npm start with a bad setting', () => {
+  it('exits 1 and names the variable', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: { ...process.env, PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain("Invalid PORT: expected a whole number from 0 to 65535, got 'eighty'");
+  });
+});
