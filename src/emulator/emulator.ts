@@ -1,0 +1,133 @@
+/**
+ * A local, stateful stand-in for Elastic Path's Account Management API: same paths, shapes,
+ * statuses and error texts as the live service (see EP-BEHAVIOUR.md), held in memory.
+ *
+ *   const emulator = createEmulator();
+ *   const baseUrl = await emulator.listen();
+ *   const token = emulator.issueToken();
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenRegistry, type TokenKind } from './auth.js';
+import { createRequestListener } from './dispatch.js';
+import { answerClientError } from './http.js';
+import { seedDemoData } from './seed.js';
+import { EmulatorStore } from './store.js';
+
+export interface EmulatorOptions {
+  /** @default 'demo-client' */
+  clientId?: string;
+  /** @default 'demo-secret' */
+  clientSecret?: string;
+  /**
+   * Start with the demo accounts, members and memberships of `DEMO` (seed.ts).
+   * @default true
+   */
+  seed?: boolean;
+  /**
+   * Memberships one account may hold before the next answers 400.
+   * @default 1000
+   */
+  membershipLimit?: number;
+  /**
+   * `page[limit]` when a request sends none.
+   * @default 25
+   */
+  defaultPageLength?: number;
+  /**
+   * Keep every request in `requests`. Turn off for long runs and benchmarks: the list only grows.
+   * @default true
+   */
+  recordRequests?: boolean;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** The path as sent, still percent-encoded, without the query. */
+  readonly path: string;
+  /** The request target as sent: path and query. */
+  readonly url: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased names; repeated headers joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Empty when there was none, or when it was refused for its size. */
+  readonly body: string;
+}
+
+export interface Emulator {
+  readonly server: Server;
+  /** Resolves with the base URL, e.g. `http://127.0.0.1:4010`. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops listening and closes idle keep-alive connections; resolves once all are closed. */
+  close(): Promise<void>;
+  readonly store: EmulatorStore;
+  /** A token as POST /oauth/access_token would issue it, valid for one hour. */
+  issueToken(kind?: TokenKind): string;
+  /** The value of an `EP-Account-Management-Authentication-Token` header for `accountId`. */
+  issueAccountManagementToken(accountId: string): string;
+  /** Every request received, in order (unless `recordRequests` is false). */
+  readonly requests: RecordedRequest[];
+  clearRequests(): void;
+}
+
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const settings = {
+    clientId: options.clientId ?? 'demo-client',
+    clientSecret: options.clientSecret ?? 'demo-secret',
+    defaultPageLength: options.defaultPageLength ?? 25,
+  };
+  const store = new EmulatorStore({ membershipLimit: options.membershipLimit ?? 1000 });
+  if (options.seed ?? true) seedDemoData(store);
+  const tokens = new TokenRegistry();
+  const requests: RecordedRequest[] = [];
+  let origin = 'http://127.0.0.1';
+
+  const server = createServer(
+    createRequestListener({
+      store,
+      tokens,
+      settings,
+      fallbackOrigin: () => origin,
+      ...((options.recordRequests ?? true) && { record: (request) => requests.push(request) }),
+    }),
+  );
+  server.on('clientError', answerClientError);
+
+  return {
+    server,
+    store,
+    requests,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          origin = `http://${hostPart}:${address.port}`;
+          resolve(origin);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      });
+    },
+    issueToken(kind = 'client_credentials') {
+      return tokens.issue(kind).accessToken;
+    },
+    issueAccountManagementToken(accountId) {
+      if (store.getAccount(accountId) === undefined) throw new Error(`Account ${accountId} is not in the store`);
+      return tokens.issueAccountToken(accountId);
+    },
+    clearRequests() {
+      requests.length = 0;
+    },
+  };
+}
