@@ -5,6 +5,7 @@
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createContext, credentialsFrom, type Context } from './context.js';
+import type { LoaderOptions } from './loaders.js';
 import { yogaLogger, type Logger } from './logger.js';
 import { schema } from './schema/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -21,11 +22,16 @@ export interface AppDependencies {
   logger: Logger;
   /** Serve GraphiQL (from bundled assets, no CDN) on GET /graphql; `false` turns it off. */
   graphiql: GraphiqlOptions | false;
+  /** How per-request loaders reach Elastic Path; see `LoaderOptions` for defaults. */
+  loaderOptions?: Partial<LoaderOptions>;
 }
+
+const DEFAULT_LOADER_OPTIONS: LoaderOptions = { lookupConcurrency: 8, memberBatchLookup: false };
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
-export function createApp({ upstream, logger, graphiql }: AppDependencies): App {
+export function createApp({ upstream, logger, graphiql, loaderOptions }: AppDependencies): App {
+  const loaders = { ...DEFAULT_LOADER_OPTIONS, ...loaderOptions };
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -42,6 +48,11 @@ export function createApp({ upstream, logger, graphiql }: AppDependencies): App 
       shouldPersistHeaders: false,
     },
     context: ({ request }) =>
-      createContext({ upstream, credentials: credentialsFrom(request.headers), signal: request.signal }),
+      createContext({
+        upstream,
+        credentials: credentialsFrom(request.headers),
+        signal: request.signal,
+        loaderOptions: loaders,
+      }),
   });
 }

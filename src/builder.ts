@@ -4,6 +4,7 @@
  */
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
 
@@ -14,10 +15,22 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
   };
   DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount: number };
 }>({
   // Fields are non-null unless they say otherwise, as the public contract is written.
   defaultFieldNullability: false,
-  plugins: [ErrorsPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin],
+  relay: {
+    // Connections here are offset pages of Elastic Path lists; there is no global Node id scheme.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
   errors: {
     // Only classes a field lists become data; everything else stays a (masked) GraphQL error.
     defaultTypes: [],
@@ -32,3 +45,10 @@ builder.addScalarType('DateTime', DateTimeResolver, {
 
 builder.queryType({ description: 'Reads from Elastic Path account management, with the caller\'s token.' });
 builder.mutationType({ description: 'Writes to Elastic Path account management, with the caller\'s token.' });
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'How many records match, across all pages (Elastic Path\'s `meta.results.total`).',
+    resolve: (connection) => connection.totalCount,
+  }),
+);

@@ -35,6 +35,17 @@ export interface Config {
    * @default 64
    */
   readonly epApiConnections: number;
+  /**
+   * Single upstream lookups (members, accounts) one request may have in flight at once.
+   * @default 8
+   */
+  readonly epLookupConcurrency: number;
+  /**
+   * Look account members up in batches with `filter=in(id,…)`, which only older Elastic Path
+   * docs promise for members.
+   * @default false
+   */
+  readonly epMemberBatchLookup: boolean;
 }
 
 export class ConfigError extends Error {
@@ -106,5 +117,28 @@ export function loadConfig(env: Env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     graphiql: boolean(env, 'GRAPHIQL', raw(env, 'NODE_ENV') !== 'production'),
     epApiConnections: integer(env, 'EP_API_CONNECTIONS', 64, 1, 4096),
+    epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
+    epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
+  });
+}
+
+export interface EmulatorConfig {
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** @default 4010 */
+  readonly port: number;
+  /** Client id that `POST /oauth/access_token` accepts. @default 'demo-client' */
+  readonly clientId: string;
+  /** Client secret that `POST /oauth/access_token` accepts. @default 'demo-secret' */
+  readonly clientSecret: string;
+}
+
+/** Settings of the local Elastic Path emulator (`npm run emulator`, and `npm run dev`). */
+export function loadEmulatorConfig(env: Env): EmulatorConfig {
+  return Object.freeze({
+    host: raw(env, 'EMULATOR_HOST') ?? '127.0.0.1',
+    port: integer(env, 'EMULATOR_PORT', 4010, 0, 65535),
+    clientId: raw(env, 'EMULATOR_CLIENT_ID') ?? 'demo-client',
+    clientSecret: raw(env, 'EMULATOR_CLIENT_SECRET') ?? 'demo-secret',
   });
 }

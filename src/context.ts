@@ -2,7 +2,7 @@
  * The per-request context, built from plain values. Everything that can reach Elastic Path hangs
  * off the caller's credentials here, and dies with the request.
  */
-import { createLoaders, type Loaders } from './loaders.js';
+import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
 import { createAccountManagementApi, type AccountManagementApi } from './upstream/account-management.js';
 import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
 
@@ -17,11 +17,12 @@ export interface ContextInput {
   credentials: CallerCredentials | null;
   /** Fires when the caller goes away, so upstream calls made for it stop too. */
   signal?: AbortSignal;
+  loaderOptions: LoaderOptions;
 }
 
-export function createContext({ upstream, credentials, signal }: ContextInput): Context {
+export function createContext({ upstream, credentials, signal, loaderOptions }: ContextInput): Context {
   const api = createAccountManagementApi(upstream, credentials, signal);
-  return { api, loaders: createLoaders(api) };
+  return { api, loaders: createLoaders(api, loaderOptions) };
 }
 
 // RFC 6750 b64token; anything else is not a bearer token and is not forwarded.

@@ -1,23 +1,94 @@
 /**
- * The per-request DataLoaders. They are created for each request by `createContext` and close
- * over that caller's API binding (and so its token): nothing here outlives the request, and no
- * cache entry is ever shared between callers.
+ * The per-request DataLoaders. `createContext` makes them for each request; they close over that
+ * caller's API binding (and so its token): nothing here outlives the request, and no cache entry
+ * is ever shared between callers.
  */
 import DataLoader from 'dataloader';
-import type { AccountManagementApi } from './upstream/account-management.js';
-import type { AccountMemberDto } from './upstream/dto.js';
+import pLimit from 'p-limit';
+import { UpstreamStatusError, ValidationError } from './errors.js';
+import type { AccountManagementApi, ListOptions } from './upstream/account-management.js';
+import type { AccountDto, AccountMemberDto, PageDto } from './upstream/dto.js';
+import { inIds } from './upstream/filter.js';
+import { GraphQLError } from 'graphql';
+
+export interface LoaderOptions {
+  /**
+   * Single lookups in flight at once for one request.
+   * @default 8
+   */
+  lookupConcurrency: number;
+  /**
+   * Look members up in batches with `filter=in(id,…)`. Only older Elastic Path docs promise this
+   * filter for members, so it is off unless configured.
+   * @default false
+   */
+  memberBatchLookup: boolean;
+}
 
 export interface Loaders {
   /** Account members by id; a failed lookup rejects only the keys it concerns. */
   accountMember: DataLoader<string, AccountMemberDto>;
+  /** Accounts by id, batched into `filter=in(id,…)` pages of up to 100. */
+  account: DataLoader<string, AccountDto>;
 }
 
-export function createLoaders(api: AccountManagementApi): Loaders {
+/** Elastic Path's largest page, and so the most ids one `in(id,…)` request can answer. */
+const BATCH_SIZE = 100;
+
+export function createLoaders(api: AccountManagementApi, options: LoaderOptions): Loaders {
+  // One limit per request, shared by both loaders, so one operation cannot open a flood of calls.
+  const limit = pLimit(options.lookupConcurrency);
   return {
-    accountMember: new DataLoader<string, AccountMemberDto>((ids) =>
-      Promise.all(ids.map((id) => api.getAccountMember(id).catch((error: unknown) => toError(error)))),
-    ),
+    accountMember: createLoader({
+      one: (id) => limit(() => api.getAccountMember(id)),
+      many: options.memberBatchLookup ? (ids) => limit(() => api.listAccountMembers(batchOf(ids))) : undefined,
+    }),
+    account: createLoader({
+      one: (id) => limit(() => api.getAccount(id)),
+      many: (ids) => limit(() => api.listAccounts(batchOf(ids))),
+    }),
   };
+}
+
+const batchOf = (ids: readonly string[]): ListOptions => ({
+  page: { limit: BATCH_SIZE, offset: 0 },
+  filter: inIds(ids),
+});
+
+interface LoaderSource<T> {
+  one: (id: string) => Promise<T>;
+  many?: (ids: readonly string[]) => Promise<PageDto<T>>;
+}
+
+function createLoader<T extends { id: string }>({ one, many }: LoaderSource<T>): DataLoader<string, T> {
+  const singly = (ids: readonly string[]) => Promise.all(ids.map((id) => one(id).catch(toError)));
+  return new DataLoader<string, T>(
+    async (ids) => {
+      if (!many || ids.length === 1) return singly(ids);
+      let page: PageDto<T>;
+      try {
+        page = await many(ids);
+      } catch (error) {
+        // A batch the service does not understand (400/422, or an odd answer) falls back to
+        // single lookups. Auth, rate-limit and availability failures would fail those too, and
+        // retrying them one by one would only multiply load on a struggling upstream.
+        if (isBatchUnsupported(error)) return singly(ids);
+        return ids.map(() => toError(error));
+      }
+      const wanted = new Set(ids);
+      // A service that ignored the filter answers with other records: trust none of them.
+      if (page.data.some((item) => !wanted.has(item.id))) return singly(ids);
+      const byId = new Map(page.data.map((item) => [item.id, item]));
+      // An id the batch did not return gets a single lookup, whose 404 is the real answer.
+      return Promise.all(ids.map((id) => byId.get(id) ?? one(id).catch(toError)));
+    },
+    { maxBatchSize: BATCH_SIZE },
+  );
+}
+
+function isBatchUnsupported(error: unknown): boolean {
+  if (error instanceof ValidationError || error instanceof UpstreamStatusError) return true;
+  return error instanceof GraphQLError && error.extensions.code === 'UPSTREAM_ERROR';
 }
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -27,7 +27,12 @@ const upstream = createUpstreamClient({
   timeoutMs: config.epApiTimeoutMs,
   connections: config.epApiConnections,
 });
-const app = createApp({ upstream, logger, graphiql: config.graphiql ? {} : false });
+const app = createApp({
+  upstream,
+  logger,
+  graphiql: config.graphiql ? {} : false,
+  loaderOptions: { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup },
+});
 const running = await startServer(app, config.host, config.port);
 logger.info({ url: `${running.url}/graphql`, upstream: config.epApiBaseUrl }, 'gateway listening');
 

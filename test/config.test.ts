@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       graphiql: true,
       epApiConnections: 64,
+      epLookupConcurrency: 8,
+      epMemberBatchLookup: false,
     });
   });
 

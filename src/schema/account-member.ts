@@ -1,10 +1,10 @@
 /** `AccountMember`: a person who can act for accounts. Loaded per request through the member loader. */
 import { builder } from '../builder.js';
-import { NotFoundError, asTopLevel } from '../errors.js';
-import { isUuid } from '../ids.js';
-import { gatewayError, ErrorCode } from '../errors.js';
 import type { Context } from '../context.js';
+import { allOf, contains, eq } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
+import { pageRequest, toConnection } from './pagination.js';
+import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
 
 /**
  * A member as far as it is known: always the id, and the record when a response already carried
@@ -16,13 +16,15 @@ export interface AccountMemberRef {
 }
 
 async function record(member: AccountMemberRef, context: Context): Promise<AccountMemberDto> {
-  if (member.dto) return member.dto;
-  try {
-    return await context.loaders.accountMember.load(member.id);
-  } catch (error) {
-    throw asTopLevel(error);
-  }
+  return member.dto ?? orTopLevelError(() => context.loaders.accountMember.load(member.id));
 }
+
+/** Makes member records a response carried available to later lookups in the same request. */
+export function primeMembers(members: readonly AccountMemberDto[] | undefined, context: Context): void {
+  for (const dto of members ?? []) context.loaders.accountMember.prime(dto.id, dto);
+}
+
+const toRef = (dto: AccountMemberDto): AccountMemberRef => ({ id: dto.id, dto });
 
 export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember').implement({
   description: 'An Elastic Path account member: a person who can transact on behalf of accounts.',
@@ -68,22 +70,82 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
   }),
 });
 
-builder.queryField('accountMember', (t) =>
-  t.field({
+export const AccountMemberConnection = builder.connectionObject(
+  { type: AccountMember, name: 'AccountMemberConnection', description: 'A page of account members.' },
+  { name: 'AccountMemberEdge' },
+);
+
+export const AccountMemberFilter = builder.inputType('AccountMemberFilter', {
+  description:
+    'Narrows a list of account members. Every field set must match (AND). Matching is case-insensitive.',
+  fields: (t) => ({
+    name: t.string({ description: 'Exactly this name.' }),
+    email: t.string({ description: 'Exactly this email address.' }),
+    nameLike: t.string({ description: 'Names containing this text.' }),
+    emailLike: t.string({ description: 'Email addresses containing this text.' }),
+  }),
+});
+
+type MemberFilter = { name?: string | null; email?: string | null; nameLike?: string | null; emailLike?: string | null };
+
+/** Values become quoted, escaped operands: a caller cannot inject filter syntax. */
+export function memberFilter(filter: MemberFilter | null | undefined): string | undefined {
+  if (!filter) return undefined;
+  return allOf([
+    filter.name != null ? eq('name', filter.name) : undefined,
+    filter.email != null ? eq('email', filter.email) : undefined,
+    filter.nameLike != null ? contains('name', filter.nameLike) : undefined,
+    filter.emailLike != null ? contains('email', filter.emailLike) : undefined,
+  ]);
+}
+
+builder.queryFields((t) => ({
+  accountMember: t.field({
     type: AccountMember,
     nullable: true,
     description: 'One account member by id, or null when Elastic Path has none with that id.',
     args: { id: t.arg.id({ required: true, description: 'Account member id (a UUID).' }) },
-    resolve: async (_root, { id }, context) => {
-      if (!isUuid(id)) {
-        throw gatewayError(ErrorCode.BAD_USER_INPUT, `id must be an Elastic Path id (a UUID); got ${JSON.stringify(id.slice(0, 60))}.`);
-      }
-      try {
-        return { id, dto: await context.loaders.accountMember.load(id) };
-      } catch (error) {
-        if (error instanceof NotFoundError) return null;
-        throw asTopLevel(error);
-      }
+    resolve: (_root, args, context) => {
+      const id = uuidArgument(args.id, 'id');
+      return nullIfNotFound(async () => ({ id, dto: await context.loaders.accountMember.load(id) }));
     },
   }),
-);
+  accountMembers: t.field({
+    type: AccountMemberConnection,
+    description: 'All account members of the store, page by page (GET /v2/account-members).',
+    args: {
+      first: t.arg.int({ description: 'Page size, 1 to 100 (default 25).' }),
+      after: t.arg.string({ description: 'Continue after this cursor.' }),
+      filter: t.arg({ type: AccountMemberFilter }),
+    },
+    resolve: (_root, args, context) =>
+      orTopLevelError(async () => {
+        const page = pageRequest(args);
+        const result = await context.api.listAccountMembers({ page, filter: memberFilter(args.filter) });
+        primeMembers(result.data, context);
+        return toConnection(result, page, toRef);
+      }),
+  }),
+  unassignedAccountMembers: t.field({
+    type: AccountMemberConnection,
+    description:
+      'Account members who are not members of the account, page by page (GET /v2/accounts/{accountId}/account-memberships/unassigned-account-members).',
+    args: {
+      accountId: t.arg.id({ required: true, description: 'The account (a UUID).' }),
+      first: t.arg.int({ description: 'Page size, 1 to 100 (default 25).' }),
+      after: t.arg.string({ description: 'Continue after this cursor.' }),
+      filter: t.arg({ type: AccountMemberFilter }),
+    },
+    resolve: (_root, args, context) =>
+      orTopLevelError(async () => {
+        const accountId = uuidArgument(args.accountId, 'accountId');
+        const page = pageRequest(args);
+        const result = await context.api.listUnassignedAccountMembers(accountId, {
+          page,
+          filter: memberFilter(args.filter),
+        });
+        primeMembers(result.data, context);
+        return toConnection(result, page, toRef);
+      }),
+  }),
+}));

@@ -2,6 +2,7 @@
 import { builder } from '../builder.js';
 import './errors.js';
 import './account-member.js';
+import './account.js';
 import './account-membership.js';
 
 export const schema = builder.toSchema();

@@ -12,14 +12,67 @@ import {
   type UpstreamCall,
 } from '../errors.js';
 import type { CallerCredentials, UpstreamClient, UpstreamRequest } from './client.js';
-import type { AccountMemberDto, AccountMembershipDto, CreateAccountMembershipBody, SingleDto } from './dto.js';
-import { isAccountMember, isAccountMembership, isSingle } from './shapes.js';
+import type {
+  AccountDto,
+  AccountMemberDto,
+  AccountMembershipDto,
+  CreateAccountMembershipBody,
+  IncludedAccountMembers,
+  IncludedAccounts,
+  MemberAccountMembershipDto,
+  PageDto,
+  SingleDto,
+} from './dto.js';
 import { epPath } from './path.js';
+import {
+  isAccount,
+  isAccountMember,
+  isAccountMembership,
+  isMemberAccountMembership,
+  isPage,
+  isSingle,
+} from './shapes.js';
+
+/** Elastic Path's `page[limit]` / `page[offset]`. */
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface ListOptions {
+  page: PageRequest;
+  /** A filter expression built with `./filter.js`. */
+  filter?: string;
+}
 
 export interface AccountManagementApi {
   createAccountMembership(accountId: string, accountMemberId: string): Promise<SingleDto<AccountMembershipDto>>;
+  getAccountMembership(
+    accountId: string,
+    id: string,
+    options: { includeMember: boolean },
+  ): Promise<SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers }>;
+  listAccountMemberships(
+    accountId: string,
+    options: ListOptions & { includeMembers: boolean },
+  ): Promise<PageDto<AccountMembershipDto, IncludedAccountMembers>>;
+  deleteAccountMembership(accountId: string, id: string): Promise<void>;
+  listUnassignedAccountMembers(accountId: string, options: ListOptions): Promise<PageDto<AccountMemberDto>>;
   getAccountMember(id: string): Promise<AccountMemberDto>;
+  listAccountMembers(options: ListOptions): Promise<PageDto<AccountMemberDto>>;
+  listMemberAccountMemberships(
+    accountMemberId: string,
+    options: ListOptions & { includeAccounts: boolean },
+  ): Promise<PageDto<MemberAccountMembershipDto, IncludedAccounts>>;
+  getAccount(id: string): Promise<AccountDto>;
+  listAccounts(options: ListOptions): Promise<PageDto<AccountDto>>;
 }
+
+const pageQuery = ({ page, filter }: ListOptions): Record<string, string | undefined> => ({
+  'page[limit]': String(page.limit),
+  'page[offset]': String(page.offset),
+  filter,
+});
 
 export function createAccountManagementApi(
   client: UpstreamClient,
@@ -34,14 +87,29 @@ export function createAccountManagementApi(
     // Checked here, before any I/O, so a call without a token never leaves the gateway.
     if (!credentials) throw missingToken();
     let body: unknown;
+    let status: number;
     try {
-      ({ body } = await client.send(credentials, { ...request, signal }));
+      ({ body, status } = await client.send(credentials, { ...request, signal }));
     } catch (error) {
       throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, about) : error;
     }
-    if (!isExpected(body)) throw malformed('an answer of an unexpected shape', 200);
+    if (!isExpected(body)) throw malformed('an answer of an unexpected shape', status);
     return body;
   }
+
+  const accountNotFound = (accountId: string): UpstreamCall => ({
+    accountId,
+    notFound: () => new NotFoundError('Account', accountId),
+  });
+  const membershipNotFound = (accountId: string, id: string): UpstreamCall => ({
+    accountId,
+    notFound: (detail) =>
+      detail === 'account not found'
+        ? new NotFoundError('Account', accountId)
+        : new NotFoundError('AccountMembership', id),
+  });
+  const memberNotFound = (id: string): UpstreamCall => ({ notFound: () => new NotFoundError('AccountMember', id) });
+  const isNothing = (body: unknown): body is undefined => body === undefined;
 
   return {
     createAccountMembership(accountId, accountMemberId) {
@@ -62,13 +130,106 @@ export function createAccountManagementApi(
       );
     },
 
+    getAccountMembership(accountId, id, { includeMember }) {
+      return call(
+        {
+          method: 'GET',
+          path: epPath`/v2/accounts/${accountId}/account-memberships/${id}`,
+          query: { include: includeMember ? 'account_member' : undefined },
+        },
+        membershipNotFound(accountId, id),
+        (value): value is SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers } =>
+          isSingle(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
+      );
+    },
+
+    listAccountMemberships(accountId, options) {
+      return call(
+        {
+          method: 'GET',
+          path: epPath`/v2/accounts/${accountId}/account-memberships`,
+          query: { ...pageQuery(options), include: options.includeMembers ? 'account_member' : undefined },
+        },
+        accountNotFound(accountId),
+        (value): value is PageDto<AccountMembershipDto, IncludedAccountMembers> =>
+          isPage(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
+      );
+    },
+
+    async deleteAccountMembership(accountId, id) {
+      await call(
+        { method: 'DELETE', path: epPath`/v2/accounts/${accountId}/account-memberships/${id}` },
+        membershipNotFound(accountId, id),
+        isNothing,
+      );
+    },
+
+    listUnassignedAccountMembers(accountId, options) {
+      return call(
+        {
+          method: 'GET',
+          path: epPath`/v2/accounts/${accountId}/account-memberships/unassigned-account-members`,
+          query: pageQuery(options),
+        },
+        accountNotFound(accountId),
+        (value): value is PageDto<AccountMemberDto> => isPage(value, isAccountMember),
+      );
+    },
+
     async getAccountMember(id) {
       const { data } = await call(
         { method: 'GET', path: epPath`/v2/account-members/${id}` },
-        { notFound: () => new NotFoundError('AccountMember', id) },
+        memberNotFound(id),
         (value) => isSingle(value, isAccountMember),
       );
       return data;
     },
+
+    listAccountMembers(options) {
+      return call(
+        { method: 'GET', path: '/v2/account-members', query: pageQuery(options) },
+        { notFound: () => new NotFoundError('AccountMember', '(list)') },
+        (value): value is PageDto<AccountMemberDto> => isPage(value, isAccountMember),
+      );
+    },
+
+    listMemberAccountMemberships(accountMemberId, options) {
+      return call(
+        {
+          method: 'GET',
+          path: epPath`/v2/account-members/${accountMemberId}/account-memberships`,
+          query: { ...pageQuery(options), include: options.includeAccounts ? 'account' : undefined },
+        },
+        memberNotFound(accountMemberId),
+        (value): value is PageDto<MemberAccountMembershipDto, IncludedAccounts> =>
+          isPage(value, isMemberAccountMembership) && includedOf(value, 'accounts', isAccount),
+      );
+    },
+
+    async getAccount(id) {
+      const { data } = await call(
+        { method: 'GET', path: epPath`/v2/accounts/${id}` },
+        accountNotFound(id),
+        (value) => isSingle(value, isAccount),
+      );
+      return data;
+    },
+
+    listAccounts(options) {
+      return call(
+        { method: 'GET', path: '/v2/accounts', query: pageQuery(options) },
+        { notFound: () => new NotFoundError('Account', '(list)') },
+        (value): value is PageDto<AccountDto> => isPage(value, isAccount),
+      );
+    },
   };
+}
+
+/** `included.<key>`, when present, must be an array of well-formed records. */
+function includedOf(value: unknown, key: string, isItem: (item: unknown) => boolean): boolean {
+  const included = (value as { included?: unknown }).included;
+  if (included === undefined) return true;
+  if (typeof included !== 'object' || included === null) return false;
+  const items = (included as Record<string, unknown>)[key];
+  return items === undefined || (Array.isArray(items) && items.every(isItem));
 }

@@ -1,0 +1,84 @@
+/** `Account`: a business or household that members act for. Loaded per request through the account loader. */
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import type { AccountDto } from '../upstream/dto.js';
+import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
+
+/** An account as far as it is known: the id always, the record when a response carried it. */
+export interface AccountRef {
+  id: string;
+  dto?: AccountDto;
+}
+
+async function record(account: AccountRef, context: Context): Promise<AccountDto> {
+  return account.dto ?? orTopLevelError(() => context.loaders.account.load(account.id));
+}
+
+/** Makes account records a response carried available to later lookups in the same request. */
+export function primeAccounts(accounts: readonly AccountDto[] | undefined, context: Context): void {
+  for (const dto of accounts ?? []) context.loaders.account.prime(dto.id, dto);
+}
+
+// Declared before it is implemented: `parent` refers to the type itself.
+export const Account = builder.objectRef<AccountRef>('Account');
+
+Account.implement({
+  description: 'An Elastic Path account: the business or household that account members transact for.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Elastic Path account id (a UUID).' }),
+    name: t.string({
+      description: 'The account name.',
+      resolve: async (account, _args, context) => (await record(account, context)).name,
+    }),
+    legalName: t.string({
+      nullable: true,
+      description: 'The legal name, when set.',
+      resolve: async (account, _args, context) => (await record(account, context)).legal_name ?? null,
+    }),
+    registrationId: t.string({
+      nullable: true,
+      description: 'The registration id, when set (unique in the store).',
+      resolve: async (account, _args, context) => (await record(account, context)).registration_id ?? null,
+    }),
+    externalRef: t.string({
+      nullable: true,
+      description: 'A reference from another system, when set.',
+      resolve: async (account, _args, context) => (await record(account, context)).external_ref ?? null,
+    }),
+    parent: t.field({
+      type: Account,
+      nullable: true,
+      description: 'The parent account in an account hierarchy, if any.',
+      resolve: async (account, _args, context) => {
+        const dto = await record(account, context);
+        const parentId = dto.parent_id ?? dto.relationships?.parent?.data?.id;
+        return parentId ? { id: parentId } : null;
+      },
+    }),
+    createdAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the account was created.',
+      resolve: async (account, _args, context) => (await record(account, context)).meta?.timestamps?.created_at ?? null,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the account was last updated.',
+      resolve: async (account, _args, context) => (await record(account, context)).meta?.timestamps?.updated_at ?? null,
+    }),
+  }),
+});
+
+builder.queryField('account', (t) =>
+  t.field({
+    type: Account,
+    nullable: true,
+    description: 'One account by id (GET /v2/accounts/{id}), or null when there is none.',
+    args: { id: t.arg.id({ required: true, description: 'Account id (a UUID).' }) },
+    resolve: (_root, args, context) => {
+      const id = uuidArgument(args.id, 'id');
+      return nullIfNotFound(async () => ({ id, dto: await context.loaders.account.load(id) }));
+    },
+  }),
+);

@@ -1,0 +1,62 @@
+/**
+ * Relay connections over Elastic Path's offset pages. Cursors are opaque to callers and map onto
+ * `page[offset]`; `first` maps onto `page[limit]` and is checked here, so a bad value is a clear
+ * BAD_USER_INPUT instead of an upstream 400.
+ */
+import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
+import { ErrorCode, gatewayError } from '../errors.js';
+import type { PageRequest } from '../upstream/account-management.js';
+import type { PageDto } from '../upstream/dto.js';
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+/** Elastic Path refuses `page[offset]` above this. */
+export const MAX_OFFSET = 10_000;
+
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+export function pageRequest(args: { first?: number | null; after?: string | null }): PageRequest {
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw gatewayError(ErrorCode.BAD_USER_INPUT, `first must be from 1 to ${MAX_PAGE_SIZE}; got ${limit}.`);
+  }
+  let offset = 0;
+  if (args.after != null) {
+    let after: number;
+    try {
+      after = cursorToOffset(args.after);
+    } catch {
+      after = Number.NaN;
+    }
+    if (!Number.isInteger(after) || after < 0) {
+      throw gatewayError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor this API gave out: use a pageInfo.endCursor or an edge cursor.');
+    }
+    offset = after + 1;
+  }
+  if (offset > MAX_OFFSET) {
+    throw gatewayError(ErrorCode.BAD_USER_INPUT, `Elastic Path pages reach at most ${MAX_OFFSET} records deep; narrow the list with a filter.`);
+  }
+  return { limit, offset };
+}
+
+export function toConnection<T, N>(page: PageDto<T, unknown>, request: PageRequest, toNode: (item: T) => N): Connection<N> {
+  const edges = page.data.map((item, index) => ({
+    cursor: offsetToCursor(request.offset + index),
+    node: toNode(item),
+  }));
+  const totalCount = page.meta.results.total;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: request.offset + page.data.length < totalCount,
+      hasPreviousPage: request.offset > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
