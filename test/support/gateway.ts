@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type GraphiqlOptions } from '../../src/app.js';
+import type { LoaderOptions } from '../../src/loaders.js';
 import { startServer } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
@@ -30,6 +31,7 @@ export interface TestGatewayOptions {
   upstreamUrl: string;
   timeoutMs?: number;
   graphiql?: GraphiqlOptions | false;
+  loaderOptions?: Partial<LoaderOptions>;
 }
 
 export async function startGateway(options: TestGatewayOptions): Promise<TestGateway> {
@@ -41,7 +43,12 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     },
   });
   const upstream = createUpstreamClient({ baseUrl: options.upstreamUrl, timeoutMs: options.timeoutMs ?? 5_000 });
-  const app = createApp({ upstream, logger: createLogger('debug', sink), graphiql: options.graphiql ?? false });
+  const app = createApp({
+    upstream,
+    logger: createLogger('debug', sink),
+    graphiql: options.graphiql ?? false,
+    loaderOptions: options.loaderOptions,
+  });
   const running = await startServer(app, '127.0.0.1', 0);
 
   async function post(body: unknown, headers: Record<string, string> = {}) {

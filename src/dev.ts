@@ -1,0 +1,112 @@
+/**
+ * `npm run dev`: the local Elastic Path emulator and the gateway pointed at it, with GraphiQL
+ * opening on a working example. Honours PORT and EMULATOR_PORT (and every other setting).
+ */
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, loadEmulatorConfig } from './config.js';
+import { createEmulator } from './emulator/emulator.js';
+import { DEMO } from './emulator/seed.js';
+import { startServer } from './http-server.js';
+import { createLogger } from './logger.js';
+import { createUpstreamClient } from './upstream/client.js';
+import type { TokenResponseDto } from './upstream/dto.js';
+
+const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation. Press Run (the Authorization header is already set).
+# Running it twice shows a MembershipAlreadyExistsError; try other ids from the Docs panel.
+mutation AddMember {
+  createAccountMembership(
+    accountId: "${DEMO.accounts.acme.id}"
+    accountMemberId: "${DEMO.members.andy.id}"
+  ) {
+    __typename
+    ... on AccountMembership {
+      id
+      accountId
+      createdAt
+      accountMember { id name email }
+    }
+    ... on Error { message }
+  }
+}
+
+query AcmeMembers {
+  account(id: "${DEMO.accounts.acme.id}") {
+    name
+    memberships(first: 10) {
+      totalCount
+      edges { node { id accountMember { name email } } }
+    }
+  }
+}
+`;
+
+function settings() {
+  try {
+    return { emulatorConfig: loadEmulatorConfig(process.env), gatewayConfig: loadConfig(process.env) };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const { emulatorConfig, gatewayConfig } = settings();
+const logger = createLogger(gatewayConfig.logLevel);
+const emulator = createEmulator({ clientId: emulatorConfig.clientId, clientSecret: emulatorConfig.clientSecret });
+const emulatorUrl = await emulator.listen(emulatorConfig.port, emulatorConfig.host);
+
+// Log in the way any Elastic Path client does, so the printed token is an ordinary one.
+const tokenResponse = await fetch(`${emulatorUrl}/oauth/access_token`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: emulatorConfig.clientId,
+    client_secret: emulatorConfig.clientSecret,
+  }),
+});
+const { access_token: token } = (await tokenResponse.json()) as TokenResponseDto;
+const authorization = `Bearer ${token}`;
+
+const upstream = createUpstreamClient({
+  baseUrl: emulatorUrl,
+  timeoutMs: gatewayConfig.epApiTimeoutMs,
+  connections: gatewayConfig.epApiConnections,
+});
+const app = createApp({
+  upstream,
+  logger,
+  graphiql: gatewayConfig.graphiql
+    ? { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } }
+    : false,
+  loaderOptions: {
+    lookupConcurrency: gatewayConfig.epLookupConcurrency,
+    memberBatchLookup: gatewayConfig.epMemberBatchLookup,
+  },
+});
+const gateway = await startServer(app, gatewayConfig.host, gatewayConfig.port);
+
+process.stdout.write(`
+  Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
+  GraphiQL                ${gateway.url}/graphql
+  Authorization header    ${authorization}
+                          (valid for 1 hour; GraphiQL opens with it set)
+  Demo account            ${DEMO.accounts.acme.id}   ${DEMO.accounts.acme.name}
+  Demo member to add      ${DEMO.members.andy.id}   ${DEMO.members.andy.name}
+
+  curl -s ${gateway.url}/graphql -H 'content-type: application/json' \\
+    -H 'authorization: ${authorization}' \\
+    -d '{"query":"{ accountMember(id: \\"${DEMO.members.ron.id}\\") { name email } }"}'
+
+`);
+
+async function shutdown(): Promise<void> {
+  await gateway.close();
+  await upstream.close();
+  await emulator.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
