@@ -1,0 +1,57 @@
+/**
+ * `npm run emulator`: the Elastic Path emulator as a process. Settings come from
+ * EMULATOR_HOST, EMULATOR_PORT, EMULATOR_CLIENT_ID and EMULATOR_CLIENT_SECRET through
+ * `loadEmulatorConfig`, the project's one reader of the environment.
+ */
+import { ConfigError, loadEmulatorConfig, type EmulatorConfig } from '../config.js';
+import { createEmulator } from './emulator.js';
+import { DEMO } from './seed.js';
+
+async function main(): Promise<number> {
+  let config: EmulatorConfig;
+  try {
+    config = loadEmulatorConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Elastic Path emulator not started. ${error.message}`);
+    return 1;
+  }
+
+  // A long-running process must not keep every request it ever received.
+  const emulator = createEmulator({
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    recordRequests: false,
+  });
+  let baseUrl: string;
+  try {
+    baseUrl = await emulator.listen(config.port, config.host);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`Elastic Path emulator could not listen on ${config.host}:${config.port}: ${reason}`);
+    return 1;
+  }
+
+  console.log(
+    [
+      `Elastic Path emulator listening on ${baseUrl}`,
+      `  client_id=${config.clientId} (POST ${baseUrl}/oauth/access_token)`,
+      `  ready token (client_credentials, 1 hour): ${emulator.issueToken()}`,
+      `  demo account ${DEMO.accounts.acme.name}: ${DEMO.accounts.acme.id}`,
+      `  demo member not yet in it, ${DEMO.members.andy.name}: ${DEMO.members.andy.id}`,
+    ].join('\n'),
+  );
+
+  const stop = (signal: NodeJS.Signals): void => {
+    console.log(`Elastic Path emulator stopping (${signal})`);
+    emulator.close().catch((error: unknown) => {
+      console.error('Elastic Path emulator did not close cleanly', error);
+      process.exitCode = 1;
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return 0;
+}
+
+process.exitCode = await main();
