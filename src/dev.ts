@@ -11,8 +11,9 @@ import { createLogger } from './logger.js';
 import { createUpstreamClient } from './upstream/client.js';
 import type { TokenResponseDto } from './upstream/dto.js';
 
-const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation. Press Run (the Authorization header is already set).
-# Running it twice shows a MembershipAlreadyExistsError; try other ids from the Docs panel.
+const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation: press Run.
+# The Authorization header below is already set.
+# Run it twice to see MembershipAlreadyExistsError.
 mutation AddMember {
   createAccountMembership(
     accountId: "${DEMO.accounts.acme.id}"
@@ -29,15 +30,6 @@ mutation AddMember {
   }
 }
 
-query AcmeMembers {
-  account(id: "${DEMO.accounts.acme.id}") {
-    name
-    memberships(first: 10) {
-      totalCount
-      edges { node { id accountMember { name email } } }
-    }
-  }
-}
 `;
 
 function settings() {
@@ -54,7 +46,12 @@ function settings() {
 
 const { emulatorConfig, gatewayConfig } = settings();
 const logger = createLogger(gatewayConfig.logLevel);
-const emulator = createEmulator({ clientId: emulatorConfig.clientId, clientSecret: emulatorConfig.clientSecret });
+const emulator = createEmulator({
+  clientId: emulatorConfig.clientId,
+  clientSecret: emulatorConfig.clientSecret,
+  // A long-running process must not keep every request it ever received.
+  recordRequests: false,
+});
 const emulatorUrl = await emulator.listen(emulatorConfig.port, emulatorConfig.host);
 
 // Log in the way any Elastic Path client does, so the printed token is an ordinary one.
