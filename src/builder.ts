@@ -3,7 +3,9 @@
  * `schema/<entity>.ts`, each next to its resolvers.
  */
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
@@ -21,7 +23,8 @@ export const builder = new SchemaBuilder<{
 }>({
   // Fields are non-null unless they say otherwise, as the public contract is written.
   defaultFieldNullability: false,
-  plugins: [ErrorsPlugin, RelayPlugin],
+  // Federation last: it wraps the resolvers the other plugins produce.
+  plugins: [ErrorsPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
   relay: {
     // Connections here are offset pages of Elastic Path lists; there is no global Node id scheme.
     nodeQueryOptions: false,

@@ -7,7 +7,7 @@ import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { UpstreamStatusError, ValidationError } from './errors.js';
 import type { AccountManagementApi, ListOptions } from './upstream/account-management.js';
-import type { AccountDto, AccountMemberDto, PageDto } from './upstream/dto.js';
+import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
 import { inIds } from './upstream/filter.js';
 import { GraphQLError } from 'graphql';
 
@@ -30,6 +30,13 @@ export interface Loaders {
   accountMember: DataLoader<string, AccountMemberDto>;
   /** Accounts by id, batched into `filter=in(id,…)` pages of up to 100. */
   account: DataLoader<string, AccountDto>;
+  /** Memberships by account and id (federation resolves them by reference); deduplicated, not batched. */
+  accountMembership: DataLoader<MembershipKey, AccountMembershipDto, string>;
+}
+
+export interface MembershipKey {
+  accountId: string;
+  id: string;
 }
 
 /** Elastic Path's largest page, and so the most ids one `in(id,…)` request can answer. */
@@ -47,6 +54,18 @@ export function createLoaders(api: AccountManagementApi, options: LoaderOptions)
       one: (id) => limit(() => api.getAccount(id)),
       many: (ids) => limit(() => api.listAccounts(batchOf(ids))),
     }),
+    accountMembership: new DataLoader<MembershipKey, AccountMembershipDto, string>(
+      (keys) =>
+        Promise.all(
+          keys.map(({ accountId, id }) =>
+            limit(() => api.getAccountMembership(accountId, id, { includeMember: false })).then(
+              ({ data }) => data,
+              toError,
+            ),
+          ),
+        ),
+      { cacheKeyFn: ({ accountId, id }) => `${accountId}/${id}` },
+    ),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { allOf, contains, eq } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
 import { pageRequest, toConnection } from './pagination.js';
+import { isUuid } from '../ids.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
 
 /**
@@ -68,6 +69,14 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
       resolve: async (member, _args, context) => (await record(member, context)).meta?.timestamps?.updated_at ?? null,
     }),
   }),
+});
+
+// Other subgraphs reference members by id; representations load through the same per-request
+// loader, so many references to one member cost one lookup.
+builder.asEntity(AccountMember, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, context) =>
+    isUuid(id) ? nullIfNotFound(async () => ({ id, dto: await context.loaders.accountMember.load(id) })) : null,
 });
 
 export const AccountMemberConnection = builder.connectionObject(

@@ -7,7 +7,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
-import { requireUuid } from '../ids.js';
+import { isUuid, requireUuid } from '../ids.js';
 import type { AccountMembershipDto, MemberAccountMembershipDto } from '../upstream/dto.js';
 import { eqId } from '../upstream/filter.js';
 import { Account, primeAccounts } from './account.js';
@@ -71,6 +71,17 @@ export const AccountMembership = builder.objectRef<AccountMembershipShape>('Acco
       resolve: (membership) => membership.updatedAt,
     }),
   }),
+});
+
+// A membership's id is unique only within its account, so the key names both.
+builder.asEntity(AccountMembership, {
+  key: builder.selection<{ accountId: string; id: string }>('accountId id'),
+  resolveReference: ({ accountId, id }, context) =>
+    isUuid(accountId) && isUuid(id)
+      ? nullIfNotFound(async () =>
+          fromAccountSide(accountId, await context.loaders.accountMembership.load({ accountId, id })),
+        )
+      : null,
 });
 
 export const AccountMembershipConnection = builder.connectionObject(

@@ -2,6 +2,7 @@
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { AccountDto } from '../upstream/dto.js';
+import { isUuid } from '../ids.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
 
 /** An account as far as it is known: the id always, the record when a response carried it. */
@@ -68,6 +69,12 @@ Account.implement({
       resolve: async (account, _args, context) => (await record(account, context)).meta?.timestamps?.updated_at ?? null,
     }),
   }),
+});
+
+builder.asEntity(Account, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, context) =>
+    isUuid(id) ? nullIfNotFound(async () => ({ id, dto: await context.loaders.account.load(id) })) : null,
 });
 
 builder.queryField('account', (t) =>

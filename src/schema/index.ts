@@ -1,8 +1,15 @@
-/** Imports every type module for its side effects on the builder, then builds the schema. */
+/** Imports every type module for its side effects on the builder, then builds the schemas. */
 import { builder } from '../builder.js';
 import './errors.js';
 import './account-member.js';
 import './account.js';
 import './account-membership.js';
 
-export const schema = builder.toSchema();
+/** The served schema: the public API plus the federation subgraph fields (`_service`, `_entities`). */
+export const schema = builder.toSubGraphSchema({
+  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+  federationDirectives: ['@key'],
+});
+
+/** The public API alone, as clients see it (printed to `schema/schema.graphql`). */
+export const publicSchema = builder.toSchema();
