@@ -2,12 +2,18 @@
 import { readFile } from 'node:fs/promises';
 import { buildSchema, type GraphQLObjectType, type GraphQLUnionType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { printPublicSchema } from '../src/schema/sdl.js';
+import { printPublicSchema, printSubgraphSdl } from '../src/schema/sdl.js';
 
 describe('schema/schema.graphql', () => {
   it('matches the schema the code builds (run `npm run schema:print` after changing it)', async () => {
     const checkedIn = await readFile(new URL('../schema/schema.graphql', import.meta.url), 'utf8');
     expect(checkedIn, 'schema/schema.graphql is out of date: run `npm run schema:print`').toBe(printPublicSchema());
+  });
+
+  it('has an up-to-date schema/subgraph.graphql (run `npm run schema:print` after changing it)', async () => {
+    const checkedIn = await readFile(new URL('../schema/subgraph.graphql', import.meta.url), 'utf8');
+    expect(checkedIn, 'schema/subgraph.graphql is out of date: run `npm run schema:print`').toBe(printSubgraphSdl());
+    expect(checkedIn).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])');
   });
 
   it('keeps the public contract of createAccountMembership and accountMember', () => {
