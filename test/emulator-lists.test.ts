@@ -1,6 +1,8 @@
 /** Pagination, filters and sorting as every emulator list applies them. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Collection } from '../src/emulator/collection.js';
 import { parseFilter } from '../src/emulator/filter.js';
+import { TIMESTAMP_AND_ID_SORTS, parseSort } from '../src/emulator/sort.js';
 import { epError, startEmulator, type EmulatorHarness } from './support/emulator-harness.js';
 
 const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov', 'Ken Thompson', 'Donald Knuth'];
@@ -225,5 +227,27 @@ describe('sorting', () => {
     const idsOf = (answer: { body: { data: Array<{ id: string }> } }) => answer.body.data.map((item) => item.id);
     expect(idsOf(newest)).toEqual(memberships.slice(-3).reverse().map((membership) => membership.id));
     expect(idsOf(oldest)).toEqual(memberships.slice(0, 3).map((membership) => membership.id));
+  });
+
+  it('sorts a collection once per order, and again only after it changes', () => {
+    const collection = new Collection<{ id: string; rank: number }>((item) => item.id);
+    collection.add({ id: 'b', rank: 2 });
+    collection.add({ id: 'a', rank: 1 });
+    const byRank = vi.fn((x: { rank: number }, y: { rank: number }) => x.rank - y.rank);
+
+    const first = collection.sorted(byRank);
+    const callsForFirst = byRank.mock.calls.length;
+    const second = collection.sorted(byRank);
+    expect(second).toBe(first);
+    expect(byRank.mock.calls.length).toBe(callsForFirst);
+
+    collection.add({ id: 'c', rank: 0 });
+    expect(collection.sorted(byRank).map((item) => item.id)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('answers the same comparator for the same sort every time, so cached orders are found again', () => {
+    expect(parseSort('-created_at', TIMESTAMP_AND_ID_SORTS)).toBe(parseSort('-created_at', TIMESTAMP_AND_ID_SORTS));
+    expect(parseSort(undefined, TIMESTAMP_AND_ID_SORTS)).toBe(parseSort('-created_at', TIMESTAMP_AND_ID_SORTS));
+    expect(parseSort('id', TIMESTAMP_AND_ID_SORTS)).not.toBe(parseSort('-id', TIMESTAMP_AND_ID_SORTS));
   });
 });

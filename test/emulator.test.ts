@@ -164,6 +164,17 @@ describe('GET /v2/accounts/{accountID}/account-memberships', () => {
     expect(answer.body.meta.results.total).toBe(3);
   });
 
+  it('shows memberships created and deleted since an earlier list of the same account', async () => {
+    const ids = async () => (await ep.call(membershipsOf(acme.id))).body.data.map((item: { id: string }) => item.id);
+    expect(await ids()).toEqual([acmeApril.id, acmeLeslie.id, acmeRon.id]);
+
+    const created = await ep.call(membershipsOf(acme.id), { method: 'POST', json: joinBody(andy.id) });
+    expect(await ids()).toEqual([created.body.data.id, acmeApril.id, acmeLeslie.id, acmeRon.id]);
+
+    await ep.call(`${membershipsOf(acme.id)}/${acmeLeslie.id}`, { method: 'DELETE' });
+    expect(await ids()).toEqual([created.body.data.id, acmeApril.id, acmeRon.id]);
+  });
+
   it('adds the page\'s members under included.account_members with include=account_member', async () => {
     const answer = await ep.call(`${membershipsOf(acme.id)}?include=account_member&page[limit]=2`);
 

@@ -1,8 +1,9 @@
 /** The steps every list route shares: filter, sort, cut a page, render it. */
 import type { PageDto } from '../upstream/dto.js';
+import type { ReadonlyCollection } from './collection.js';
 import type { RequestContext } from './context.js';
 import { badRequest } from './errors.js';
-import { compileFilter, type FilterFields } from './filter.js';
+import { compileFilter, type FilterFields, type Predicate } from './filter.js';
 import { pageLinker, pageOf, parsePageRequest } from './pagination.js';
 import { parseSort, type SortFields } from './sort.js';
 
@@ -17,21 +18,24 @@ export interface ListedPage<T, V> {
   readonly page: PageDto<V>;
 }
 
+/**
+ * One page of `collection`, filtered by the request's `filter` and by `keep` when given (the
+ * route's own condition), in the request's `sort` order.
+ */
 export function listPage<T, V>(
   context: RequestContext,
-  items: Iterable<T>,
+  collection: ReadonlyCollection<T>,
   spec: ListSpec<T>,
   view: (item: T) => V,
+  keep?: Predicate<T>,
 ): ListedPage<T, V> {
   const { params, pathname } = context.target;
   const request = parsePageRequest(params, context.settings.defaultPageLength);
-  const matches = compileFilter(params.get('filter'), spec.filters);
-  const compare = parseSort(params.get('sort'), spec.sorts);
-  const selected: T[] = [];
-  for (const item of items) {
-    if (matches === undefined || matches(item)) selected.push(item);
-  }
-  selected.sort(compare);
+  const filter = compileFilter(params.get('filter'), spec.filters);
+  const ordered = collection.sorted(parseSort(params.get('sort'), spec.sorts));
+  const conditions = [keep, filter].filter((condition) => condition !== undefined);
+  const selected =
+    conditions.length === 0 ? ordered : ordered.filter((item) => conditions.every((matches) => matches(item)));
   const page = pageOf(selected, request, pageLinker(context.origin, pathname, params));
   return { records: page.data, page: { ...page, data: page.data.map(view) } };
 }

@@ -27,7 +27,19 @@ export function parseSort<T>(sort: string | undefined, fields: SortFields<T>): C
       `unknown sort field '${field}'; use one of ${Object.keys(fields).join(', ')}, with '-' in front for descending`,
     );
   }
-  return descending ? (a, b) => ascending(b, a) : ascending;
+  return descending ? descendingOf(ascending) : ascending;
+}
+
+/** One descending comparator per ascending one: collections cache sort orders by comparator. */
+const descendingComparators = new WeakMap<Comparator<never>, Comparator<never>>();
+
+function descendingOf<T>(ascending: Comparator<T>): Comparator<T> {
+  let descending = descendingComparators.get(ascending) as Comparator<T> | undefined;
+  if (descending === undefined) {
+    descending = (a, b) => ascending(b, a);
+    descendingComparators.set(ascending, descending);
+  }
+  return descending;
 }
 
 function compareText(a: string, b: string): number {

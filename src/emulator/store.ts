@@ -1,7 +1,7 @@
 /**
  * The emulator's data: accounts, account members and the memberships between them, held in
- * memory with the indexes every route needs (membership by account and member, so a duplicate,
- * the limit and "unassigned" are each answered without a scan of all memberships).
+ * memory with the indexes every route needs (memberships by account and by member, so a
+ * duplicate, the limit and "unassigned" are each answered without a scan of all memberships).
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -11,6 +11,7 @@ import type {
   MemberAccountMembershipDto,
   Timestamps,
 } from '../upstream/dto.js';
+import { Collection, type ReadonlyCollection } from './collection.js';
 import { accountMemberNotFound, accountNotFound, membershipExists, membershipLimitExceeded } from './errors.js';
 
 interface NewResource {
@@ -78,13 +79,13 @@ export interface EmulatorStoreOptions {
 
 export class EmulatorStore {
   readonly membershipLimit: number;
-  private readonly accounts = new Map<string, StoredAccount>();
-  private readonly members = new Map<string, StoredAccountMember>();
+  private readonly accountsById = new Collection<StoredAccount>(byId);
+  private readonly membersById = new Collection<StoredAccountMember>(byId);
   private readonly memberships = new Map<string, StoredMembership>();
-  /** account id → member id → membership */
-  private readonly membershipsByAccount = new Map<string, Map<string, StoredMembership>>();
-  /** member id → account id → membership */
-  private readonly membershipsByMember = new Map<string, Map<string, StoredMembership>>();
+  /** account id → its memberships, keyed by member id */
+  private readonly membershipsByAccount = new Map<string, Collection<StoredMembership>>();
+  /** member id → its memberships, keyed by account id */
+  private readonly membershipsByMember = new Map<string, Collection<StoredMembership>>();
   private seq = 0;
 
   constructor(options: EmulatorStoreOptions = {}) {
@@ -92,8 +93,8 @@ export class EmulatorStore {
   }
 
   addAccount(input: NewAccount): AccountDto {
-    const base = this.newResource(input, this.accounts);
-    const parent = input.parent_id == null ? undefined : this.accounts.get(input.parent_id);
+    const base = this.newResource(input, this.accountsById);
+    const parent = input.parent_id == null ? undefined : this.accountsById.get(input.parent_id);
     if (input.parent_id != null && parent === undefined) {
       throw new Error(`Parent account ${input.parent_id} is not in the store`);
     }
@@ -114,13 +115,13 @@ export class EmulatorStore {
         },
       }),
     };
-    this.accounts.set(base.id, { ...base.record, dto: deepFreeze(dto) });
-    this.membershipsByAccount.set(base.id, new Map());
+    this.accountsById.add({ ...base.record, dto: deepFreeze(dto) });
+    this.membershipsByAccount.set(base.id, new Collection((membership) => membership.memberId));
     return dto;
   }
 
   addMember(input: NewAccountMember): AccountMemberDto {
-    const base = this.newResource(input, this.members);
+    const base = this.newResource(input, this.membersById);
     const dto: AccountMemberDto = {
       id: base.id,
       type: 'account_member',
@@ -131,8 +132,8 @@ export class EmulatorStore {
       ...(input.family_name !== undefined && { family_name: input.family_name }),
       meta: { timestamps: base.timestamps },
     };
-    this.members.set(base.id, { ...base.record, dto: deepFreeze(dto) });
-    this.membershipsByMember.set(base.id, new Map());
+    this.membersById.add({ ...base.record, dto: deepFreeze(dto) });
+    this.membershipsByMember.set(base.id, new Collection((membership) => membership.accountId));
     return dto;
   }
 
@@ -169,8 +170,8 @@ export class EmulatorStore {
       }),
     };
     this.memberships.set(base.id, membership);
-    ofAccount.set(memberId, membership);
-    ofMember.set(accountId, membership);
+    ofAccount.add(membership);
+    ofMember.add(membership);
     return membership.dto;
   }
 
@@ -184,12 +185,20 @@ export class EmulatorStore {
     return true;
   }
 
+  get accounts(): ReadonlyCollection<StoredAccount> {
+    return this.accountsById;
+  }
+
+  get members(): ReadonlyCollection<StoredAccountMember> {
+    return this.membersById;
+  }
+
   getAccount(id: string): StoredAccount | undefined {
-    return this.accounts.get(id);
+    return this.accountsById.get(id);
   }
 
   getMember(id: string): StoredAccountMember | undefined {
-    return this.members.get(id);
+    return this.membersById.get(id);
   }
 
   /** The membership `membershipId` if it belongs to `accountId`. */
@@ -198,33 +207,14 @@ export class EmulatorStore {
     return membership?.accountId === accountId ? membership : undefined;
   }
 
-  listAccounts(): Iterable<StoredAccount> {
-    return this.accounts.values();
+  /** Keyed by member id; undefined when the account is unknown. */
+  membershipsOfAccount(accountId: string): ReadonlyCollection<StoredMembership> | undefined {
+    return this.membershipsByAccount.get(accountId);
   }
 
-  listMembers(): Iterable<StoredAccountMember> {
-    return this.members.values();
-  }
-
-  /** Undefined when the account is unknown. */
-  membershipsOfAccount(accountId: string): Iterable<StoredMembership> | undefined {
-    return this.membershipsByAccount.get(accountId)?.values();
-  }
-
-  /** Undefined when the member is unknown. */
-  membershipsOfMember(memberId: string): Iterable<StoredMembership> | undefined {
-    return this.membershipsByMember.get(memberId)?.values();
-  }
-
-  /** Members not in `accountId`; undefined when the account is unknown. */
-  membersOutsideAccount(accountId: string): StoredAccountMember[] | undefined {
-    const ofAccount = this.membershipsByAccount.get(accountId);
-    if (ofAccount === undefined) return undefined;
-    const outside: StoredAccountMember[] = [];
-    for (const member of this.members.values()) {
-      if (!ofAccount.has(member.id)) outside.push(member);
-    }
-    return outside;
+  /** Keyed by account id; undefined when the member is unknown. */
+  membershipsOfMember(memberId: string): ReadonlyCollection<StoredMembership> | undefined {
+    return this.membershipsByMember.get(memberId);
   }
 
   membershipCount(accountId: string): number {
@@ -233,18 +223,12 @@ export class EmulatorStore {
 
   /** Empties the store (the demo data too). */
   clear(): void {
-    for (const map of [
-      this.accounts,
-      this.members,
-      this.memberships,
-      this.membershipsByAccount,
-      this.membershipsByMember,
-    ]) {
-      map.clear();
+    for (const collection of [this.accountsById, this.membersById, this.memberships, this.membershipsByAccount, this.membershipsByMember]) {
+      collection.clear();
     }
   }
 
-  private newResource(input: NewResource, existing: ReadonlyMap<string, unknown>) {
+  private newResource(input: NewResource, existing: { has(id: string): boolean }) {
     const id = input.id ?? randomUUID();
     if (existing.has(id)) throw new Error(`Id ${id} is already in the store`);
     const createdAt = input.created_at ?? new Date().toISOString();
@@ -255,6 +239,8 @@ export class EmulatorStore {
     return { id, timestamps, record: { id, seq: this.seq++, createdMs, updatedMs } };
   }
 }
+
+const byId = (resource: StoredResource): string => resource.id;
 
 function instant(text: string): number {
   const ms = Date.parse(text);

@@ -43,7 +43,7 @@ const MEMBER_MEMBERSHIP_LIST: ListSpec<StoredMembership> = {
 };
 
 export const listAccountMembers: Handler = (context) => {
-  const { page } = listPage(context, context.store.listMembers(), MEMBER_LIST, (member) =>
+  const { page } = listPage(context, context.store.members, MEMBER_LIST, (member) =>
     withSelfLink(member.dto, accountMemberUrl(context.origin, member.id)),
   );
   return { status: 200, body: page };

@@ -68,10 +68,15 @@ export const deleteAccountMembership: Handler = (context) => {
 };
 
 export const listUnassignedAccountMembers: Handler = (context) => {
-  const outside = context.store.membersOutsideAccount(pathParam(context, 'accountId'));
-  if (outside === undefined) throw accountNotFound();
-  const { page } = listPage(context, outside, UNASSIGNED_MEMBER_LIST, (member) =>
-    withSelfLink(member.dto, accountMemberUrl(context.origin, member.id)),
+  const { store, origin } = context;
+  const memberships = store.membershipsOfAccount(pathParam(context, 'accountId'));
+  if (memberships === undefined) throw accountNotFound();
+  const { page } = listPage(
+    context,
+    store.members,
+    UNASSIGNED_MEMBER_LIST,
+    (member) => withSelfLink(member.dto, accountMemberUrl(origin, member.id)),
+    (member) => !memberships.has(member.id),
   );
   return { status: 200, body: page };
 };

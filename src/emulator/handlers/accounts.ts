@@ -24,7 +24,7 @@ const ACCOUNT_LIST: ListSpec<StoredAccount> = {
 };
 
 export const listAccounts: Handler = (context) => {
-  const { page } = listPage(context, context.store.listAccounts(), ACCOUNT_LIST, (account) =>
+  const { page } = listPage(context, context.store.accounts, ACCOUNT_LIST, (account) =>
     withSelfLink(account.dto, accountUrl(context.origin, account.id)),
   );
   return { status: 200, body: page };
