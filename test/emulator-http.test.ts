@@ -2,6 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createEmulator } from '../src/emulator/emulator.js';
 import { DEMO } from '../src/emulator/seed.js';
 import { epError, startEmulator, type EmulatorHarness } from './support/emulator-harness.js';
 
@@ -262,8 +263,6 @@ describe('close()', () => {
   });
 
   it('resolves when the emulator never listened', async () => {
-    const { createEmulator } = await import('../src/emulator/emulator.js');
-
     await expect(createEmulator().close()).resolves.toBeUndefined();
   });
 });
