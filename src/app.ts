@@ -2,11 +2,12 @@
  * Builds the gateway's Yoga instance from its dependencies. It never listens and never reads the
  * environment: the server, the tests and the benchmarks all build the same app here.
  */
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
-import type { LoaderOptions } from './loaders.js';
 import { yogaLogger, type Logger } from './logger.js';
+import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
 import type { UpstreamClient } from './upstream/client.js';
 
@@ -17,21 +18,24 @@ export interface GraphiqlOptions {
   headers?: Record<string, string>;
 }
 
-export interface AppDependencies {
-  upstream: UpstreamClient;
-  logger: Logger;
-  /** Serve GraphiQL (from bundled assets, no CDN) on GET /graphql; `false` turns it off. */
-  graphiql: GraphiqlOptions | false;
-  /** How per-request loaders reach Elastic Path; see `LoaderOptions` for defaults. */
-  loaderOptions?: Partial<LoaderOptions>;
+/** Where the process is in its life; `/readiness` answers 200 only while 'ready'. */
+export interface Lifecycle {
+  state: 'starting' | 'ready' | 'draining';
 }
 
-const DEFAULT_LOADER_OPTIONS: LoaderOptions = { lookupConcurrency: 8, memberBatchLookup: false };
+export interface AppDependencies {
+  config: Config;
+  upstream: UpstreamClient;
+  logger: Logger;
+  /** GraphiQL's pre-filled operation and headers, when `config.graphiql` is on. */
+  graphiql?: GraphiqlOptions;
+  lifecycle?: Lifecycle;
+}
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
-export function createApp({ upstream, logger, graphiql, loaderOptions }: AppDependencies): App {
-  const loaders = { ...DEFAULT_LOADER_OPTIONS, ...loaderOptions };
+export function createApp({ config, upstream, logger, graphiql = {}, lifecycle = { state: 'ready' } }: AppDependencies): App {
+  const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -40,19 +44,39 @@ export function createApp({ upstream, logger, graphiql, loaderOptions }: AppDepe
     logging: yogaLogger(logger),
     // Never attach original messages or stacks, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
+    batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
     renderGraphiQL,
-    graphiql: graphiql && {
+    graphiql: config.graphiql && {
       title: 'Elastic Path account memberships',
       defaultQuery: graphiql.defaultQuery,
       headers: graphiql.headers ? JSON.stringify(graphiql.headers, null, 2) : undefined,
       shouldPersistHeaders: false,
     },
+    plugins: [readiness(lifecycle, upstream), ...protectionPlugins(config)],
     context: ({ request }) =>
       createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
-        signal: request.signal,
-        loaderOptions: loaders,
+        // One deadline for the whole operation, which also ends when the caller goes away.
+        signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.operationTimeoutMs)]),
+        loaderOptions,
       }),
   });
+}
+
+/** `/readiness`: 503 while starting, draining, or while the upstream circuit breaker is open. */
+function readiness(lifecycle: Lifecycle, upstream: UpstreamClient): Plugin {
+  return {
+    onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/readiness') return;
+      const upstreamState = upstream.stats().breaker;
+      const ready = lifecycle.state === 'ready' && upstream.isHealthy();
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ ready, state: lifecycle.state, upstream: upstreamState }), {
+          status: ready ? 200 : 503,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        }),
+      );
+    },
+  };
 }

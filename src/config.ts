@@ -31,10 +31,89 @@ export interface Config {
    */
   readonly graphiql: boolean;
   /**
-   * Upstream connections kept per process (undici pool size).
-   * @default 64
+   * Upstream calls in flight at once per process; each has its own keep-alive connection.
+   * @default 32
    */
   readonly epApiConnections: number;
+  /**
+   * Upstream calls started per second per process (Elastic Path allows 100/s per store in
+   * production and 25/s in development, shared by every replica).
+   * @default 80
+   */
+  readonly epApiMaxRps: number;
+  /**
+   * Calls that may wait for a slot; past this, callers get RATE_LIMITED at once.
+   * @default 256
+   */
+  readonly epApiQueueLimit: number;
+  /**
+   * Attempts for a read (GET), the first included; writes are retried only when provably unsent.
+   * @default 3
+   */
+  readonly epApiMaxAttempts: number;
+  /**
+   * Backoff before the first retry; doubles per retry (full jitter), capped at 2 s.
+   * @default 100
+   */
+  readonly epApiRetryBaseMs: number;
+  /**
+   * Retries allowed, as a percentage of calls (plus a small reserve of 10).
+   * @default 10
+   */
+  readonly epApiRetryBudgetPercent: number;
+  /**
+   * Consecutive connection failures or 5xx answers that open the circuit breaker.
+   * @default 5
+   */
+  readonly epApiBreakerThreshold: number;
+  /**
+   * How long the open breaker fails fast before letting one probe through.
+   * @default 5000
+   */
+  readonly epApiBreakerCooldownMs: number;
+  /**
+   * Largest upstream response body read; a larger one is UPSTREAM_ERROR.
+   * @default 5242880 (5 MiB)
+   */
+  readonly epApiMaxResponseBytes: number;
+  /**
+   * Deadline for a whole GraphQL operation, across all its upstream calls and retries.
+   * @default 30000
+   */
+  readonly operationTimeoutMs: number;
+  /** @default 12 */
+  readonly maxDepth: number;
+  /** @default 30 */
+  readonly maxAliases: number;
+  /** @default 2000 */
+  readonly maxTokens: number;
+  /**
+   * Root mutation fields in one operation (each is an upstream write).
+   * @default 5
+   */
+  readonly maxMutationFields: number;
+  /**
+   * Largest request body accepted.
+   * @default 102400
+   */
+  readonly maxBodyBytes: number;
+  /**
+   * Operations in one batched request; 0 turns batching off.
+   * @default 10
+   */
+  readonly batchLimit: number;
+  /** @default true, except when NODE_ENV is 'production' */
+  readonly introspection: boolean;
+  /**
+   * A JSON manifest `{ "<sha256 or id>": "<document>" }`; when set, only these operations run.
+   * @default undefined (any operation may run)
+   */
+  readonly trustedDocumentsFile: string | undefined;
+  /**
+   * How long SIGTERM waits for in-flight operations before closing connections.
+   * @default 10000
+   */
+  readonly shutdownGraceMs: number;
   /**
    * Single upstream lookups (members, accounts) one request may have in flight at once.
    * @default 8
@@ -116,7 +195,25 @@ export function loadConfig(env: Env): Config {
     epApiTimeoutMs: integer(env, 'EP_API_TIMEOUT_MS', 10_000, 1, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     graphiql: boolean(env, 'GRAPHIQL', raw(env, 'NODE_ENV') !== 'production'),
-    epApiConnections: integer(env, 'EP_API_CONNECTIONS', 64, 1, 4096),
+    epApiConnections: integer(env, 'EP_API_CONNECTIONS', 32, 1, 1024),
+    epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
+    epApiQueueLimit: integer(env, 'EP_API_QUEUE_LIMIT', 256, 0, 100_000),
+    epApiMaxAttempts: integer(env, 'EP_API_MAX_ATTEMPTS', 3, 1, 10),
+    epApiRetryBaseMs: integer(env, 'EP_API_RETRY_BASE_MS', 100, 1, 60_000),
+    epApiRetryBudgetPercent: integer(env, 'EP_API_RETRY_BUDGET_PERCENT', 10, 0, 100),
+    epApiBreakerThreshold: integer(env, 'EP_API_BREAKER_THRESHOLD', 5, 1, 1000),
+    epApiBreakerCooldownMs: integer(env, 'EP_API_BREAKER_COOLDOWN_MS', 5_000, 1, 600_000),
+    epApiMaxResponseBytes: integer(env, 'EP_API_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    operationTimeoutMs: integer(env, 'OPERATION_TIMEOUT_MS', 30_000, 1, 600_000),
+    maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 1000),
+    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
+    maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
+    maxMutationFields: integer(env, 'MAX_MUTATION_FIELDS', 5, 1, 1000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
+    batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
+    introspection: boolean(env, 'INTROSPECTION', raw(env, 'NODE_ENV') !== 'production'),
+    trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
   });

@@ -2,13 +2,12 @@
  * `npm run dev`: the local Elastic Path emulator and the gateway pointed at it, with GraphiQL
  * opening on a working example. Honours PORT and EMULATOR_PORT (and every other setting).
  */
-import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadEmulatorConfig } from './config.js';
 import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
+import { createGateway } from './gateway.js';
 import { startServer } from './http-server.js';
 import { createLogger } from './logger.js';
-import { createUpstreamClient } from './upstream/client.js';
 import type { TokenResponseDto } from './upstream/dto.js';
 
 const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation: press Run.
@@ -67,41 +66,32 @@ const tokenResponse = await fetch(`${emulatorUrl}/oauth/access_token`, {
 const { access_token: token } = (await tokenResponse.json()) as TokenResponseDto;
 const authorization = `Bearer ${token}`;
 
-const upstream = createUpstreamClient({
-  baseUrl: emulatorUrl,
-  timeoutMs: gatewayConfig.epApiTimeoutMs,
-  connections: gatewayConfig.epApiConnections,
+// The emulator is the upstream here, whatever EP_API_BASE_URL says.
+const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl };
+const gateway = createGateway(config, logger, {
+  defaultQuery: EXAMPLE_OPERATION,
+  headers: { Authorization: authorization },
 });
-const app = createApp({
-  upstream,
-  logger,
-  graphiql: gatewayConfig.graphiql
-    ? { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } }
-    : false,
-  loaderOptions: {
-    lookupConcurrency: gatewayConfig.epLookupConcurrency,
-    memberBatchLookup: gatewayConfig.epMemberBatchLookup,
-  },
-});
-const gateway = await startServer(app, gatewayConfig.host, gatewayConfig.port);
+const server = await startServer(gateway.app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
+gateway.lifecycle.state = 'ready';
 
 process.stdout.write(`
   Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
-  GraphiQL                ${gateway.url}/graphql
+  GraphiQL                ${server.url}/graphql
   Authorization header    ${authorization}
                           (valid for 1 hour; GraphiQL opens with it set)
   Demo account            ${DEMO.accounts.acme.id}   ${DEMO.accounts.acme.name}
   Demo member to add      ${DEMO.members.andy.id}   ${DEMO.members.andy.name}
 
-  curl -s ${gateway.url}/graphql -H 'content-type: application/json' \\
+  curl -s ${server.url}/graphql -H 'content-type: application/json' \\
     -H 'authorization: ${authorization}' \\
     -d '{"query":"{ accountMember(id: \\"${DEMO.members.ron.id}\\") { name email } }"}'
 
 `);
 
 async function shutdown(): Promise<void> {
-  await gateway.close();
-  await upstream.close();
+  await server.close();
+  await gateway.upstream.close();
   await emulator.close();
   process.exit(0);
 }

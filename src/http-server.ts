@@ -6,12 +6,22 @@ export interface RunningServer {
   server: Server;
   /** e.g. http://127.0.0.1:4000 */
   url: string;
-  /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive sockets. */
+  /** Stops accepting, lets in-flight requests finish, closing idle keep-alive sockets. */
   close(): Promise<void>;
 }
 
-export async function startServer(listener: RequestListener, host: string, port: number): Promise<RunningServer> {
-  const server = createServer(listener);
+export interface ServerOptions {
+  /** Requests with a larger body get 413 before the app reads them. */
+  maxBodyBytes?: number;
+}
+
+export async function startServer(
+  listener: RequestListener,
+  host: string,
+  port: number,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const server = createServer(options.maxBodyBytes ? limitBody(listener, options.maxBodyBytes) : listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -21,13 +31,48 @@ export async function startServer(listener: RequestListener, host: string, port:
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
   return {
     server,
     url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost === '[::]' ? 'localhost' : shownHost}:${address.port}`,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
+        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
         server.closeIdleConnections();
-      }),
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        server.once('close', () => clearInterval(sweep));
+      })),
+  };
+}
+
+function tooLarge(res: Parameters<RequestListener>[1], maxBodyBytes: number): void {
+  if (res.headersSent) return;
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  res.end(
+    JSON.stringify({
+      errors: [{ message: `The request body is larger than ${maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+    }),
+  );
+}
+
+/** Refuses bodies over the limit, whether announced by Content-Length or streamed in chunks. */
+function limitBody(listener: RequestListener, maxBodyBytes: number): RequestListener {
+  return (req, res) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      tooLarge(res, maxBodyBytes);
+      req.resume();
+      return;
+    }
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBodyBytes) {
+        tooLarge(res, maxBodyBytes);
+        req.destroy();
+      }
+    });
+    listener(req, res);
   };
 }

@@ -1,12 +1,12 @@
 /**
  * Process entry for production: `EP_API_BASE_URL=… npm start`.
- * loadConfig(process.env) → createUpstreamClient → createApp → listen; SIGTERM drains and exits 0.
+ * loadConfig(process.env) → createGateway → listen. On SIGTERM: /readiness turns 503, the server
+ * stops accepting, in-flight operations get SHUTDOWN_GRACE_MS to finish, pools close, exit 0.
  */
-import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createGateway } from './gateway.js';
 import { startServer } from './http-server.js';
 import { createLogger } from './logger.js';
-import { createUpstreamClient } from './upstream/client.js';
 
 function readConfig(): Config {
   try {
@@ -22,27 +22,33 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
-const upstream = createUpstreamClient({
-  baseUrl: config.epApiBaseUrl,
-  timeoutMs: config.epApiTimeoutMs,
-  connections: config.epApiConnections,
-});
-const app = createApp({
-  upstream,
-  logger,
-  graphiql: config.graphiql ? {} : false,
-  loaderOptions: { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup },
-});
-const running = await startServer(app, config.host, config.port);
+let gateway: ReturnType<typeof createGateway>;
+try {
+  gateway = createGateway(config, logger);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+const running = await startServer(gateway.app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
+gateway.lifecycle.state = 'ready';
 logger.info({ url: `${running.url}/graphql`, upstream: config.epApiBaseUrl }, 'gateway listening');
+
+// Unhandled rejections are bugs; log them instead of dying with every in-flight request.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'draining');
+  gateway.lifecycle.state = 'draining';
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'draining');
+  const forced = setTimeout(() => {
+    logger.warn('grace period over: closing remaining connections');
+    running.server.closeAllConnections();
+  }, config.shutdownGraceMs);
   await running.close();
-  await upstream.close();
+  clearTimeout(forced);
+  await gateway.upstream.close();
   logger.info('stopped');
   process.exit(0);
 }

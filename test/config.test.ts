@@ -12,7 +12,25 @@ describe('loadConfig', () => {
       epApiTimeoutMs: 10_000,
       logLevel: 'info',
       graphiql: true,
-      epApiConnections: 64,
+      epApiConnections: 32,
+      epApiMaxRps: 80,
+      epApiQueueLimit: 256,
+      epApiMaxAttempts: 3,
+      epApiRetryBaseMs: 100,
+      epApiRetryBudgetPercent: 10,
+      epApiBreakerThreshold: 5,
+      epApiBreakerCooldownMs: 5_000,
+      epApiMaxResponseBytes: 5 * 1024 * 1024,
+      operationTimeoutMs: 30_000,
+      maxDepth: 12,
+      maxAliases: 30,
+      maxTokens: 2000,
+      maxMutationFields: 5,
+      maxBodyBytes: 100 * 1024,
+      batchLimit: 10,
+      introspection: true,
+      trustedDocumentsFile: undefined,
+      shutdownGraceMs: 10_000,
       epLookupConcurrency: 8,
       epMemberBatchLookup: false,
     });
@@ -38,8 +56,8 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('turns GraphiQL off by default in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).graphiql).toBe(false);
+  it('turns GraphiQL and introspection off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false });
   });
 
   it.each([

@@ -13,7 +13,7 @@ let gateway: TestGateway;
 
 beforeAll(async () => {
   upstream = await startScriptedUpstream();
-  gateway = await startGateway({ upstreamUrl: upstream.url, timeoutMs: 300 });
+  gateway = await startGateway({ upstreamUrl: upstream.url, env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1' } });
 });
 afterEach(() => {
   upstream.verify();

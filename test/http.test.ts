@@ -11,6 +11,7 @@ beforeAll(async () => {
   upstream = await startScriptedUpstream();
   gateway = await startGateway({
     upstreamUrl: upstream.url,
+    env: { GRAPHIQL: 'true' },
     graphiql: { defaultQuery: 'query Demo { __typename }', headers: { Authorization: 'Bearer demo' } },
   });
 });
@@ -23,7 +24,7 @@ describe('HTTP surface', () => {
   it('refuses a mutation sent over GET and calls nothing upstream', async () => {
     const query = `mutation { createAccountMembership(accountId: "${ACCOUNT_ID}", accountMemberId: "${MEMBER_ID}") { __typename } }`;
     const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent(query)}`, {
-      headers: { accept: 'application/graphql-response+json', authorization: TOKEN },
+      headers: { accept: 'application/graphql-response+json', authorization: TOKEN, 'x-graphql-yoga-csrf': '1' },
     });
     expect(response.status).toBe(405);
     const body = (await response.json()) as { errors: Array<{ message: string }> };
@@ -31,12 +32,30 @@ describe('HTTP surface', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
-  it('answers queries over GET', async () => {
+  it('answers queries over GET that carry a CSRF-prevention header', async () => {
     const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { accept: 'application/graphql-response+json' },
+      headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it.each([
+    ['a GET without a CSRF-prevention header', undefined, undefined],
+    ['a form POST', 'application/x-www-form-urlencoded', 'query=%7B__typename%7D'],
+    ['a text/plain POST', 'text/plain', '{"query":"{ __typename }"}'],
+  ])('refuses %s, which a page on another origin could send', async (_name, contentType, body) => {
+    const response = await fetch(
+      `${gateway.url}/graphql${body ? '' : `?query=${encodeURIComponent('{ __typename }')}`}`,
+      {
+        method: body ? 'POST' : 'GET',
+        headers: { accept: 'application/graphql-response+json', ...(contentType ? { 'content-type': contentType } : {}) },
+        body,
+      },
+    );
+    expect(response.status).toBe(403);
+    const json = (await response.json()) as { errors: Array<{ message: string }> };
+    expect(json.errors[0]?.message).toContain('CSRF');
   });
 
   it('answers 200 on /health', async () => {

@@ -99,7 +99,7 @@ describe('the member loader', () => {
     expect(paths().sort()).toEqual(Object.values(ids).map((id) => `GET /v2/account-members/${id}`).sort());
 
     stack.emulator.clearRequests();
-    const batching = await startStack({ gateway: { loaderOptions: { memberBatchLookup: true } } });
+    const batching = await startStack({ gateway: { env: { EP_MEMBER_BATCH_LOOKUP: 'true' } } });
     try {
       const batched = await batching.gateway.execute(FiveMembersDocument, ids, { authorization: batching.authorization });
       expect(batched.data).toEqual(single.data);

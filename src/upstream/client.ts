@@ -1,33 +1,51 @@
 /**
  * The one HTTP client every Elastic Path call goes through: a keep-alive undici pool bound to the
- * configured origin, explicit timeouts, bodies always consumed, JSON parsed only when the answer
- * says it is JSON, and only the caller's Elastic Path credentials forwarded.
+ * configured origin, explicit timeouts, bodies always consumed (and capped), JSON parsed only when
+ * the answer says it is JSON, and only the caller's Elastic Path credentials forwarded.
+ *
+ * Around each call, in this order: the circuit breaker (fail fast while Elastic Path is down), the
+ * outbound limiter (concurrency, requests per second, a bounded queue), and retries with full-jitter
+ * backoff inside a retry budget and the operation's deadline.
  */
-import { Pool, errors as undiciErrors } from 'undici';
+import { ConsecutiveBreaker, CircuitState, BrokenCircuitError, circuitBreaker, handleWhen } from 'cockatiel';
+import PQueue from 'p-queue';
+import sjson from 'secure-json-parse';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import {
+  ErrorCode,
   UpstreamStatusError,
+  gatewayError,
   malformed,
   timedOut,
   unavailable,
   type UpstreamDetail,
 } from '../errors.js';
 import type { ErrorItemDto } from './dto.js';
+import { RetryBudget } from './retry-budget.js';
 
 export interface UpstreamClientOptions {
   /** Origin plus optional path prefix, as validated by `loadConfig`. */
   baseUrl: string;
-  /** Budget for one call, from connecting through reading the whole body. */
+  /** Budget for one attempt, from connecting through reading the whole body. */
   timeoutMs: number;
-  /**
-   * Sockets kept open to Elastic Path.
-   * @default 64
-   */
+  /** @default 32 */
   connections?: number;
-  /**
-   * Largest response body read; a larger one is abandoned as malformed.
-   * @default 5 MiB
-   */
+  /** @default 80 */
+  maxRps?: number;
+  /** @default 256 */
+  queueLimit?: number;
+  /** @default 3 */
+  maxAttempts?: number;
+  /** @default 100 */
+  retryBaseMs?: number;
+  /** @default 10 */
+  retryBudgetPercent?: number;
+  /** @default 5 */
+  breakerThreshold?: number;
+  /** @default 5000 */
+  breakerCooldownMs?: number;
+  /** @default 5 MiB */
   maxResponseBytes?: number;
 }
 
@@ -45,7 +63,7 @@ export interface UpstreamRequest {
   path: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
-  /** Aborts the call when the caller goes away. */
+  /** The operation's deadline and the caller going away; no attempt or backoff outlives it. */
   signal?: AbortSignal;
 }
 
@@ -55,47 +73,135 @@ export interface UpstreamResponse {
   body: unknown;
 }
 
+export interface UpstreamStats {
+  /** Calls made by resolvers (each may take several attempts). */
+  calls: number;
+  /** Attempts sent after the first, across all calls. */
+  retries: number;
+  /** 'closed' (normal), 'open' (failing fast) or 'half-open' (probing). */
+  breaker: 'closed' | 'open' | 'half-open';
+}
+
 export interface UpstreamClient {
   /** Resolves with 2xx answers; throws `UpstreamStatusError` for others and `GraphQLError` for transport failures. */
   send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse>;
+  /** False while the breaker is open: the gateway is not ready to serve. */
+  isHealthy(): boolean;
+  stats(): UpstreamStats;
   close(): Promise<void>;
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+const RETRY_MAX_DELAY_MS = 2_000;
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-]);
+/** What one attempt came to. */
+type Attempt =
+  | { kind: 'answer'; status: number; contentType: string; text: string }
+  /** Failed before the request could have reached Elastic Path: safe to repeat any method. */
+  | { kind: 'unsent'; error: Error }
+  /** Failed after the request may have reached Elastic Path. */
+  | { kind: 'lost'; error: Error }
+  | { kind: 'timeout'; error: Error }
+  /** Refused by the gateway itself (breaker open, queue full, caller gone): never retried. */
+  | { kind: 'refused'; error: Error };
+
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const base = new URL(options.baseUrl);
   const pathPrefix = base.pathname.replace(/\/+$/, '');
-  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxBytes = options.maxResponseBytes ?? 5 * 1024 * 1024;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const retryBaseMs = options.retryBaseMs ?? 100;
   const { timeoutMs } = options;
+  const connections = options.connections ?? 32;
+  const queueLimit = options.queueLimit ?? 256;
+
   const pool = new Pool(base.origin, {
-    connections: options.connections ?? 64,
-    // undici's own defaults are 300 s; one call must never outlive the configured budget.
+    connections,
+    // undici's own defaults are 300 s; one attempt must never outlive the configured budget.
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     connect: { timeout: Math.min(timeoutMs, 5_000) },
-    // Elastic Path's edge closes idle sockets; drop ours first so a reused socket is rarely stale.
+    // Close idle sockets before a typical upstream keep-alive (5 s) does, so a reused socket is
+    // rarely one the peer is closing at that moment.
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 30_000,
+    keepAliveTimeoutThreshold: 1_000,
   });
+  const limiter = new PQueue({ concurrency: connections, intervalCap: options.maxRps ?? 80, interval: 1_000 });
+  const budget = new RetryBudget(options.retryBudgetPercent ?? 10);
+  // Only outcomes that say "Elastic Path is unwell" count: connection failures, timeouts, 5xx.
+  const breaker = circuitBreaker(
+    handleWhen((error) => error instanceof UpstreamUnwell),
+    {
+      halfOpenAfter: options.breakerCooldownMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+    },
+  );
+  let calls = 0;
+  let retries = 0;
+
+  async function attempt(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
+    if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    if (breaker.state === CircuitState.Open) return { kind: 'refused', error: breakerOpen() };
+    if (limiter.size >= queueLimit) return { kind: 'refused', error: queueFull() };
+    try {
+      // The breaker sees a thrown UpstreamUnwell for every outcome it should count.
+      return await breaker.execute(() =>
+        limiter.add(() => dispatch(request, headers, body), { signal: request.signal }).then(
+          (outcome) => {
+            if (outcome.kind === 'answer' ? outcome.status >= 500 : outcome.kind !== 'refused') {
+              throw new UpstreamUnwell(outcome);
+            }
+            return outcome;
+          },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof UpstreamUnwell) return error.outcome;
+      if (error instanceof BrokenCircuitError) return { kind: 'refused', error: breakerOpen() };
+      // Aborted while waiting in the queue.
+      return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    }
+  }
+
+  async function dispatch(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
+    const attemptTimeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([attemptTimeout, request.signal]) : attemptTimeout;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await pool.request({
+        method: request.method,
+        path: pathPrefix + request.path + queryString(request.query),
+        headers,
+        body,
+        signal,
+      });
+    } catch (error) {
+      return transportFailure(error, attemptTimeout, request.signal, timeoutMs);
+    }
+    try {
+      const text = await readCapped(response.body, maxBytes);
+      return {
+        kind: 'answer',
+        status: response.statusCode,
+        contentType: String(response.headers['content-type'] ?? ''),
+        text,
+      };
+    } catch (error) {
+      if (error instanceof TooLargeError) {
+        return { kind: 'refused', error: malformed(`a response larger than ${maxBytes} bytes`, response.statusCode) };
+      }
+      // The status line arrived, so the request did reach Elastic Path.
+      const failure = transportFailure(error, attemptTimeout, request.signal, timeoutMs);
+      return failure.kind === 'unsent' ? { kind: 'lost', error: failure.error } : failure;
+    }
+  }
 
   async function send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse> {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
+    calls += 1;
+    budget.recordCall();
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: credentials.authorization,
@@ -109,43 +215,96 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       headers['content-type'] = 'application/json';
     }
 
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await pool.request({
-        method: request.method,
-        path: pathPrefix + request.path + queryString(request.query),
-        headers,
-        body,
-        signal,
-      });
-    } catch (error) {
-      throw transportFailure(error, deadline, timeoutMs);
+    for (let attemptNumber = 1; ; attemptNumber += 1) {
+      const outcome = await attempt(request, headers, body);
+      const delay = backoff(attemptNumber, retryBaseMs);
+      if (
+        attemptNumber < maxAttempts &&
+        isRetryable(outcome, request.method) &&
+        budget.tryRetry() &&
+        (await sleepWithin(delay, request.signal))
+      ) {
+        retries += 1;
+        continue;
+      }
+      return settle(outcome);
     }
-
-    const { statusCode } = response;
-    let text: string;
-    try {
-      text = await readCapped(response.body, maxBytes);
-    } catch (error) {
-      if (error instanceof TooLargeError) throw malformed(`a response larger than ${maxBytes} bytes`, statusCode);
-      throw transportFailure(error, deadline, timeoutMs);
-    }
-    const isJson = /^application\/(?:[\w.+-]+\+)?json\b/i.test(String(response.headers['content-type'] ?? ''));
-
-    if (statusCode >= 200 && statusCode < 300) {
-      if (text === '') return { status: statusCode, body: undefined };
-      if (!isJson) throw malformed('a response that is not JSON', statusCode);
-      const parsed = parseJson(text);
-      if (parsed === undefined) throw malformed('malformed JSON', statusCode);
-      return { status: statusCode, body: parsed };
-    }
-    throw new UpstreamStatusError(describeFailure(statusCode, isJson ? parseJson(text) : undefined));
   }
 
   return {
     send,
-    close: () => pool.close(),
+    isHealthy: () => breaker.state !== CircuitState.Open,
+    stats: () => ({
+      calls,
+      retries,
+      breaker:
+        breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated
+          ? 'open'
+          : breaker.state === CircuitState.HalfOpen
+            ? 'half-open'
+            : 'closed',
+    }),
+    async close() {
+      limiter.clear();
+      await pool.close();
+    },
   };
+}
+
+/** Carries an attempt's outcome through the breaker, which counts only what is thrown. */
+class UpstreamUnwell extends Error {
+  constructor(readonly outcome: Attempt) {
+    super('Elastic Path is unwell');
+  }
+}
+
+/**
+ * Reads repeat on connection failures, 429 and 502/503/504. Writes repeat only when they provably
+ * never reached Elastic Path (connection refused) or were refused with 429: a write that may have
+ * been received is never sent twice.
+ */
+function isRetryable(outcome: Attempt, method: UpstreamRequest['method']): boolean {
+  if (outcome.kind === 'unsent') return true;
+  if (outcome.kind === 'answer') {
+    if (outcome.status === 429) return true;
+    return method === 'GET' && (outcome.status === 502 || outcome.status === 503 || outcome.status === 504);
+  }
+  return outcome.kind === 'lost' && method === 'GET';
+}
+
+/** Exponential backoff with full jitter: a random delay up to base × 2^(n-1), capped. */
+function backoff(attemptNumber: number, baseMs: number): number {
+  return Math.random() * Math.min(RETRY_MAX_DELAY_MS, baseMs * 2 ** (attemptNumber - 1));
+}
+
+/** Waits, unless the deadline would pass first; false means "do not retry". */
+function sleepWithin(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function settle(outcome: Attempt): UpstreamResponse {
+  if (outcome.kind !== 'answer') throw outcome.error;
+  const { status, text, contentType } = outcome;
+  const isJson = /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
+  if (status >= 200 && status < 300) {
+    if (text === '') return { status, body: undefined };
+    if (!isJson) throw malformed('a response that is not JSON', status);
+    const parsed = parseJson(text);
+    if (parsed === undefined) throw malformed('malformed JSON', status);
+    return { status, body: parsed };
+  }
+  throw new UpstreamStatusError(describeFailure(status, isJson ? parseJson(text) : undefined));
 }
 
 function queryString(query: UpstreamRequest['query']): string {
@@ -158,9 +317,10 @@ function queryString(query: UpstreamRequest['query']): string {
   return encoded ? `?${encoded}` : '';
 }
 
+/** Upstream JSON is untrusted: `__proto__` and `constructor.prototype` keys are dropped, never applied. */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
   } catch {
     return undefined;
   }
@@ -192,14 +352,40 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function transportFailure(error: unknown, deadline: AbortSignal, timeoutMs: number): Error {
-  if (deadline.aborted) return timedOut(timeoutMs);
+function transportFailure(
+  error: unknown,
+  attemptTimeout: AbortSignal,
+  operation: AbortSignal | undefined,
+  timeoutMs: number,
+): Attempt {
+  if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs) };
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return timedOut(timeoutMs);
-  if (error instanceof undiciErrors.RequestAbortedError || (error as Error | null)?.name === 'AbortError') {
-    // The caller went away; nobody reads this answer, but it must still be a coded error.
-    return unavailable();
+  if (attemptTimeout.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+    return { kind: 'timeout', error: timedOut(timeoutMs) };
   }
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return unavailable();
-  return unavailable();
+  if (typeof code === 'string' && UNSENT_CODES.has(code)) return { kind: 'unsent', error: unavailable() };
+  return { kind: 'lost', error: unavailable() };
+}
+
+/** The operation's deadline passed, or its caller went away. */
+function deadlineError(signal: AbortSignal | undefined, timeoutMs: number): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time waiting for Elastic Path. Try again shortly.');
+  }
+  return timedOut(timeoutMs);
+}
+
+function breakerOpen(): Error {
+  return gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    'Elastic Path is failing repeatedly, so the gateway is pausing calls to it for a few seconds. Try again shortly.',
+  );
+}
+
+function queueFull(): Error {
+  return gatewayError(
+    ErrorCode.RATE_LIMITED,
+    'The gateway is at its limit of calls to Elastic Path. Wait a moment and try again.',
+  );
 }

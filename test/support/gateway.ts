@@ -1,12 +1,16 @@
-/** Starts the real gateway on an ephemeral loopback port, pointed at a given upstream. */
+/**
+ * Starts the real gateway on an ephemeral loopback port, pointed at a given upstream, with the
+ * documented defaults and any settings a test overrides. On close it checks that no token the
+ * test sent ever reached the gateway's logs.
+ */
 import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { createApp, type GraphiqlOptions } from '../../src/app.js';
-import type { LoaderOptions } from '../../src/loaders.js';
+import type { GraphiqlOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
 import { startServer } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
-import { createUpstreamClient } from '../../src/upstream/client.js';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -16,6 +20,7 @@ export interface GraphQLResponse<T> {
 
 export interface TestGateway {
   url: string;
+  gateway: Gateway;
   /** Every log line the gateway wrote, raw. */
   logs: string[];
   execute<T, V>(
@@ -29,9 +34,9 @@ export interface TestGateway {
 
 export interface TestGatewayOptions {
   upstreamUrl: string;
-  timeoutMs?: number;
-  graphiql?: GraphiqlOptions | false;
-  loaderOptions?: Partial<LoaderOptions>;
+  /** Environment-style settings, as an operator would give them (e.g. `{ EP_API_TIMEOUT_MS: '300' }`). */
+  env?: Record<string, string>;
+  graphiql?: GraphiqlOptions;
 }
 
 export async function startGateway(options: TestGatewayOptions): Promise<TestGateway> {
@@ -42,16 +47,26 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
       done();
     },
   });
-  const upstream = createUpstreamClient({ baseUrl: options.upstreamUrl, timeoutMs: options.timeoutMs ?? 5_000 });
-  const app = createApp({
-    upstream,
-    logger: createLogger('debug', sink),
-    graphiql: options.graphiql ?? false,
-    loaderOptions: options.loaderOptions,
+  const config: Config = loadConfig({
+    EP_API_TIMEOUT_MS: '5000',
+    // Tests fire bursts at the emulator; the production per-second cap would only slow them down.
+    EP_API_MAX_RPS: '100000',
+    GRAPHIQL: 'false',
+    ...options.env,
+    EP_API_BASE_URL: options.upstreamUrl,
   });
-  const running = await startServer(app, '127.0.0.1', 0);
+  const gateway = createGateway(config, createLogger('trace', sink), options.graphiql);
+  const running = await startServer(gateway.app, '127.0.0.1', 0, { maxBodyBytes: config.maxBodyBytes });
+  gateway.lifecycle.state = 'ready';
+  const tokensSent = new Set<string>();
 
   async function post(body: unknown, headers: Record<string, string> = {}) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (/^(authorization|ep-account-management-authentication-token)$/i.test(name)) {
+        const secret = value.replace(/^Bearer\s+/i, '').trim();
+        if (secret.length >= 8) tokensSent.add(secret);
+      }
+    }
     const response = await fetch(`${running.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
@@ -63,13 +78,17 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
 
   return {
     url: running.url,
+    gateway,
     logs,
     post,
     execute: (document, variables, headers) =>
       post({ query: print(document), variables }, headers) as Promise<GraphQLResponse<never>>,
     async close() {
       await running.close();
-      await upstream.close();
+      await gateway.upstream.close();
+      const written = logs.join('\n');
+      const leaked = [...tokensSent].filter((secret) => written.includes(secret));
+      if (leaked.length > 0) throw new Error(`${leaked.length} caller token(s) appeared in the gateway's logs`);
     },
   };
 }

@@ -1,0 +1,107 @@
+/**
+ * Limits that keep one request from costing the gateway (or Elastic Path) more than it should:
+ * document size and shape, mutation fan-out, CSRF, introspection and, optionally, an allow-list of
+ * trusted documents. Each limit is a setting (see `config.ts`) and fails with a clear message.
+ */
+import { readFileSync } from 'node:fs';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { GraphQLError, Kind, type ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from './config.js';
+import { ErrorCode } from './errors.js';
+
+export type ProtectionSettings = Pick<
+  Config,
+  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsFile'
+>;
+
+export function protectionPlugins(settings: ProtectionSettings): Plugin[] {
+  const plugins: Plugin[] = [
+    // Browsers may send "simple" GET and form POSTs cross-site without a preflight; those must
+    // carry a header a page on another origin cannot set. JSON POSTs (GraphiQL's) are preflighted.
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    EnvelopArmorPlugin({
+      maxDepth: { n: settings.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true },
+      maxAliases: { n: settings.maxAliases, exposeLimits: true },
+      maxTokens: { n: settings.maxTokens, exposeLimits: true },
+      maxDirectives: { n: 50, exposeLimits: true },
+      // Depth, aliases, tokens and the mutation limit already bound the work; Armor's generic cost
+      // weights know nothing of which fields reach Elastic Path.
+      costLimit: { enabled: false },
+      blockFieldSuggestion: { enabled: !settings.introspection },
+    }) as Plugin,
+    {
+      onValidate({ addValidationRule }) {
+        addValidationRule(maxMutationFields(settings.maxMutationFields));
+      },
+    },
+  ];
+  if (!settings.introspection) {
+    // `_service { sdl }` stays available for federation routers: it is a field, not introspection.
+    plugins.push(useDisableIntrospection());
+  }
+  if (settings.trustedDocumentsFile) {
+    const manifest = readTrustedDocuments(settings.trustedDocumentsFile);
+    plugins.push(
+      usePersistedOperations({
+        allowArbitraryOperations: false,
+        skipDocumentValidation: false,
+        getPersistedOperation: (key) => manifest.get(key) ?? null,
+        customErrors: {
+          notFound: { message: 'This operation is not on the list of trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
+          persistedQueryOnly: { message: 'Only trusted documents run here: send a document id, not a query.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+          keyNotFound: { message: 'Send the trusted document id as documentId or extensions.persistedQuery.sha256Hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+        },
+      }),
+    );
+  }
+  return plugins;
+}
+
+/** One operation must not fan out into many upstream writes: each root mutation field is one. */
+function maxMutationFields(limit: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(node) {
+      if (node.operation !== 'mutation') return;
+      let count = 0;
+      const seen = new Set<string>();
+      const visit = (selections: typeof node.selectionSet.selections) => {
+        for (const selection of selections) {
+          if (selection.kind === Kind.FIELD) {
+            if (selection.name.value !== '__typename') count += 1;
+          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+            visit(selection.selectionSet.selections);
+          } else if (!seen.has(selection.name.value)) {
+            seen.add(selection.name.value);
+            const fragment = context.getFragment(selection.name.value);
+            if (fragment) visit(fragment.selectionSet.selections);
+          }
+        }
+      };
+      visit(node.selectionSet.selections);
+      if (count > limit) {
+        context.reportError(
+          new GraphQLError(
+            `This operation has ${count} mutation fields; at most ${limit} are allowed in one operation. Send them in separate requests.`,
+            { nodes: [node], extensions: { code: ErrorCode.BAD_USER_INPUT } },
+          ),
+        );
+      }
+    },
+  });
+}
+
+/** `{ "<id or sha256>": "<document>" }`, or an array of `{ id, body }` entries. */
+function readTrustedDocuments(file: string): Map<string, string> {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const entries: Array<[string, string]> = Array.isArray(parsed)
+    ? parsed.map((entry: { id: string; body: string }) => [entry.id, entry.body])
+    : Object.entries(parsed as Record<string, string>);
+  if (!entries.every(([id, body]) => typeof id === 'string' && typeof body === 'string')) {
+    throw new Error(`${file} is not a trusted-documents manifest`);
+  }
+  return new Map(entries);
+}
