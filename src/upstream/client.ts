@@ -22,6 +22,7 @@ import {
   type UpstreamDetail,
 } from '../errors.js';
 import type { ErrorItemDto } from './dto.js';
+import { RateWindow } from './rate-window.js';
 import { RetryBudget } from './retry-budget.js';
 
 export interface UpstreamClientOptions {
@@ -129,7 +130,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     keepAliveMaxTimeout: 30_000,
     keepAliveTimeoutThreshold: 1_000,
   });
-  const limiter = new PQueue({ concurrency: connections, intervalCap: options.maxRps ?? 80, interval: 1_000 });
+  const limiter = new PQueue({ concurrency: connections });
+  const rate = new RateWindow(options.maxRps ?? 80);
   const budget = new RetryBudget(options.retryBudgetPercent ?? 10);
   // Only outcomes that say "Elastic Path is unwell" count: connection failures, timeouts, 5xx.
   const breaker = circuitBreaker(
@@ -139,17 +141,25 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
     },
   );
+  // The breaker only leaves 'open' when a call arrives after the cooldown; readiness must not wait
+  // for traffic that an unready instance will never get.
+  let openedAt = 0;
+  breaker.onBreak(() => {
+    openedAt = Date.now();
+  });
+  const cooldownMs = options.breakerCooldownMs ?? 5_000;
+  const isOpen = () => breaker.state === CircuitState.Open && Date.now() - openedAt < cooldownMs;
   let calls = 0;
   let retries = 0;
 
   async function attempt(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
     if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
-    if (breaker.state === CircuitState.Open) return { kind: 'refused', error: breakerOpen() };
     if (limiter.size >= queueLimit) return { kind: 'refused', error: queueFull() };
     try {
-      // The breaker sees a thrown UpstreamUnwell for every outcome it should count.
+      // The breaker throws at once while open (and lets one probe through after the cooldown); it
+      // sees a thrown UpstreamUnwell for every outcome it should count.
       return await breaker.execute(() =>
-        limiter.add(() => dispatch(request, headers, body), { signal: request.signal }).then(
+        limiter.add(() => startWithinRate(request, headers, body), { signal: request.signal }).then(
           (outcome) => {
             if (outcome.kind === 'answer' ? outcome.status >= 500 : outcome.kind !== 'refused') {
               throw new UpstreamUnwell(outcome);
@@ -164,6 +174,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       // Aborted while waiting in the queue.
       return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
     }
+  }
+
+  async function startWithinRate(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
+    if (!(await rate.take(request.signal))) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    return dispatch(request, headers, body);
   }
 
   async function dispatch(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
@@ -233,16 +248,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     send,
-    isHealthy: () => breaker.state !== CircuitState.Open,
+    isHealthy: () => !isOpen(),
     stats: () => ({
       calls,
       retries,
-      breaker:
-        breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated
-          ? 'open'
-          : breaker.state === CircuitState.HalfOpen
-            ? 'half-open'
-            : 'closed',
+      breaker: isOpen() ? 'open' : breaker.state === CircuitState.Closed ? 'closed' : 'half-open',
     }),
     async close() {
       limiter.clear();

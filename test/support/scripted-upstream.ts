@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Reply =
-  | { status: number; json?: unknown; body?: string; headers?: Record<string, string> }
+  | { status: number; json?: unknown; body?: string; headers?: Record<string, string>; delayMs?: number }
   | { hang: true }
   | { reset: true };
 
@@ -17,6 +17,8 @@ export interface ReceivedRequest {
   rawUrl: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface ScriptedUpstream {
@@ -24,6 +26,8 @@ export interface ScriptedUpstream {
   received: ReceivedRequest[];
   /** Queues replies, used in order, one per request. */
   reply(...replies: Reply[]): void;
+  /** Answers every request that finds the queue empty with this reply (instead of failing). */
+  always(reply: Reply | undefined): void;
   /** Fails if a scripted reply was never used. */
   verify(): void;
   close(): Promise<void>;
@@ -31,6 +35,7 @@ export interface ScriptedUpstream {
 
 export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   const queue: Reply[] = [];
+  let fallback: Reply | undefined;
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -42,8 +47,9 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         rawUrl: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
       });
-      const next = queue.shift();
+      const next = queue.shift() ?? fallback;
       if (!next) {
         res.writeHead(599, { 'content-type': 'text/plain' }).end('no scripted reply left');
         return;
@@ -54,11 +60,16 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         return;
       }
       const body = next.json !== undefined ? JSON.stringify(next.json) : (next.body ?? '');
-      res.writeHead(next.status, {
-        ...(next.json !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...next.headers,
-      });
-      res.end(body);
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(next.status, {
+          ...(next.json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...next.headers,
+        });
+        res.end(body);
+      };
+      if (next.delayMs) setTimeout(answer, next.delayMs);
+      else answer();
     });
   });
   server.on('connection', (socket) => {
@@ -71,6 +82,9 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     url: `http://127.0.0.1:${port}`,
     received,
     reply: (...replies) => queue.push(...replies),
+    always: (reply) => {
+      fallback = reply;
+    },
     verify() {
       if (queue.length > 0) throw new Error(`${queue.length} scripted upstream replies were never used`);
     },

@@ -1,0 +1,202 @@
+/**
+ * Surviving a misbehaving Elastic Path: retries that never multiply load or repeat a write, the
+ * circuit breaker, the outbound limiter, deadlines, and untrusted answers. Each scenario asserts
+ * both what the caller saw and how many calls Elastic Path received.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AccountMemberDocument, CreateAccountMembershipDocument } from './gql/graphql.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { ACCOUNT_ID, MEMBER_ID, TOKEN, epError, memberBody, membershipBody } from './support/ids.js';
+import { startScriptedUpstream, type ScriptedUpstream } from './support/scripted-upstream.js';
+
+let upstream: ScriptedUpstream;
+let gateway: TestGateway;
+
+async function start(env: Record<string, string> = {}) {
+  upstream = await startScriptedUpstream();
+  gateway = await startGateway({ upstreamUrl: upstream.url, env: { EP_API_RETRY_BASE_MS: '5', ...env } });
+}
+
+afterEach(async () => {
+  await gateway?.close();
+  upstream?.verify();
+  await upstream?.close();
+});
+
+const readMember = () => gateway.execute(AccountMemberDocument, { id: MEMBER_ID }, { authorization: TOKEN });
+const create = () =>
+  gateway.execute(CreateAccountMembershipDocument, { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID }, { authorization: TOKEN });
+const unavailable = { status: 503, json: epError('503', 'Service Unavailable') };
+
+describe('retries', () => {
+  it.each([
+    ['503', unavailable],
+    ['502', { status: 502, body: 'bad gateway' }],
+    ['504', { status: 504, body: 'gateway timeout' }],
+    ['429', { status: 429, json: epError('429', 'Too Many Requests') }],
+    ['a connection reset', { reset: true as const }],
+  ])('retries a read after %s and returns the answer', async (_name, failure) => {
+    await start();
+    upstream.reply(failure, { status: 200, json: memberBody() });
+    const result = await readMember();
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.accountMember?.name).toBe('Ron Swanson');
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  it('gives up on a read after EP_API_MAX_ATTEMPTS attempts', async () => {
+    await start({ EP_API_MAX_ATTEMPTS: '3' });
+    upstream.reply(unavailable, unavailable, unavailable);
+    const result = await readMember();
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(upstream.received).toHaveLength(3);
+  });
+
+  it.each([
+    ['503', unavailable],
+    ['500', { status: 500, json: epError('500', 'Internal Server Error') }],
+    ['a connection reset after sending', { reset: true as const }],
+  ])('never repeats a create after %s', async (_name, failure) => {
+    await start();
+    upstream.reply(failure);
+    const result = await create();
+    expect(result.errors?.[0]?.extensions?.code).toMatch(/^UPSTREAM_/);
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  it('never repeats a create that timed out', async () => {
+    await start({ EP_API_TIMEOUT_MS: '200' });
+    upstream.reply({ hang: true });
+    const result = await create();
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_TIMEOUT');
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  it('repeats a create that Elastic Path refused with 429, creating it once', async () => {
+    await start();
+    upstream.reply({ status: 429, json: epError('429', 'Too Many Requests') }, { status: 201, json: membershipBody() });
+    const result = await gateway.execute(
+      CreateAccountMembershipDocument,
+      { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID },
+      { authorization: TOKEN },
+    );
+    // The member lookup after the create is answered too.
+    expect(result.data?.createAccountMembership).toMatchObject({ __typename: 'AccountMembership' });
+    expect(upstream.received.filter((request) => request.method === 'POST')).toHaveLength(2);
+  });
+
+  it('repeats a create whose connection was refused, since it never reached Elastic Path', async () => {
+    const closed = await startScriptedUpstream();
+    const url = closed.url;
+    await closed.close();
+    upstream = await startScriptedUpstream();
+    gateway = await startGateway({ upstreamUrl: url, env: { EP_API_RETRY_BASE_MS: '5', EP_API_MAX_ATTEMPTS: '3' } });
+    const result = await create();
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(gateway.gateway.upstream.stats()).toMatchObject({ calls: 1, retries: 2 });
+  });
+
+  it('keeps retries within 10% of calls (plus a reserve of 10) while Elastic Path fails', async () => {
+    await start({ EP_API_BREAKER_THRESHOLD: '1000', EP_API_MAX_ATTEMPTS: '3' });
+    upstream.always(unavailable);
+    const calls = 200;
+    for (let batch = 0; batch < calls / 20; batch += 1) {
+      await Promise.all(Array.from({ length: 20 }, () => readMember()));
+    }
+    const { retries, calls: made } = gateway.gateway.upstream.stats();
+    expect(made).toBe(calls);
+    expect(upstream.received.length).toBe(calls + retries);
+    expect(retries).toBeLessThanOrEqual(calls * 0.1 + 10);
+    expect(retries).toBeGreaterThan(0);
+  });
+
+  it('never retries past the operation deadline', async () => {
+    await start({ OPERATION_TIMEOUT_MS: '150', EP_API_RETRY_BASE_MS: '1000', EP_API_MAX_ATTEMPTS: '5' });
+    upstream.always(unavailable);
+    const result = await readMember();
+    expect(result.errors?.[0]?.extensions?.code).toMatch(/^UPSTREAM_(UNAVAILABLE|TIMEOUT)$/);
+    expect(upstream.received.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('the circuit breaker', () => {
+  it('opens after repeated failures, fails fast, reports not ready, then probes and closes', async () => {
+    await start({ EP_API_BREAKER_THRESHOLD: '3', EP_API_BREAKER_COOLDOWN_MS: '300', EP_API_MAX_ATTEMPTS: '1' });
+    upstream.reply(unavailable, unavailable, unavailable);
+    for (let i = 0; i < 3; i += 1) await readMember();
+    expect(upstream.received).toHaveLength(3);
+
+    const fast = await readMember();
+    expect(fast.errors?.[0]).toMatchObject({
+      extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+      message: expect.stringContaining('pausing calls'),
+    });
+    expect(upstream.received).toHaveLength(3);
+    const notReady = await fetch(`${gateway.url}/readiness`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false, upstream: 'open' });
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    upstream.reply({ status: 200, json: memberBody() });
+    const probe = await readMember();
+    expect(probe.data?.accountMember?.name).toBe('Ron Swanson');
+    expect((await fetch(`${gateway.url}/readiness`)).status).toBe(200);
+  });
+
+  it('does not count answers that are the caller\'s fault (4xx) as failures', async () => {
+    await start({ EP_API_BREAKER_THRESHOLD: '2', EP_API_MAX_ATTEMPTS: '1' });
+    const notFound = { status: 404, json: epError('404', 'Not Found', 'not found') };
+    upstream.reply(notFound, notFound, notFound, { status: 200, json: memberBody() });
+    for (let i = 0; i < 3; i += 1) expect((await readMember()).data?.accountMember).toBeNull();
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+  });
+});
+
+describe('the outbound limiter', () => {
+  it('answers RATE_LIMITED at once when the queue is full', async () => {
+    await start({ EP_API_CONNECTIONS: '1', EP_API_QUEUE_LIMIT: '1', EP_API_TIMEOUT_MS: '400', EP_API_MAX_ATTEMPTS: '1' });
+    upstream.reply({ status: 200, json: memberBody(), delayMs: 200 }, { status: 200, json: memberBody() });
+    const results = await Promise.all([readMember(), readMember(), readMember()]);
+    const codes = results.map((result) => result.errors?.[0]?.extensions?.code ?? 'ok').sort();
+    expect(codes).toEqual(['RATE_LIMITED', 'ok', 'ok']);
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  it('starts no more than EP_API_MAX_RPS calls in any one second', async () => {
+    await start({ EP_API_MAX_RPS: '5' });
+    upstream.always({ status: 200, json: memberBody() });
+    await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        gateway.execute(AccountMemberDocument, { id: MEMBER_ID.replace(/.$/, String(index % 10)) }, { authorization: TOKEN }),
+      ),
+    );
+    const times = upstream.received.map((request) => request.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(12);
+    for (let i = 0; i + 5 < times.length; i += 1) {
+      // Any six consecutive calls span more than (almost) a second.
+      expect((times[i + 5] ?? 0) - (times[i] ?? 0)).toBeGreaterThanOrEqual(900);
+    }
+  });
+});
+
+describe('untrusted answers', () => {
+  it('refuses a body larger than EP_API_MAX_RESPONSE_BYTES with UPSTREAM_ERROR', async () => {
+    await start({ EP_API_MAX_RESPONSE_BYTES: '2048' });
+    upstream.reply({ status: 200, json: { data: { ...memberBody().data, name: 'x'.repeat(5000) } } });
+    const result = await readMember();
+    expect(result.errors?.[0]).toMatchObject({
+      extensions: { code: 'UPSTREAM_ERROR' },
+      message: 'Elastic Path sent a response larger than 2048 bytes.',
+    });
+  });
+
+  it('drops __proto__ and constructor keys instead of letting them pollute objects', async () => {
+    await start();
+    const hostile = `{"data":{"id":"${MEMBER_ID}","type":"account_member","name":"Ron","email":"r@s.com",` +
+      '"__proto__":{"polluted":"yes","name":"Mallory"},"constructor":{"prototype":{"polluted":"yes"}}}}';
+    upstream.reply({ status: 200, body: hostile, headers: { 'content-type': 'application/json' } });
+    const result = await readMember();
+    expect(result.data?.accountMember?.name).toBe('Ron');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
