@@ -10,7 +10,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, Kind, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { ErrorCode } from './errors.js';
 
 export type ProtectionSettings = Pick<
@@ -52,8 +52,8 @@ export function protectionPlugins(settings: ProtectionSettings): Plugin[] {
         getPersistedOperation: (key) => manifest.get(key) ?? null,
         customErrors: {
           notFound: { message: 'This operation is not on the list of trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
-          persistedQueryOnly: { message: 'Only trusted documents run here: send a document id, not a query.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
-          keyNotFound: { message: 'Send the trusted document id as documentId or extensions.persistedQuery.sha256Hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+          persistedQueryOnly: { message: 'Only trusted documents run here: send the document id in extensions.persistedQuery.sha256Hash, not a query.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+          keyNotFound: { message: 'Only trusted documents run here: send the document id in extensions.persistedQuery.sha256Hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
         },
       }),
     );
@@ -94,14 +94,19 @@ function maxMutationFields(limit: number): ValidationRule {
   });
 }
 
-/** `{ "<id or sha256>": "<document>" }`, or an array of `{ id, body }` entries. */
+/** `{ "<id or sha256>": "<document>" }`, or an array of `{ id, body }` entries; callers send the id as `extensions.persistedQuery.sha256Hash`. */
 function readTrustedDocuments(file: string): Map<string, string> {
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  const entries: Array<[string, string]> = Array.isArray(parsed)
-    ? parsed.map((entry: { id: string; body: string }) => [entry.id, entry.body])
-    : Object.entries(parsed as Record<string, string>);
-  if (!entries.every(([id, body]) => typeof id === 'string' && typeof body === 'string')) {
-    throw new Error(`${file} is not a trusted-documents manifest`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_FILE', `cannot read ${file} as JSON (${(error as Error).message})`);
   }
-  return new Map(entries);
+  const entries: Array<[unknown, unknown]> = Array.isArray(parsed)
+    ? parsed.map((entry: { id?: unknown; body?: unknown }) => [entry?.id, entry?.body])
+    : Object.entries((parsed ?? {}) as Record<string, unknown>);
+  if (entries.length === 0 || !entries.every(([id, body]) => typeof id === 'string' && typeof body === 'string')) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_FILE', `${file} is not a manifest of { "<id>": "<document>" }`);
+  }
+  return new Map(entries as Array<[string, string]>);
 }
