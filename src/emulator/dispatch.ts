@@ -8,7 +8,8 @@ import type { TokenRegistry } from './auth.js';
 import type { EmulatorSettings, Reply } from './context.js';
 import type { RecordedRequest } from './emulator.js';
 import { EpError, internalError, methodNotAllowed, routeNotFound, uriTooLong } from './errors.js';
-import { flattenHeaders, originOf, readBody, sendJson, sendNoContent } from './http.js';
+import type { FaultInjector } from './faults.js';
+import { flattenHeaders, jsonAnswer, originOf, readBody, sendJson, writeAnswer, type Answer } from './http.js';
 import { parseRequestTarget } from './request-target.js';
 import { matchRoute } from './routes.js';
 import type { EmulatorStore } from './store.js';
@@ -24,6 +25,8 @@ export interface DispatchDependencies {
   /** Where links point when the Host header cannot be used. */
   readonly fallbackOrigin: () => string;
   readonly record?: (request: RecordedRequest) => void;
+  /** Applied after the request is read and recorded. */
+  readonly faults?: FaultInjector;
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -46,9 +49,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, dependencies: D
     bodyFailure = error;
   }
   const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
   dependencies.record?.({
     method,
-    path: queryStart === -1 ? url : url.slice(0, queryStart),
+    path,
     url,
     query: new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1)),
     headers,
@@ -60,7 +64,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, dependencies: D
     res.destroy();
     return;
   }
-  send(res, answer(req, method, url, headers, body, dependencies));
+  const produce = (): Answer => prepare(req, method, url, headers, body, dependencies);
+  if (dependencies.faults === undefined) {
+    writeAnswer(res, produce());
+    return;
+  }
+  await dependencies.faults.serve({ req, res, method, path }, produce, writeAnswer);
+}
+
+/** Processes the request: its answer, an Elastic Path error included. */
+function prepare(...args: Parameters<typeof answer>): Answer {
+  let reply: Reply;
+  try {
+    reply = answer(...args);
+  } catch (error) {
+    if (!(error instanceof EpError)) throw error;
+    return jsonAnswer(error.status, error.toBody(), error.headers);
+  }
+  return reply.status === 204 ? { status: 204, headers: {} } : jsonAnswer(reply.status, reply.body);
 }
 
 function answer(
@@ -87,14 +108,6 @@ function answer(
     tokens,
     settings,
   });
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  if (reply.status === 204) {
-    sendNoContent(res);
-  } else {
-    sendJson(res, reply.status, reply.body);
-  }
 }
 
 function sendFailure(res: ServerResponse, failure: unknown): void {

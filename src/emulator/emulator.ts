@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenRegistry, type TokenKind } from './auth.js';
 import { createRequestListener } from './dispatch.js';
+import { createFaultInjector, type FaultController, type FaultSettings } from './faults.js';
 import { answerClientError } from './http.js';
 import { seedDemoData } from './seed.js';
 import { EmulatorStore } from './store.js';
@@ -39,6 +40,12 @@ export interface EmulatorOptions {
    * @default true
    */
   recordRequests?: boolean;
+  /**
+   * Faults to inject from the start (latency, 5xx/429 answers, resets, truncated bodies, stale
+   * keep-alive); `faults.set()` changes them later. See faults.ts.
+   * @default {} (normal service)
+   */
+  faults?: FaultSettings;
 }
 
 export interface RecordedRequest {
@@ -68,6 +75,8 @@ export interface Emulator {
   /** Every request received, in order (unless `recordRequests` is false). */
   readonly requests: RecordedRequest[];
   clearRequests(): void;
+  /** Fault injection: set, clear and count the faults the emulator injects. */
+  readonly faults: FaultController;
 }
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
@@ -81,6 +90,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const tokens = new TokenRegistry();
   const requests: RecordedRequest[] = [];
   let origin = 'http://127.0.0.1';
+  const faults = createFaultInjector(options.faults);
 
   const server = createServer(
     createRequestListener({
@@ -89,6 +99,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       settings,
       fallbackOrigin: () => origin,
       ...((options.recordRequests ?? true) && { record: (request) => requests.push(request) }),
+      faults,
     }),
   );
   server.on('clientError', answerClientError);
@@ -97,8 +108,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     server,
     store,
     requests,
+    faults: faults.controller,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
+        faults.resume();
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
@@ -111,6 +124,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     close() {
       return new Promise((resolve, reject) => {
+        // A request waiting out injected latency, or a body being cut off, would hold close() up.
+        faults.abortPending();
         if (!server.listening) {
           resolve();
           return;

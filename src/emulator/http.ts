@@ -3,24 +3,34 @@ import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { Duplex } from 'node:stream';
 import { payloadTooLarge } from './errors.js';
 
+/** An answer ready to write: status, every header, and the body as text (none for 204). */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly payload?: string;
+}
+
+export function jsonAnswer(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Answer {
+  const payload = JSON.stringify(body);
+  return {
+    status,
+    headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    payload,
+  };
+}
+
+export function writeAnswer(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.payload);
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-  });
-  res.end(payload);
-}
-
-export function sendNoContent(res: ServerResponse): void {
-  res.writeHead(204);
-  res.end();
+  writeAnswer(res, jsonAnswer(status, body, headers));
 }
 
 /**

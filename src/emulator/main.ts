@@ -1,13 +1,29 @@
 /**
  * `npm run emulator`: the Elastic Path emulator as a process. Settings come from
  * EMULATOR_HOST, EMULATOR_PORT, EMULATOR_CLIENT_ID and EMULATOR_CLIENT_SECRET through
- * `loadEmulatorConfig`, the project's one reader of the environment.
+ * `loadEmulatorConfig`, the project's one reader of the environment; faults to inject come from
+ * flags (`npm run emulator -- --error-rate=503:0.1`, see fault-flags.ts).
  */
 import { ConfigError, loadEmulatorConfig, type EmulatorConfig } from '../config.js';
 import { createEmulator } from './emulator.js';
+import { FAULT_FLAG_USAGE, FaultFlagError, parseFaultFlags } from './fault-flags.js';
+import { describeFaults, type FaultSettings } from './faults.js';
 import { DEMO } from './seed.js';
 
 async function main(): Promise<number> {
+  let faults: FaultSettings;
+  try {
+    faults = parseFaultFlags(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof FaultFlagError)) throw error;
+    console.error(`Elastic Path emulator not started. ${error.message}\nFault flags:\n  ${FAULT_FLAG_USAGE}`);
+    return 1;
+  }
+  // Print the seed of a random run, so that it can be repeated with --fault-seed.
+  if (faults.seed === undefined && describeFaults(faults) !== 'none') {
+    faults = { ...faults, seed: Math.floor(Math.random() * 4_294_967_296) };
+  }
+
   let config: EmulatorConfig;
   try {
     config = loadEmulatorConfig(process.env);
@@ -22,6 +38,7 @@ async function main(): Promise<number> {
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     recordRequests: false,
+    faults,
   });
   let baseUrl: string;
   try {
@@ -39,6 +56,7 @@ async function main(): Promise<number> {
       `  ready token (client_credentials, 1 hour): ${emulator.issueToken()}`,
       `  demo account ${DEMO.accounts.acme.name}: ${DEMO.accounts.acme.id}`,
       `  demo member not yet in it, ${DEMO.members.andy.name}: ${DEMO.members.andy.id}`,
+      `  faults: ${describeFaults(faults)}`,
     ].join('\n'),
   );
 
