@@ -6,6 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
+import { operationDeadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
@@ -58,7 +59,7 @@ export function createApp({ config, upstream, logger, graphiql = {}, lifecycle =
         upstream,
         credentials: credentialsFrom(request.headers),
         // One deadline for the whole operation, which also ends when the caller goes away.
-        signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.operationTimeoutMs)]),
+        signal: operationDeadline(request.signal, config.operationTimeoutMs),
         loaderOptions,
       }),
   });

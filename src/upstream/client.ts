@@ -28,7 +28,7 @@ import { RetryBudget } from './retry-budget.js';
 export interface UpstreamClientOptions {
   /** Origin plus optional path prefix, as validated by `loadConfig`. */
   baseUrl: string;
-  /** Budget for one attempt, from connecting through reading the whole body. */
+  /** Budget for each phase of one attempt: connecting (at most 5 s), the response head, each body gap. */
   timeoutMs: number;
   /** @default 32 */
   connections?: number;
@@ -182,8 +182,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   async function dispatch(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
-    const attemptTimeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([attemptTimeout, request.signal]) : attemptTimeout;
+    // The pool's connect, headers and body timeouts bound each attempt; the signal is the operation's.
+    const { signal } = request;
     let response: Dispatcher.ResponseData;
     try {
       response = await pool.request({
@@ -194,7 +194,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         signal,
       });
     } catch (error) {
-      return transportFailure(error, attemptTimeout, request.signal, timeoutMs);
+      return transportFailure(error, request.signal, timeoutMs);
     }
     try {
       const text = await readCapped(response.body, maxBytes);
@@ -209,7 +209,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         return { kind: 'refused', error: malformed(`a response larger than ${maxBytes} bytes`, response.statusCode) };
       }
       // The status line arrived, so the request did reach Elastic Path.
-      const failure = transportFailure(error, attemptTimeout, request.signal, timeoutMs);
+      const failure = transportFailure(error, request.signal, timeoutMs);
       return failure.kind === 'unsent' ? { kind: 'lost', error: failure.error } : failure;
     }
   }
@@ -362,15 +362,10 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function transportFailure(
-  error: unknown,
-  attemptTimeout: AbortSignal,
-  operation: AbortSignal | undefined,
-  timeoutMs: number,
-): Attempt {
+function transportFailure(error: unknown, operation: AbortSignal | undefined, timeoutMs: number): Attempt {
   if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs) };
   const code = (error as { code?: unknown } | null)?.code;
-  if (attemptTimeout.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
     return { kind: 'timeout', error: timedOut(timeoutMs) };
   }
   if (typeof code === 'string' && UNSENT_CODES.has(code)) return { kind: 'unsent', error: unavailable() };

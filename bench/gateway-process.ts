@@ -1,0 +1,31 @@
+/**
+ * The gateway as the benchmark and soak drive it: the same `createGateway` as `npm start`, plus an
+ * IPC channel that reports its heap after a full GC (run with --expose-gc) and its upstream stats.
+ */
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
+import { startServer } from '../src/http-server.js';
+import { createLogger } from '../src/logger.js';
+
+const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...process.env });
+const gateway = createGateway(config, createLogger(config.logLevel));
+const running = await startServer(gateway.app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
+gateway.lifecycle.state = 'ready';
+process.stdout.write(`gateway at ${running.url}\n`);
+
+process.on('message', (message: { id: number; command: string }) => {
+  let value: unknown;
+  if (message.command === 'heap') {
+    globalThis.gc?.();
+    globalThis.gc?.();
+    value = process.memoryUsage().heapUsed;
+  } else {
+    value = gateway.upstream.stats();
+  }
+  process.send?.({ id: message.id, value });
+});
+
+process.on('SIGTERM', () => {
+  gateway.lifecycle.state = 'draining';
+  void running.close().then(() => gateway.upstream.close()).then(() => process.exit(0));
+});
