@@ -49,6 +49,17 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // Before the start-up output: whoever reads it may stop the process straight away.
+  const stop = (signal: NodeJS.Signals): void => {
+    console.log(`Elastic Path emulator stopping (${signal})`);
+    emulator.close().catch((error: unknown) => {
+      console.error('Elastic Path emulator did not close cleanly', error);
+      process.exitCode = 1;
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
   console.log(
     [
       `Elastic Path emulator listening on ${baseUrl}`,
@@ -60,15 +71,6 @@ async function main(): Promise<number> {
     ].join('\n'),
   );
 
-  const stop = (signal: NodeJS.Signals): void => {
-    console.log(`Elastic Path emulator stopping (${signal})`);
-    emulator.close().catch((error: unknown) => {
-      console.error('Elastic Path emulator did not close cleanly', error);
-      process.exitCode = 1;
-    });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
   return 0;
 }
 
