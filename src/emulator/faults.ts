@@ -154,7 +154,9 @@ export function describeFaults(settings: FaultSettings): string {
   if (latencyMs !== undefined) {
     parts.push(Array.isArray(latencyMs) ? `latency ${latencyMs[0]}-${latencyMs[1]} ms` : `latency ${latencyMs} ms`);
   }
-  for (const [status, rate] of Object.entries(settings.errorRate ?? {})) parts.push(`${status} for ${percent(rate)}`);
+  for (const [status, rate] of Object.entries(settings.errorRate ?? {})) {
+    if (rate) parts.push(`${status} for ${percent(rate)}`);
+  }
   if (settings.burst429) parts.push(`429 for the next ${settings.burst429} requests`);
   if (settings.resetRate) parts.push(`reset for ${percent(settings.resetRate)}`);
   if (settings.resetAfterProcessingRate) parts.push(`reset after processing for ${percent(settings.resetAfterProcessingRate)}`);
