@@ -6,7 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
-import { operationDeadline } from './deadline.js';
+import { operationDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
@@ -37,6 +37,7 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
 export function createApp({ config, upstream, logger, graphiql = {}, lifecycle = { state: 'ready' } }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
+  const deadlines = new WeakMap<Request, Deadline>();
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -53,16 +54,29 @@ export function createApp({ config, upstream, logger, graphiql = {}, lifecycle =
       headers: graphiql.headers ? JSON.stringify(graphiql.headers, null, 2) : undefined,
       shouldPersistHeaders: false,
     },
-    plugins: [readiness(lifecycle, upstream), ...protectionPlugins(config)],
-    context: ({ request }) =>
-      createContext({
+    plugins: [readiness(lifecycle, upstream), releaseDeadlines(deadlines), ...protectionPlugins(config)],
+    context: ({ request }) => {
+      // One deadline for the whole operation, which also ends when the caller goes away.
+      const deadline = operationDeadline(request.signal, config.operationTimeoutMs);
+      deadlines.set(request, deadline);
+      return createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
-        // One deadline for the whole operation, which also ends when the caller goes away.
-        signal: operationDeadline(request.signal, config.operationTimeoutMs),
+        signal: deadline.signal,
         loaderOptions,
-      }),
+      });
+    },
   });
+}
+
+/** Keep-alive requests never abort their signal, so each deadline is released with its response. */
+function releaseDeadlines(deadlines: WeakMap<Request, Deadline>): Plugin {
+  return {
+    onResponse({ request }) {
+      deadlines.get(request)?.release();
+      deadlines.delete(request);
+    },
+  };
 }
 
 /** `/readiness`: 503 while starting, draining, or while the upstream circuit breaker is open. */

@@ -3,25 +3,33 @@
  * out or when the caller goes away, whichever comes first. Built from one controller and one
  * timer (Node 20's AbortSignal.any/timeout cost far more per request, and this is on every one).
  */
-export function operationDeadline(callerGone: AbortSignal, timeoutMs: number): AbortSignal {
+export interface Deadline {
+  signal: AbortSignal;
+  /** Call when the response is sent: drops the timer and listener so nothing outlives the request. */
+  release(): void;
+}
+
+export function operationDeadline(callerGone: AbortSignal, timeoutMs: number): Deadline {
   const controller = new AbortController();
   if (callerGone.aborted) {
     controller.abort(callerGone.reason);
-    return controller.signal;
+    return { signal: controller.signal, release: () => {} };
   }
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('The operation ran out of time', 'TimeoutError')),
-    timeoutMs,
-  );
-  // The process must not stay up for a timer whose request is long gone.
+  const onGone = () => {
+    clearTimeout(timer);
+    controller.abort(callerGone.reason);
+  };
+  const timer = setTimeout(() => {
+    callerGone.removeEventListener('abort', onGone);
+    controller.abort(new DOMException('The operation ran out of time', 'TimeoutError'));
+  }, timeoutMs);
   timer.unref();
-  callerGone.addEventListener(
-    'abort',
-    () => {
+  callerGone.addEventListener('abort', onGone, { once: true });
+  return {
+    signal: controller.signal,
+    release() {
       clearTimeout(timer);
-      controller.abort(callerGone.reason);
+      callerGone.removeEventListener('abort', onGone);
     },
-    { once: true },
-  );
-  return controller.signal;
+  };
 }
