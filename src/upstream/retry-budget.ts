@@ -8,6 +8,7 @@ export class RetryBudget {
 
   constructor(
     private readonly percent: number,
+    /** Retries banked at most: in any stretch of N calls, at most N × percent / 100 + reserve retries. */
     private readonly reserve = 10,
   ) {
     this.tokens = reserve;
@@ -15,7 +16,7 @@ export class RetryBudget {
 
   /** Every call earns a fraction of a retry. */
   recordCall(): void {
-    this.tokens = Math.min(this.reserve + this.percent, this.tokens + this.percent / 100);
+    this.tokens = Math.min(this.reserve, this.tokens + this.percent / 100);
   }
 
   /** Spends one retry if the budget has one. */
