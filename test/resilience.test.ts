@@ -119,6 +119,29 @@ describe('retries', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('abandons the upstream call when the caller goes away', async () => {
+    await start({ EP_API_TIMEOUT_MS: '10000' });
+    upstream.reply({ hang: true });
+    const caller = new AbortController();
+    const pending = fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: TOKEN },
+      body: JSON.stringify({ query: `{ accountMember(id: "${MEMBER_ID}") { name } }` }),
+      signal: caller.signal,
+    }).catch(() => 'aborted');
+    while (upstream.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    caller.abort();
+    expect(await pending).toBe('aborted');
+    // The gateway closes its own request to Elastic Path instead of waiting out the timeout.
+    for (let waited = 0; upstream.abandoned() === 0 && waited < 3000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(upstream.abandoned()).toBe(1);
+    expect(upstream.received).toHaveLength(1);
+  });
+});
+
 describe('the circuit breaker', () => {
   it('opens after repeated failures, fails fast, reports not ready, then probes and closes', async () => {
     await start({ EP_API_BREAKER_THRESHOLD: '3', EP_API_BREAKER_COOLDOWN_MS: '300', EP_API_MAX_ATTEMPTS: '1' });

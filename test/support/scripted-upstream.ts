@@ -28,6 +28,8 @@ export interface ScriptedUpstream {
   reply(...replies: Reply[]): void;
   /** Answers every request that finds the queue empty with this reply (instead of failing). */
   always(reply: Reply | undefined): void;
+  /** Requests whose client closed the connection before an answer was written. */
+  abandoned(): number;
   /** Fails if a scripted reply was never used. */
   verify(): void;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export interface ScriptedUpstream {
 export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   const queue: Reply[] = [];
   let fallback: Reply | undefined;
+  let abandoned = 0;
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -54,7 +57,12 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         res.writeHead(599, { 'content-type': 'text/plain' }).end('no scripted reply left');
         return;
       }
-      if ('hang' in next) return;
+      if ('hang' in next) {
+        res.on('close', () => {
+          if (!res.writableEnded) abandoned += 1;
+        });
+        return;
+      }
       if ('reset' in next) {
         req.socket.resetAndDestroy();
         return;
@@ -82,6 +90,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     url: `http://127.0.0.1:${port}`,
     received,
     reply: (...replies) => queue.push(...replies),
+    abandoned: () => abandoned,
     always: (reply) => {
       fallback = reply;
     },
