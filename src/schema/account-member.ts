@@ -5,20 +5,16 @@ import { allOf, contains, eq } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
 import { pageRequest, toConnection } from './pagination.js';
 import { isUuid } from '../ids.js';
+import { recordFields, type RecordRef } from './record-ref.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
 
 /**
  * A member as far as it is known: always the id, and the record when a response already carried
  * it. Fields beyond `id` load the record once per request, so `accountMember { id }` is free.
  */
-export interface AccountMemberRef {
-  id: string;
-  dto?: AccountMemberDto;
-}
+export type AccountMemberRef = RecordRef<AccountMemberDto>;
 
-async function record(member: AccountMemberRef, context: Context): Promise<AccountMemberDto> {
-  return member.dto ?? orTopLevelError(() => context.loaders.accountMember.load(member.id));
-}
+const { field } = recordFields((context) => context.loaders.accountMember);
 
 /** Makes member records a response carried available to later lookups in the same request. */
 export function primeMembers(members: readonly AccountMemberDto[] | undefined, context: Context): void {
@@ -34,39 +30,39 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
     name: t.string({
       nullable: true,
       description: 'Full name.',
-      resolve: async (member, _args, context) => (await record(member, context)).name ?? null,
+      resolve: field((dto) => dto.name),
     }),
     email: t.string({
       nullable: true,
       description: 'Email address.',
-      resolve: async (member, _args, context) => (await record(member, context)).email ?? null,
+      resolve: field((dto) => dto.email),
     }),
     givenName: t.string({
       nullable: true,
       description: 'Given name, when set (not derived from `name`).',
-      resolve: async (member, _args, context) => (await record(member, context)).given_name ?? null,
+      resolve: field((dto) => dto.given_name),
     }),
     middleName: t.string({
       nullable: true,
       description: 'Middle name, when set (not derived from `name`).',
-      resolve: async (member, _args, context) => (await record(member, context)).middle_name ?? null,
+      resolve: field((dto) => dto.middle_name),
     }),
     familyName: t.string({
       nullable: true,
       description: 'Family name, when set (not derived from `name`).',
-      resolve: async (member, _args, context) => (await record(member, context)).family_name ?? null,
+      resolve: field((dto) => dto.family_name),
     }),
     createdAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'When the member was created; null where Elastic Path does not say.',
-      resolve: async (member, _args, context) => (await record(member, context)).meta?.timestamps?.created_at ?? null,
+      resolve: field((dto) => dto.meta?.timestamps?.created_at),
     }),
     updatedAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'When the member was last updated; null where Elastic Path does not say.',
-      resolve: async (member, _args, context) => (await record(member, context)).meta?.timestamps?.updated_at ?? null,
+      resolve: field((dto) => dto.meta?.timestamps?.updated_at),
     }),
   }),
 });

@@ -3,17 +3,13 @@ import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { AccountDto } from '../upstream/dto.js';
 import { isUuid } from '../ids.js';
-import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
+import { recordFields, type RecordRef } from './record-ref.js';
+import { nullIfNotFound, uuidArgument } from './resolve.js';
 
 /** An account as far as it is known: the id always, the record when a response carried it. */
-export interface AccountRef {
-  id: string;
-  dto?: AccountDto;
-}
+export type AccountRef = RecordRef<AccountDto>;
 
-async function record(account: AccountRef, context: Context): Promise<AccountDto> {
-  return account.dto ?? orTopLevelError(() => context.loaders.account.load(account.id));
-}
+const { field, record } = recordFields((context) => context.loaders.account);
 
 /** Makes account records a response carried available to later lookups in the same request. */
 export function primeAccounts(accounts: readonly AccountDto[] | undefined, context: Context): void {
@@ -34,17 +30,17 @@ Account.implement({
     legalName: t.string({
       nullable: true,
       description: 'The legal name, when set.',
-      resolve: async (account, _args, context) => (await record(account, context)).legal_name ?? null,
+      resolve: field((dto) => dto.legal_name),
     }),
     registrationId: t.string({
       nullable: true,
       description: 'The registration id, when set (unique in the store).',
-      resolve: async (account, _args, context) => (await record(account, context)).registration_id ?? null,
+      resolve: field((dto) => dto.registration_id),
     }),
     externalRef: t.string({
       nullable: true,
       description: 'A reference from another system, when set.',
-      resolve: async (account, _args, context) => (await record(account, context)).external_ref ?? null,
+      resolve: field((dto) => dto.external_ref),
     }),
     parent: t.field({
       type: Account,
@@ -60,13 +56,13 @@ Account.implement({
       type: 'DateTime',
       nullable: true,
       description: 'When the account was created.',
-      resolve: async (account, _args, context) => (await record(account, context)).meta?.timestamps?.created_at ?? null,
+      resolve: field((dto) => dto.meta?.timestamps?.created_at),
     }),
     updatedAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'When the account was last updated.',
-      resolve: async (account, _args, context) => (await record(account, context)).meta?.timestamps?.updated_at ?? null,
+      resolve: field((dto) => dto.meta?.timestamps?.updated_at),
     }),
   }),
 });

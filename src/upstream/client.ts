@@ -22,6 +22,7 @@ import {
   type UpstreamDetail,
 } from '../errors.js';
 import type { ErrorItemDto } from './dto.js';
+import { delay } from './delay.js';
 import { RateWindow } from './rate-window.js';
 import { RetryBudget } from './retry-budget.js';
 
@@ -232,12 +233,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     for (let attemptNumber = 1; ; attemptNumber += 1) {
       const outcome = await attempt(request, headers, body);
-      const delay = backoff(attemptNumber, retryBaseMs);
       if (
         attemptNumber < maxAttempts &&
         isRetryable(outcome, request.method) &&
         budget.tryRetry() &&
-        (await sleepWithin(delay, request.signal))
+        (await delay(backoff(attemptNumber, retryBaseMs), request.signal))
       ) {
         retries += 1;
         continue;
@@ -285,22 +285,6 @@ function isRetryable(outcome: Attempt, method: UpstreamRequest['method']): boole
 /** Exponential backoff with full jitter: a random delay up to base × 2^(n-1), capped. */
 function backoff(attemptNumber: number, baseMs: number): number {
   return Math.random() * Math.min(RETRY_MAX_DELAY_MS, baseMs * 2 ** (attemptNumber - 1));
-}
-
-/** Waits, unless the deadline would pass first; false means "do not retry". */
-function sleepWithin(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function settle(outcome: Attempt): UpstreamResponse {

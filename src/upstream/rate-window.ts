@@ -1,3 +1,5 @@
+import { delay } from './delay.js';
+
 /**
  * At most `perSecond` starts in any sliding one-second window. A fixed window (as a plain interval
  * cap gives) lets twice the rate through around a window edge, which is exactly when Elastic
@@ -22,18 +24,4 @@ export class RateWindow {
       if (!(await delay(wait, signal))) return false;
     }
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
