@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
-import { UpstreamStatusError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import type { AccountManagementApi, ListOptions } from './upstream/account-management.js';
 import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
 import { inIds } from './upstream/filter.js';
@@ -106,7 +106,7 @@ function createLoader<T extends { id: string }>({ one, many }: LoaderSource<T>):
 }
 
 function isBatchUnsupported(error: unknown): boolean {
-  if (error instanceof ValidationError || error instanceof UpstreamStatusError) return true;
+  if (error instanceof ValidationError) return true;
   return error instanceof GraphQLError && error.extensions.code === 'UPSTREAM_ERROR';
 }
 

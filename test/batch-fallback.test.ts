@@ -1,0 +1,71 @@
+/** The account loader's in(id,…) batch, against a scripted Elastic Path that refuses or ignores the filter. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ThreeAccountsDocument } from './gql/graphql.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { TOKEN, epError } from './support/ids.js';
+import { startScriptedUpstream, type ScriptedUpstream } from './support/scripted-upstream.js';
+
+const ids = ['0a000000-0000-4000-8000-0000000000a1', '0a000000-0000-4000-8000-0000000000a2', '0a000000-0000-4000-8000-0000000000a3'];
+const account = (id: string, name: string) => ({ id, type: 'account', name });
+const page = (items: unknown[]) => ({
+  data: items,
+  meta: { page: { limit: 100, offset: 0, current: 1, total: 1 }, results: { total: items.length } },
+  links: { current: null, first: null, last: null, next: null, prev: null },
+});
+
+let upstream: ScriptedUpstream;
+let gateway: TestGateway;
+beforeAll(async () => {
+  upstream = await startScriptedUpstream();
+  gateway = await startGateway({ upstreamUrl: upstream.url });
+});
+afterEach(() => {
+  upstream.verify();
+  upstream.received.length = 0;
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+const three = () => gateway.execute(ThreeAccountsDocument, { a: ids[0]!, b: ids[1]!, c: ids[2]! }, { authorization: TOKEN });
+const expected = { a: { name: 'A' }, b: { name: 'B' }, c: { name: 'C' } };
+const singles = () => [
+  { status: 200, json: { data: account(ids[0]!, 'A') } },
+  { status: 200, json: { data: account(ids[1]!, 'B') } },
+  { status: 200, json: { data: account(ids[2]!, 'C') } },
+];
+
+describe('batched account lookups', () => {
+  it('fall back to single GETs when the batch filter is refused', async () => {
+    upstream.reply({ status: 400, json: epError('400', 'Bad Request', 'unknown operator in') }, ...singles());
+    const result = await three();
+    expect(result.data).toEqual(expected);
+    const urls = upstream.received.map((request) => decodeURIComponent(request.rawUrl));
+    expect(urls[0]).toBe(`/v2/accounts?page[limit]=100&page[offset]=0&filter=in(id,${ids.join(',')})`);
+    expect(urls.slice(1).sort()).toEqual(ids.map((id) => `/v2/accounts/${id}`).sort());
+  });
+
+  it('fall back to single GETs when the batch answer holds records that were not asked for', async () => {
+    upstream.reply({ status: 200, json: page([account('0a000000-0000-4000-8000-0000000000ff', 'Other')]) }, ...singles());
+    expect((await three()).data).toEqual(expected);
+    expect(upstream.received).toHaveLength(4);
+  });
+
+  it('look up singly only the ids a batch did not return', async () => {
+    upstream.reply(
+      { status: 200, json: page([account(ids[0]!, 'A'), account(ids[2]!, 'C')]) },
+      { status: 404, json: epError('404', 'Not Found', 'account not found') },
+    );
+    const result = await three();
+    expect(result.data).toEqual({ a: { name: 'A' }, b: null, c: { name: 'C' } });
+    expect(upstream.received.map((request) => request.rawUrl)[1]).toBe(`/v2/accounts/${ids[1]}`);
+  });
+
+  it('do not retry one by one when Elastic Path rejects the token', async () => {
+    upstream.reply({ status: 401, json: epError(401, 'Unable to validate access token') });
+    const result = await three();
+    expect(result.errors?.every((error) => error.extensions?.code === 'UNAUTHENTICATED')).toBe(true);
+    expect(upstream.received).toHaveLength(1);
+  });
+});
