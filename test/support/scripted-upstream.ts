@@ -28,6 +28,8 @@ export interface ScriptedUpstream {
   reply(...replies: Reply[]): void;
   /** Answers every request that finds the queue empty with this reply (instead of failing). */
   always(reply: Reply | undefined): void;
+  /** The most requests that were being answered at the same time. */
+  maxInFlight(): number;
   /** Requests whose client closed the connection before an answer was written. */
   abandoned(): number;
   /** Fails if a scripted reply was never used. */
@@ -39,9 +41,14 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   const queue: Reply[] = [];
   let fallback: Reply | undefined;
   let abandoned = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => (inFlight -= 1));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -91,6 +98,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     received,
     reply: (...replies) => queue.push(...replies),
     abandoned: () => abandoned,
+    maxInFlight: () => maxInFlight,
     always: (reply) => {
       fallback = reply;
     },

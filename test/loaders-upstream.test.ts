@@ -1,6 +1,6 @@
-/** The account loader's in(id,…) batch, against a scripted Elastic Path that refuses or ignores the filter. */
+/** The loaders against a scripted Elastic Path: account batches that are refused or ignored, and bounded single lookups. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ThreeAccountsDocument } from './gql/graphql.js';
+import { FiveMembersDocument, ThreeAccountsDocument } from './gql/graphql.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { TOKEN, epError } from './support/ids.js';
 import { startScriptedUpstream, type ScriptedUpstream } from './support/scripted-upstream.js';
@@ -67,5 +67,30 @@ describe('batched account lookups', () => {
     const result = await three();
     expect(result.errors?.every((error) => error.extensions?.code === 'UNAUTHENTICATED')).toBe(true);
     expect(upstream.received).toHaveLength(1);
+  });
+});
+
+describe('single member lookups', () => {
+  it('keep at most EP_LOOKUP_CONCURRENCY in flight for one request', async () => {
+    const slow = await startScriptedUpstream();
+    const bounded = await startGateway({ upstreamUrl: slow.url, env: { EP_LOOKUP_CONCURRENCY: '2' } });
+    try {
+      const members = ids.concat('0b000000-0000-4000-8000-0000000000b4', '0b000000-0000-4000-8000-0000000000b5');
+      for (const id of members) {
+        slow.reply({ status: 200, delayMs: 60, json: { data: { id, type: 'account_member', name: `M ${id.slice(-2)}`, email: 'm@x.com' } } });
+      }
+      const result = await bounded.execute(
+        FiveMembersDocument,
+        { a: members[0]!, b: members[1]!, c: members[2]!, d: members[3]!, e: members[4]! },
+        { authorization: TOKEN },
+      );
+      expect(Object.values(result.data ?? {}).every((member) => member?.name?.startsWith('M '))).toBe(true);
+      expect(slow.received).toHaveLength(5);
+      expect(slow.maxInFlight()).toBe(2);
+      slow.verify();
+    } finally {
+      await bounded.close();
+      await slow.close();
+    }
   });
 });
