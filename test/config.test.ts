@@ -1,7 +1,7 @@
 /** Configuration: defaults, and a bad value stops start-up with a message naming the variable. */
-import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { killLeftoverProcesses, startProcess } from './support/child-process.js';
 
 describe('loadConfig', () => {
   it('uses the documented defaults', () => {
@@ -78,15 +78,11 @@ describe('loadConfig', () => {
 });
 
 describe('npm start with a bad setting', () => {
+  afterEach(killLeftoverProcesses);
+
   it('exits 1 and names the variable', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, PORT: 'eighty' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr).toContain("Invalid PORT: expected a whole number from 0 to 65535, got 'eighty'");
+    const server = startProcess('src/server.ts', { env: { PORT: 'eighty' } });
+    expect(await server.exited).toBe(1);
+    expect(server.stderr()).toContain("Invalid PORT: expected a whole number from 0 to 65535, got 'eighty'");
   });
 });

@@ -3,7 +3,6 @@
  * answers, bursts, resets before and after processing, truncated bodies, stale keep-alive; their
  * scoping, counts and seeds; and the fault flags of `npm run emulator`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from '../src/emulator/emulator.js';
 import { parseFaultFlags } from '../src/emulator/fault-flags.js';
 import { DEMO } from '../src/emulator/seed.js';
+import { killLeftoverProcesses, startProcess } from './support/child-process.js';
 import { epError, startEmulator, type EmulatorHarness } from './support/emulator-harness.js';
 
 const { acme } = DEMO.accounts;
@@ -497,39 +497,14 @@ describe('fault flags', () => {
 });
 
 describe('npm run emulator with fault flags', () => {
-  const children: ChildProcess[] = [];
-  afterEach(() => {
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-  });
+  afterEach(killLeftoverProcesses);
 
-  function startMain(args: string[]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts', ...args], {
-      env: { ...process.env, EMULATOR_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = once(child, 'exit').then(([code]) => code as number | null);
-    const ready = () =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          if (/faults: [^\n]*\n/.test(stdout)) resolve(stdout);
-        };
-        child.stdout?.on('data', check);
-        check();
-        void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-      });
-    return { child, ready, exited, output: () => ({ stdout, stderr }) };
-  }
+  const startMain = (args: string[]) => startProcess('src/emulator/main.ts', { args, env: { EMULATOR_PORT: '0' } });
 
   it('injects the faults its flags name, prints them, keeps logins working and stops on SIGTERM', async () => {
     const main = startMain(['--error-rate=503:1', '--fault-methods=GET', '--fault-seed=42']);
-    const stdout = await main.ready();
+    await main.waitFor(/faults: [^\n]*\n/);
+    const stdout = main.stdout();
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     const token = /ready token[^:]*: ([0-9a-f]{40})/.exec(stdout)?.[1];
 
@@ -543,16 +518,15 @@ describe('npm run emulator with fault flags', () => {
     expect(accounts.status).toBe(503);
     expect(await accounts.json()).toEqual(epError(503, 'Service Unavailable'));
     expect(login.status).toBe(200);
-    main.child.kill('SIGTERM');
-    expect(await main.exited).toBe(0);
+    expect(await main.stop('SIGTERM')).toBe(0);
   });
 
   it('prints that there are no faults when no flag is given', async () => {
     const main = startMain([]);
 
-    expect(await main.ready()).toMatch(/faults: none\n/);
-    main.child.kill('SIGTERM');
-    expect(await main.exited).toBe(0);
+    await main.waitFor(/faults: [^\n]*\n/);
+    expect(main.stdout()).toMatch(/faults: none\n/);
+    expect(await main.stop('SIGTERM')).toBe(0);
   });
 
   it.each([
@@ -572,7 +546,7 @@ describe('npm run emulator with fault flags', () => {
     const main = startMain([flag]);
 
     expect(await main.exited).toBe(1);
-    expect(main.output().stderr).toContain(name);
-    expect(main.output().stdout).not.toContain('listening');
+    expect(main.stderr()).toContain(name);
+    expect(main.stdout()).not.toContain('listening');
   });
 });

@@ -1,39 +1,22 @@
 /** The process: `npm start` serves, reports readiness, and on SIGTERM drains in-flight work and exits 0. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killLeftoverProcesses, startProcess } from './support/child-process.js';
 import { startGateway } from './support/gateway.js';
 import { MEMBER_ID, TOKEN, memberBody } from './support/ids.js';
 import { startScriptedUpstream, type ScriptedUpstream } from './support/scripted-upstream.js';
 
-let child: ChildProcess | undefined;
 let upstream: ScriptedUpstream | undefined;
 
 afterEach(async () => {
-  child?.kill('SIGKILL');
+  await killLeftoverProcesses();
   await upstream?.close();
 });
 
-function startServer(env: Record<string, string>): Promise<{ url: string; logs: () => string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ url: match[1], logs: () => output, exited });
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-  });
+/** `npm start` on a free loopback port, once it has logged the URL it serves. */
+async function startServer(env: Record<string, string>) {
+  const server = startProcess('src/server.ts', { env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env } });
+  const [, url = ''] = await server.waitFor(/"url":"(http:\/\/[^"]+)\/graphql"/);
+  return { ...server, url };
 }
 
 describe('npm start', () => {
@@ -50,15 +33,15 @@ describe('npm start', () => {
     });
     // Wait until the operation has reached the upstream, then ask the process to stop.
     while (upstream.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    child?.kill('SIGTERM');
+    void server.stop('SIGTERM');
 
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } } });
     expect(await server.exited).toBe(0);
-    expect(server.logs()).toContain('"msg":"draining"');
-    expect(server.logs()).toContain('"msg":"stopped"');
-    expect(server.logs()).not.toContain(TOKEN.slice(7));
+    expect(server.output()).toContain('"msg":"draining"');
+    expect(server.output()).toContain('"msg":"stopped"');
+    expect(server.output()).not.toContain(TOKEN.slice(7));
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
 
@@ -81,15 +64,10 @@ describe('npm start', () => {
   });
 
   it('refuses to start with an unreadable TRUSTED_DOCUMENTS_FILE and names the variable', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, PORT: '0', TRUSTED_DOCUMENTS_FILE: '/nonexistent/manifest.json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = startProcess('src/server.ts', {
+      env: { PORT: '0', TRUSTED_DOCUMENTS_FILE: '/nonexistent/manifest.json' },
     });
-    child = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr).toContain('Invalid TRUSTED_DOCUMENTS_FILE: cannot read /nonexistent/manifest.json');
+    expect(await server.exited).toBe(1);
+    expect(server.stderr()).toContain('Invalid TRUSTED_DOCUMENTS_FILE: cannot read /nonexistent/manifest.json');
   });
 });

@@ -3,40 +3,20 @@
  * with no internet access, press Run, and see the membership with the member's name.
  * Needs Debian's Chromium (`apt-get install chromium`); run with `npm run test:browser`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess, type StartedProcess } from '../support/child-process.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-let dev: ChildProcess;
-let output = '';
+let dev: StartedProcess;
 let browser: Browser;
 
-function printed(pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm run dev printed no ${pattern}:\n${output}`)), 30_000);
-    const check = () => {
-      const match = pattern.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    dev.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      check();
-    });
-    dev.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  });
-}
-
 beforeAll(async () => {
-  dev = spawn(process.execPath, ['--import', 'tsx', 'src/dev.ts'], {
-    env: { ...process.env, PORT: '0', EMULATOR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  dev = startProcess('src/dev.ts', {
+    env: { PORT: '0', EMULATOR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -55,12 +35,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  dev?.kill('SIGTERM');
+  await dev?.stop('SIGTERM');
 });
 
 describe('GraphiQL under npm run dev', () => {
   it('opens pre-filled and shows the new membership with the member\'s name on Run', async () => {
-    const url = await printed(/GraphiQL\s+(http:\/\/\S+)/);
+    const [, url = ''] = await dev.waitFor(/GraphiQL\s+(http:\/\/\S+)/, 30_000);
     const page = await browser.newPage();
     const outside: string[] = [];
     page.on('request', (request) => {

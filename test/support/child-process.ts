@@ -1,0 +1,104 @@
+/**
+ * Runs a project entry point as its own process, as `npm start` and friends do
+ * (`node --import tsx <script>`), and keeps everything it prints: tests wait for a line, read
+ * stdout or stderr, and see the whole output when the line never comes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface StartProcessOptions {
+  /** Command-line arguments after the script. */
+  args?: string[];
+  /** Settings added to this process's environment. */
+  env?: Record<string, string>;
+}
+
+export interface StartedProcess {
+  child: ChildProcess;
+  /** Everything printed so far, stdout and stderr in the order it arrived. */
+  output(): string;
+  stdout(): string;
+  stderr(): string;
+  /**
+   * The first match of `pattern` in the output, as soon as it is printed. Rejects, quoting the
+   * output, if the process ends first or nothing matches within `timeoutMs`.
+   */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /**
+   * The exit code (null when a signal ended the process), once the process has ended and its
+   * output has been read to the end.
+   */
+  exited: Promise<number | null>;
+  /** Sends `signal` unless the process has already ended; resolves as `exited` does. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Processes started and not yet ended, for `killLeftoverProcesses`. */
+const running = new Set<StartedProcess>();
+
+export function startProcess(script: string, { args = [], env = {} }: StartProcessOptions = {}): StartedProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stdout = '';
+  let stderr = '';
+  // Registered before any `waitFor` listener, so a check always sees the chunk that triggered it.
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    output += chunk;
+  });
+  // 'close' rather than 'exit': by then stdout and stderr have been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+  function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        child.stderr.off('data', check);
+        outcome();
+      };
+      const check = (): boolean => {
+        const match = pattern.exec(output);
+        if (match) settle(() => resolve(match));
+        return match !== null;
+      };
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`${script} printed no ${pattern} within ${timeoutMs} ms:\n${output}`))),
+        timeoutMs,
+      );
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+      void exited.then((code) => {
+        if (!check()) settle(() => reject(new Error(`${script} exited with ${code} before printing ${pattern}:\n${output}`)));
+      });
+      check();
+    });
+  }
+
+  const started: StartedProcess = {
+    child,
+    output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitFor,
+    exited,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  running.add(started);
+  void exited.then(() => running.delete(started));
+  return started;
+}
+
+/** Kills (SIGKILL) every process a test started and left running, and waits until they have ended. */
+export async function killLeftoverProcesses(): Promise<void> {
+  await Promise.all([...running].map((leftover) => leftover.stop('SIGKILL')));
+}
