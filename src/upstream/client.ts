@@ -134,11 +134,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const limiter = new PQueue({ concurrency: connections });
   const rate = new RateWindow(options.maxRps ?? 80);
   const budget = new RetryBudget(options.retryBudgetPercent ?? 10);
+  const cooldownMs = options.breakerCooldownMs ?? 5_000;
   // Only outcomes that say "Elastic Path is unwell" count: connection failures, timeouts, 5xx.
   const breaker = circuitBreaker(
     handleWhen((error) => error instanceof UpstreamUnwell),
     {
-      halfOpenAfter: options.breakerCooldownMs ?? 5_000,
+      halfOpenAfter: cooldownMs,
       breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
     },
   );
@@ -148,7 +149,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   breaker.onBreak(() => {
     openedAt = Date.now();
   });
-  const cooldownMs = options.breakerCooldownMs ?? 5_000;
   const isOpen = () => breaker.state === CircuitState.Open && Date.now() - openedAt < cooldownMs;
   let calls = 0;
   let retries = 0;
@@ -172,8 +172,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     } catch (error) {
       if (error instanceof UpstreamUnwell) return error.outcome;
       if (error instanceof BrokenCircuitError) return { kind: 'refused', error: breakerOpen() };
-      // Aborted while waiting in the queue.
-      return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+      // The queue rejects a call whose operation ended while it waited.
+      if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+      throw error;
     }
   }
 
