@@ -3,6 +3,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getIntrospectionQuery } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, TOKEN } from './support/ids.js';
@@ -120,6 +121,15 @@ describe('request bodies', () => {
 });
 
 describe('introspection', () => {
+  it('lets the full introspection query GraphiQL and codegen send through the default limits', async () => {
+    await start();
+    const result = await gateway.post({
+      query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toHaveProperty('__schema.queryType.name', 'Query');
+  });
+
   it('can be turned off, while _service stays available to routers', async () => {
     await start({ INTROSPECTION: 'false' });
     const introspection = await gateway.post({ query: '{ __schema { queryType { name } } }' });
