@@ -5,6 +5,7 @@ import {
   AccountDocument,
   AccountMembersDocument,
   AccountMembershipDocument,
+  AccountMembershipIdsDocument,
   AccountMembershipsDocument,
   CreateAccountMembershipDocument,
   DeleteAccountMembershipDocument,
@@ -207,5 +208,26 @@ describe('accountMembers and unassignedAccountMembers', () => {
   it('answers NOT_FOUND for the unassigned members of a missing account', async () => {
     const result = await stack.gateway.execute(UnassignedAccountMembersDocument, { accountId: MISSING }, auth());
     expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('an implicit token', () => {
+  it('is FORBIDDEN from memberships on its own, and reads one account\'s with its account-management token', async () => {
+    const implicit = `Bearer ${stack.emulator.issueToken('implicit')}`;
+    const alone = await stack.gateway.execute(AccountMembershipsDocument, { accountId: acme.id }, { authorization: implicit });
+    expect(alone.errors?.[0]).toMatchObject({
+      extensions: { code: 'FORBIDDEN', upstream: { status: 403, title: 'Forbidden', detail: 'forbidden' } },
+    });
+
+    const accountToken = stack.emulator.issueAccountManagementToken(acme.id);
+    const withAccount = await stack.gateway.execute(
+      AccountMembershipIdsDocument,
+      { accountId: acme.id },
+      { authorization: implicit, 'ep-account-management-authentication-token': accountToken },
+    );
+    expect(withAccount.errors).toBeUndefined();
+    expect(withAccount.data?.accountMemberships.totalCount).toBeGreaterThanOrEqual(3);
+    const last = stack.upstreamCalls().at(-1);
+    expect(last?.headers['ep-account-management-authentication-token']).toBe(accountToken);
   });
 });
