@@ -113,9 +113,15 @@ describe('retries', () => {
   it('never retries past the operation deadline', async () => {
     await start({ OPERATION_TIMEOUT_MS: '150', EP_API_RETRY_BASE_MS: '1000', EP_API_MAX_ATTEMPTS: '5' });
     upstream.always(unavailable);
+    const started = Date.now();
     const result = await readMember();
     expect(result.errors?.[0]?.extensions?.code).toMatch(/^UPSTREAM_(UNAVAILABLE|TIMEOUT)$/);
-    expect(upstream.received.length).toBeLessThanOrEqual(2);
+    expect(upstream.received.length).toBeGreaterThanOrEqual(1);
+    // No attempt starts once the 150 ms are up (100 ms allowed for a busy event loop), whatever
+    // the backoff drew; without the deadline, retries would keep coming for seconds.
+    for (const request of upstream.received) expect(request.at - started).toBeLessThanOrEqual(250);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.received.every((request) => request.at - started <= 250)).toBe(true);
   });
 });
 
