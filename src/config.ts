@@ -115,6 +115,12 @@ export interface Config {
    */
   readonly shutdownGraceMs: number;
   /**
+   * After SIGTERM, how long to keep accepting requests while `/readiness` answers 503, so a load
+   * balancer stops routing here before the listener closes.
+   * @default 0
+   */
+  readonly shutdownDelayMs: number;
+  /**
    * Single upstream lookups (members, accounts) one request may have in flight at once.
    * @default 8
    */
@@ -214,6 +220,7 @@ export function loadConfig(env: Env): Config {
     introspection: boolean(env, 'INTROSPECTION', raw(env, 'NODE_ENV') !== 'production'),
     trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
   });

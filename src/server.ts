@@ -1,7 +1,8 @@
 /**
  * Process entry for production: `EP_API_BASE_URL=… npm start`.
- * loadConfig(process.env) → createGateway → listen. On SIGTERM: /readiness turns 503, the server
- * stops accepting, in-flight operations get SHUTDOWN_GRACE_MS to finish, pools close, exit 0.
+ * loadConfig(process.env) → createGateway → listen. On SIGTERM: /readiness turns 503 (for
+ * SHUTDOWN_DELAY_MS the server still accepts), then it stops accepting, in-flight operations get
+ * SHUTDOWN_GRACE_MS to finish, pools close, exit 0.
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
@@ -41,7 +42,9 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   gateway.lifecycle.state = 'draining';
-  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'draining');
+  logger.info({ signal, delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs }, 'draining');
+  // Still serving, but not ready: load balancers notice and stop sending new work.
+  await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
   const forced = setTimeout(() => {
     logger.warn('grace period over: closing remaining connections');
     running.server.closeAllConnections();

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       introspection: true,
       trustedDocumentsFile: undefined,
       shutdownGraceMs: 10_000,
+      shutdownDelayMs: 0,
       epLookupConcurrency: 8,
       epMemberBatchLookup: false,
     });

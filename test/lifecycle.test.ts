@@ -45,6 +45,27 @@ describe('npm start', () => {
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
 
+  it('keeps serving for SHUTDOWN_DELAY_MS after SIGTERM while /readiness answers 503', async () => {
+    upstream = await startScriptedUpstream();
+    upstream.reply({ status: 200, json: memberBody() });
+    const server = await startServer({ EP_API_BASE_URL: upstream.url, SHUTDOWN_DELAY_MS: '1500' });
+    expect((await fetch(`${server.url}/readiness`)).status).toBe(200);
+
+    void server.stop('SIGTERM');
+    await server.waitFor(/"msg":"draining"/);
+    const readiness = await fetch(`${server.url}/readiness`);
+    expect(readiness.status).toBe(503);
+    expect(await readiness.json()).toMatchObject({ ready: false, state: 'draining' });
+    // New work is still answered during the delay.
+    const late = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: TOKEN },
+      body: JSON.stringify({ query: `{ accountMember(id: "${MEMBER_ID}") { name } }` }),
+    });
+    expect(await late.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } } });
+    expect(await server.exited).toBe(0);
+  });
+
   it('answers /readiness 200 when ready and 503 while starting or draining', async () => {
     upstream = await startScriptedUpstream();
     const gateway = await startGateway({ upstreamUrl: upstream.url });
