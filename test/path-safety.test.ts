@@ -60,7 +60,8 @@ describe('hostile ids', () => {
 
   it('refuses a non-UUID id on a query with BAD_USER_INPUT, calling nothing', async () => {
     const result = await gateway.execute(AccountMemberDocument, { id: '../accounts' }, { authorization: TOKEN });
-    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(result.errors?.[0]?.message).toContain('id must be an Elastic Path id');
     expect(upstream.received).toHaveLength(0);
   });
 });

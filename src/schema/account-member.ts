@@ -6,7 +6,7 @@ import type { AccountMemberDto } from '../upstream/dto.js';
 import { pageRequest, toConnection } from './pagination.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
-import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
+import { orTopLevelError, uuidArgument } from './resolve.js';
 
 /**
  * A member as far as it is known: always the id, and the record when a response already carried
@@ -14,7 +14,7 @@ import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
  */
 export type AccountMemberRef = RecordRef<AccountMemberDto>;
 
-const { field } = recordFields((context) => context.loaders.accountMember);
+const { field, find } = recordFields((context) => context.loaders.accountMember);
 
 /** Makes member records a response carried available to later lookups in the same request. */
 export function primeMembers(members: readonly AccountMemberDto[] | undefined, context: Context): void {
@@ -72,7 +72,7 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
 builder.asEntity(AccountMember, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: ({ id }, context) =>
-    isUuid(id) ? nullIfNotFound(async () => ({ id, dto: await context.loaders.accountMember.load(id) })) : null,
+    isUuid(id) ? find(id, context) : null,
 });
 
 export const AccountMemberConnection = builder.connectionObject(
@@ -110,10 +110,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One account member by id, or null when Elastic Path has none with that id.',
     args: { id: t.arg.id({ required: true, description: 'Account member id (a UUID).' }) },
-    resolve: (_root, args, context) => {
-      const id = uuidArgument(args.id, 'id');
-      return nullIfNotFound(async () => ({ id, dto: await context.loaders.accountMember.load(id) }));
-    },
+    resolve: (_root, args, context) => find(uuidArgument(args.id, 'id'), context),
   }),
   accountMembers: t.field({
     type: AccountMemberConnection,

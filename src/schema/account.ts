@@ -4,12 +4,12 @@ import type { Context } from '../context.js';
 import type { AccountDto } from '../upstream/dto.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
-import { nullIfNotFound, uuidArgument } from './resolve.js';
+import { uuidArgument } from './resolve.js';
 
 /** An account as far as it is known: the id always, the record when a response carried it. */
 export type AccountRef = RecordRef<AccountDto>;
 
-const { field, record } = recordFields((context) => context.loaders.account);
+const { field, record, find } = recordFields((context) => context.loaders.account);
 
 /** Makes account records a response carried available to later lookups in the same request. */
 export function primeAccounts(accounts: readonly AccountDto[] | undefined, context: Context): void {
@@ -70,7 +70,7 @@ Account.implement({
 builder.asEntity(Account, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: ({ id }, context) =>
-    isUuid(id) ? nullIfNotFound(async () => ({ id, dto: await context.loaders.account.load(id) })) : null,
+    isUuid(id) ? find(id, context) : null,
 });
 
 builder.queryField('account', (t) =>
@@ -79,9 +79,6 @@ builder.queryField('account', (t) =>
     nullable: true,
     description: 'One account by id (GET /v2/accounts/{id}), or null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'Account id (a UUID).' }) },
-    resolve: (_root, args, context) => {
-      const id = uuidArgument(args.id, 'id');
-      return nullIfNotFound(async () => ({ id, dto: await context.loaders.account.load(id) }));
-    },
+    resolve: (_root, args, context) => find(uuidArgument(args.id, 'id'), context),
   }),
 );

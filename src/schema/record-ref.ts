@@ -5,7 +5,7 @@
  */
 import type DataLoader from 'dataloader';
 import type { Context } from '../context.js';
-import { orTopLevelError } from './resolve.js';
+import { nullIfNotFound, orTopLevelError } from './resolve.js';
 
 export interface RecordRef<T> {
   id: string;
@@ -15,14 +15,17 @@ export interface RecordRef<T> {
 type Resolver<T, R> = (ref: RecordRef<T>, args: unknown, context: Context) => Promise<R | null>;
 
 /**
- * Builds a field resolver factory for one entity: `field((dto) => dto.name)` resolves to the value,
- * or null when the record does not have it.
+ * The record access for one entity: `field((dto) => dto.name)` makes a resolver for one value
+ * (null when the record does not have it), `find(id, context)` looks the entity up by id.
  */
 export function recordFields<T>(loader: (context: Context) => DataLoader<string, T>) {
   const record = (ref: RecordRef<T>, context: Context): Promise<T> =>
     ref.dto ? Promise.resolve(ref.dto) : orTopLevelError(() => loader(context).load(ref.id));
   return {
     record,
+    /** The entity with its record, or null when Elastic Path has none with that id. */
+    find: (id: string, context: Context): Promise<RecordRef<T> | null> =>
+      nullIfNotFound(async () => ({ id, dto: await loader(context).load(id) })),
     field:
       <R>(read: (dto: T) => R | null | undefined): Resolver<T, R> =>
       async (ref, _args, context) =>

@@ -1,6 +1,6 @@
 /** Small adapters between loaders and fields that have no result union. */
-import { NotFoundError, asTopLevel, ErrorCode, gatewayError } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { NotFoundError, asTopLevel } from '../errors.js';
+import { requireUuid } from '../ids.js';
 
 /** A missing single resource is `null`; other failures become coded top-level errors. */
 export async function nullIfNotFound<T>(load: () => Promise<T>): Promise<T | null> {
@@ -21,13 +21,11 @@ export async function orTopLevelError<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
-/** For query arguments: a non-UUID id is BAD_USER_INPUT before anything reaches Elastic Path. */
+/** For query arguments: a non-UUID id is BAD_USER_INPUT (naming the argument) before any call. */
 export function uuidArgument(value: string, name: string): string {
-  if (!isUuid(value)) {
-    throw gatewayError(
-      ErrorCode.BAD_USER_INPUT,
-      `${name} must be an Elastic Path id (a UUID); got ${JSON.stringify(value.slice(0, 60))}.`,
-    );
+  try {
+    return requireUuid(value, name);
+  } catch (error) {
+    throw asTopLevel(error);
   }
-  return value;
 }
