@@ -4,13 +4,11 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { startServer } from '../src/http-server.js';
 import { createLogger } from '../src/logger.js';
 
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...process.env });
 const gateway = createGateway(config, createLogger(config.logLevel));
-const running = await startServer(gateway.app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
-gateway.lifecycle.state = 'ready';
+const running = await gateway.listen();
 process.stdout.write(`gateway at ${running.url}\n`);
 
 process.on('message', (message: { id: number; command: string }) => {
@@ -25,7 +23,4 @@ process.on('message', (message: { id: number; command: string }) => {
   process.send?.({ id: message.id, value });
 });
 
-process.on('SIGTERM', () => {
-  gateway.lifecycle.state = 'draining';
-  void running.close().then(() => gateway.upstream.close()).then(() => process.exit(0));
-});
+process.on('SIGTERM', () => void gateway.close().then(() => process.exit(0)));

@@ -21,7 +21,7 @@ const processes = await startProcesses({
     '--truncate-rate=0.01',
     '--fault-seed=7',
   ],
-  gatewayEnv: { EP_API_MAX_RPS: '100000', EP_API_TIMEOUT_MS: '2000', EP_API_BREAKER_THRESHOLD: '50' },
+  gatewayEnv: { EP_API_MAX_RPS: '100000', EP_API_TIMEOUT_MS: '2000', EP_API_BREAKER_MIN_CALLS: '50' },
 });
 const gateway = jsonClient(processes.gatewayUrl, CONCURRENCY);
 const auth = { authorization: processes.authorization };

@@ -8,6 +8,8 @@ import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
 import { operationDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
+import { operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -31,13 +33,42 @@ export interface AppDependencies {
   /** GraphiQL's pre-filled operation and headers, when `config.graphiql` is on. */
   graphiql?: GraphiqlOptions;
   lifecycle?: Lifecycle;
+  /** Served at `/metrics` unless `config.metricsPort` moves them to their own listener. */
+  metrics?: Metrics;
+  /** Told about every finished request (the access log, the metrics). */
+  sinks?: RequestSink[];
+  /** Plugins that observe requests (tracing), run right after the records are made. */
+  observers?: Plugin[];
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
-export function createApp({ config, upstream, logger, graphiql = {}, lifecycle = { state: 'ready' } }: AppDependencies): App {
+/** Headers a browser may send: the credentials, JSON, request ids and client names. */
+const CORS_ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'ep-account-management-authentication-token',
+  'x-request-id',
+  'graphql-client-name',
+  'graphql-client-version',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'apollo-require-preflight',
+  'x-graphql-yoga-csrf',
+];
+
+export function createApp({
+  config,
+  upstream,
+  logger,
+  graphiql = {},
+  lifecycle = { state: 'ready' },
+  metrics,
+  sinks = [],
+  observers = [],
+}: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
-  const deadlines = new WeakMap<Request, Deadline>();
+  const deadlines = new WeakMap<Request, Deadline[]>();
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -47,6 +78,7 @@ export function createApp({ config, upstream, logger, graphiql = {}, lifecycle =
     // Never attach original messages or stacks, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
+    cors: corsOptions(config),
     renderGraphiQL,
     graphiql: config.graphiql && {
       title: 'Elastic Path account memberships',
@@ -54,43 +86,89 @@ export function createApp({ config, upstream, logger, graphiql = {}, lifecycle =
       headers: graphiql.headers ? JSON.stringify(graphiql.headers, null, 2) : undefined,
       shouldPersistHeaders: false,
     },
-    plugins: [readiness(lifecycle, upstream), releaseDeadlines(deadlines), ...protectionPlugins(config)],
-    context: ({ request }) => {
+    plugins: [
+      observeRequests(sinks),
+      ...observers,
+      ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
+      readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
+      releaseDeadlines(deadlines),
+      ...protectionPlugins(config),
+    ],
+    context: (initial) => {
+      const { request } = initial;
       // One deadline for the whole operation, which also ends when the caller goes away.
       const deadline = operationDeadline(request.signal, config.operationTimeoutMs);
-      deadlines.set(request, deadline);
+      const held = deadlines.get(request);
+      if (held) held.push(deadline);
+      else deadlines.set(request, [deadline]);
       return createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
-        signal: deadline.signal,
+        scope: { signal: deadline.signal, meter: operationOf(initial) },
         loaderOptions,
       });
     },
   });
 }
 
-/** Keep-alive requests never abort their signal, so each deadline is released with its response. */
-function releaseDeadlines(deadlines: WeakMap<Request, Deadline>): Plugin {
+/** `false` turns CORS off: no access-control headers at all, so browsers on other origins are refused. */
+function corsOptions(config: Config) {
+  if (config.corsOrigins !== '*' && config.corsOrigins.length === 0) return false;
+  return {
+    origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
+    credentials: config.corsCredentials,
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: ['x-request-id'],
+    methods: ['GET', 'POST', 'OPTIONS'],
+    maxAge: 600,
+  };
+}
+
+/**
+ * Keep-alive requests never abort their signal, so each deadline is released with its response:
+ * every one of a batch's operations has its own.
+ */
+function releaseDeadlines(deadlines: WeakMap<Request, Deadline[]>): Plugin {
   return {
     onResponse({ request }) {
-      deadlines.get(request)?.release();
+      const held = deadlines.get(request);
+      if (!held) return;
+      for (const deadline of held) deadline.release();
       deadlines.delete(request);
     },
   };
 }
 
-/** `/readiness`: 503 while starting, draining, or while the upstream circuit breaker is open. */
-function readiness(lifecycle: Lifecycle, upstream: UpstreamClient): Plugin {
+/**
+ * `/readiness`: 200 only while serving; 503 while starting or draining. With
+ * READINESS_FOLLOWS_BREAKER, also 503 while the upstream breaker is open.
+ */
+function readiness(lifecycle: Lifecycle, breakerOf: UpstreamClient | undefined): Plugin {
   return {
     onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== '/readiness') return;
-      const upstreamState = upstream.stats().breaker;
-      const ready = lifecycle.state === 'ready' && upstream.isHealthy();
+      const breaker = breakerOf?.stats().breaker;
+      const ready = lifecycle.state === 'ready' && breaker !== 'open';
       endResponse(
-        new fetchAPI.Response(JSON.stringify({ ready, state: lifecycle.state, upstream: upstreamState }), {
+        new fetchAPI.Response(JSON.stringify({ ready, state: lifecycle.state, ...(breaker && { upstream: breaker }) }), {
           status: ready ? 200 : 503,
           headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
         }),
+      );
+    },
+  };
+}
+
+/**
+ * `GET /metrics` on the gateway's own port. Synchronous for every other request: the body is
+ * already flowing (the size limit counts it), and an await here would let it pass unread.
+ */
+function metricsEndpoint(metrics: Metrics): Plugin {
+  return {
+    onRequest({ url, request, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics' || request.method !== 'GET') return undefined;
+      return metrics.render().then(({ contentType, body }) =>
+        endResponse(new fetchAPI.Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } })),
       );
     },
   };

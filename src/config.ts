@@ -19,7 +19,8 @@ export interface Config {
   /** @default 4000 */
   readonly port: number;
   /**
-   * How long one upstream call may take, connecting through reading the whole body.
+   * Budget for each phase of one upstream attempt: connecting (at most 5 s), the response head,
+   * and each gap while the body arrives. OPERATION_TIMEOUT_MS bounds the whole operation.
    * @default 10000
    */
   readonly epApiTimeoutMs: number;
@@ -62,10 +63,21 @@ export interface Config {
    */
   readonly epApiRetryBudgetPercent: number;
   /**
-   * Consecutive connection failures or 5xx answers that open the circuit breaker.
-   * @default 5
+   * Share of calls in the breaker's window, in percent, that must fail with a sign that Elastic
+   * Path itself is unwell (connection failure, timeout, 502/503/504) for the breaker to open.
+   * @default 50
    */
-  readonly epApiBreakerThreshold: number;
+  readonly epApiBreakerFailurePercent: number;
+  /**
+   * Calls the breaker's window must hold before it may open: a few failures alone never do.
+   * @default 20
+   */
+  readonly epApiBreakerMinCalls: number;
+  /**
+   * Length of the breaker's sliding window.
+   * @default 10000
+   */
+  readonly epApiBreakerWindowMs: number;
   /**
    * How long the open breaker fails fast before letting one probe through.
    * @default 5000
@@ -121,6 +133,47 @@ export interface Config {
    */
   readonly shutdownDelayMs: number;
   /**
+   * `/readiness` also answers 503 while the upstream breaker is open. Off by default: Elastic
+   * Path's bad minute would take every replica out of rotation at once, and callers would get the
+   * load balancer's bare 503 instead of a coded UPSTREAM_UNAVAILABLE.
+   * @default false
+   */
+  readonly readinessFollowsBreaker: boolean;
+  /**
+   * Serve Prometheus metrics on this port instead of the gateway's own (`/metrics` on the main
+   * port then answers 404).
+   * @default undefined (metrics at `/metrics` on PORT)
+   */
+  readonly metricsPort: number | undefined;
+  /**
+   * Distinct operation names the metrics keep as labels; later names are counted as `other`.
+   * @default 100
+   */
+  readonly metricsMaxOperationNames: number;
+  /**
+   * Where spans go over OTLP/HTTP: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`.
+   * @default undefined (tracing off)
+   */
+  readonly otlpTracesEndpoint: string | undefined;
+  /** @default 'ep-account-membership-gateway' */
+  readonly otelServiceName: string;
+  /**
+   * Send the W3C `traceparent` on to Elastic Path, so its spans (if any) join the trace.
+   * @default false (only the caller's two credential headers travel upstream)
+   */
+  readonly epApiPropagateTrace: boolean;
+  /**
+   * Origins allowed to call from a browser: a list, or `'*'` for any.
+   * @default '*' (none when NODE_ENV is 'production')
+   */
+  readonly corsOrigins: readonly string[] | '*';
+  /**
+   * Answer `access-control-allow-credentials: true` (the gateway itself reads no cookies).
+   * @default false
+   */
+  readonly corsCredentials: boolean;
+  /**
    * Single upstream lookups (members, accounts) one request may have in flight at once.
    * @default 8
    */
@@ -169,15 +222,7 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 
 function baseUrl(env: Env, name: string, fallback: string): string {
   const value = raw(env, name) ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(name, `expected an absolute http(s) URL, got '${value}'`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `expected an http or https URL, got '${value}'`);
-  }
+  const url = new URL(httpUrl(name, value));
   // Credentials, a query or a fragment here would be sent (or silently dropped) on every call.
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError(name, 'must not contain credentials, a query string or a fragment');
@@ -193,21 +238,70 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return value as T;
 }
 
+function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
+  return raw(env, name) === undefined ? undefined : integer(env, name, 0, min, max);
+}
+
+function httpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `expected an absolute http(s) URL, got '${value}'`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `expected an http or https URL, got '${value}'`);
+  }
+  return url.href;
+}
+
+/** OpenTelemetry's own variables: the signal-specific endpoint is used as given, the general one gains `/v1/traces`. */
+function otlpTracesEndpoint(env: Env): string | undefined {
+  const traces = raw(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (traces !== undefined) return httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces);
+  const general = raw(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (general === undefined) return undefined;
+  return `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', general).replace(/\/+$/, '')}/v1/traces`;
+}
+
+/** `*`, or a comma-separated list of origins such as `https://shop.example.com`. */
+function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly string[] | '*' {
+  const value = raw(env, 'CORS_ORIGINS');
+  if (value === undefined) return fallback;
+  if (value === '*') return '*';
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError('CORS_ORIGINS', `expected '*' or comma-separated origins like https://shop.example.com, got '${origin}'`);
+    }
+  }
+  return Object.freeze(origins);
+}
+
 export function loadConfig(env: Env): Config {
+  const production = raw(env, 'NODE_ENV') === 'production';
   return Object.freeze({
     epApiBaseUrl: baseUrl(env, 'EP_API_BASE_URL', 'https://useast.api.elasticpath.com'),
     host: raw(env, 'HOST') ?? '0.0.0.0',
     port: integer(env, 'PORT', 4000, 0, 65535),
     epApiTimeoutMs: integer(env, 'EP_API_TIMEOUT_MS', 10_000, 1, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    graphiql: boolean(env, 'GRAPHIQL', raw(env, 'NODE_ENV') !== 'production'),
+    graphiql: boolean(env, 'GRAPHIQL', !production),
     epApiConnections: integer(env, 'EP_API_CONNECTIONS', 32, 1, 1024),
     epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
     epApiQueueLimit: integer(env, 'EP_API_QUEUE_LIMIT', 256, 0, 100_000),
     epApiMaxAttempts: integer(env, 'EP_API_MAX_ATTEMPTS', 3, 1, 10),
     epApiRetryBaseMs: integer(env, 'EP_API_RETRY_BASE_MS', 100, 1, 60_000),
     epApiRetryBudgetPercent: integer(env, 'EP_API_RETRY_BUDGET_PERCENT', 10, 0, 100),
-    epApiBreakerThreshold: integer(env, 'EP_API_BREAKER_THRESHOLD', 5, 1, 1000),
+    epApiBreakerFailurePercent: integer(env, 'EP_API_BREAKER_FAILURE_PERCENT', 50, 1, 100),
+    epApiBreakerMinCalls: integer(env, 'EP_API_BREAKER_MIN_CALLS', 20, 1, 100_000),
+    epApiBreakerWindowMs: integer(env, 'EP_API_BREAKER_WINDOW_MS', 10_000, 100, 600_000),
     epApiBreakerCooldownMs: integer(env, 'EP_API_BREAKER_COOLDOWN_MS', 5_000, 1, 600_000),
     epApiMaxResponseBytes: integer(env, 'EP_API_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     operationTimeoutMs: integer(env, 'OPERATION_TIMEOUT_MS', 30_000, 1, 600_000),
@@ -217,10 +311,18 @@ export function loadConfig(env: Env): Config {
     maxMutationFields: integer(env, 'MAX_MUTATION_FIELDS', 5, 1, 1000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
     batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
-    introspection: boolean(env, 'INTROSPECTION', raw(env, 'NODE_ENV') !== 'production'),
+    introspection: boolean(env, 'INTROSPECTION', !production),
     trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    readinessFollowsBreaker: boolean(env, 'READINESS_FOLLOWS_BREAKER', false),
+    metricsPort: optionalInteger(env, 'METRICS_PORT', 0, 65535),
+    metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 100, 0, 10_000),
+    otlpTracesEndpoint: otlpTracesEndpoint(env),
+    otelServiceName: raw(env, 'OTEL_SERVICE_NAME') ?? 'ep-account-membership-gateway',
+    epApiPropagateTrace: boolean(env, 'EP_API_PROPAGATE_TRACE', false),
+    corsOrigins: corsOrigins(env, production ? [] : '*'),
+    corsCredentials: boolean(env, 'CORS_CREDENTIALS', false),
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
   });
@@ -245,4 +347,20 @@ export function loadEmulatorConfig(env: Env): EmulatorConfig {
     clientId: raw(env, 'EMULATOR_CLIENT_ID') ?? 'demo-client',
     clientSecret: raw(env, 'EMULATOR_CLIENT_SECRET') ?? 'demo-secret',
   });
+}
+
+/**
+ * For process entry points: the settings, or the problem printed on stderr and exit status 1, so
+ * a bad value never starts a half-configured process.
+ */
+export function settingsOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@
  * off the caller's credentials here, and dies with the request.
  */
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
-import { createAccountManagementApi, type AccountManagementApi } from './upstream/account-management.js';
+import { createAccountManagementApi, type AccountManagementApi, type CallScope } from './upstream/account-management.js';
 import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
 
 export interface Context {
@@ -15,13 +15,13 @@ export interface Context {
 export interface ContextInput {
   upstream: UpstreamClient;
   credentials: CallerCredentials | null;
-  /** Fires when the caller goes away, so upstream calls made for it stop too. */
-  signal?: AbortSignal;
+  /** The operation's deadline (which also fires when the caller goes away), counters and trace. */
+  scope?: CallScope;
   loaderOptions: LoaderOptions;
 }
 
-export function createContext({ upstream, credentials, signal, loaderOptions }: ContextInput): Context {
-  const api = createAccountManagementApi(upstream, credentials, signal);
+export function createContext({ upstream, credentials, scope, loaderOptions }: ContextInput): Context {
+  const api = createAccountManagementApi(upstream, credentials, scope);
   return { api, loaders: createLoaders(api, loaderOptions) };
 }
 

@@ -2,11 +2,10 @@
  * `npm run dev`: the local Elastic Path emulator and the gateway pointed at it, with GraphiQL
  * opening on a working example. Honours PORT and EMULATOR_PORT (and every other setting).
  */
-import { ConfigError, loadConfig, loadEmulatorConfig } from './config.js';
+import { loadConfig, loadEmulatorConfig, settingsOrExit } from './config.js';
 import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
 import { createGateway } from './gateway.js';
-import { startServer } from './http-server.js';
 import { createLogger } from './logger.js';
 import type { TokenResponseDto } from './upstream/dto.js';
 
@@ -31,19 +30,10 @@ mutation AddMember {
 
 `;
 
-function settings() {
-  try {
-    return { emulatorConfig: loadEmulatorConfig(process.env), gatewayConfig: loadConfig(process.env) };
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
-const { emulatorConfig, gatewayConfig } = settings();
+const { emulatorConfig, gatewayConfig } = settingsOrExit(() => ({
+  emulatorConfig: loadEmulatorConfig(process.env),
+  gatewayConfig: loadConfig(process.env),
+}));
 const logger = createLogger(gatewayConfig.logLevel);
 const emulator = createEmulator({
   clientId: emulatorConfig.clientId,
@@ -69,11 +59,9 @@ const authorization = `Bearer ${token}`;
 // The emulator is the upstream here, whatever EP_API_BASE_URL says.
 const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl };
 const gateway = createGateway(config, logger, {
-  defaultQuery: EXAMPLE_OPERATION,
-  headers: { Authorization: authorization },
+  graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },
 });
-const server = await startServer(gateway.app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
-gateway.lifecycle.state = 'ready';
+const server = await gateway.listen();
 
 process.stdout.write(`
   Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
@@ -90,8 +78,7 @@ process.stdout.write(`
 `);
 
 async function shutdown(): Promise<void> {
-  await server.close();
-  await gateway.upstream.close();
+  await gateway.close();
   await emulator.close();
   process.exit(0);
 }

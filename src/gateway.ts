@@ -1,33 +1,134 @@
 /**
  * The composition root shared by `npm start`, `npm run dev`, the tests and the benchmark: one
- * upstream client and one app, built from a validated `Config`.
+ * upstream client, one app and its observers, built from a validated `Config`, with the one way
+ * to put them on a port (`listen`) and to take them down (`close`).
  */
+import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
+import { startServer, type RunningServer } from './http-server.js';
 import type { Logger } from './logger.js';
-import { createUpstreamClient, type UpstreamClient } from './upstream/client.js';
+import { accessLog } from './observability/access-log.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
+import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
+
+export interface GatewayOptions {
+  graphiql?: GraphiqlOptions;
+  /** Where spans go instead of OTLP/HTTP (tests); turns tracing on by itself. */
+  spanExporter?: SpanExporter;
+}
+
+export interface Listening {
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Where `/metrics` is served when METRICS_PORT gives it a listener of its own. */
+  metricsUrl?: string;
+}
 
 export interface Gateway {
   app: App;
   upstream: UpstreamClient;
   lifecycle: Lifecycle;
+  metrics: Metrics;
+  tracing: Tracing | undefined;
+  /** Listens on `config.host`/`config.port` (and METRICS_PORT), then turns ready. */
+  listen(): Promise<Listening>;
+  /**
+   * Drains: `/readiness` turns 503 and requests are still served for SHUTDOWN_DELAY_MS; then the
+   * listener closes, in-flight operations get SHUTDOWN_GRACE_MS, and the pool closes and spans are
+   * flushed. Safe to call more than once.
+   */
+  close(): Promise<void>;
 }
 
-export function createGateway(config: Config, logger: Logger, graphiql?: GraphiqlOptions): Gateway {
-  const upstream = createUpstreamClient({
-    baseUrl: config.epApiBaseUrl,
-    timeoutMs: config.epApiTimeoutMs,
-    connections: config.epApiConnections,
-    maxRps: config.epApiMaxRps,
-    queueLimit: config.epApiQueueLimit,
-    maxAttempts: config.epApiMaxAttempts,
-    retryBaseMs: config.epApiRetryBaseMs,
-    retryBudgetPercent: config.epApiRetryBudgetPercent,
-    breakerThreshold: config.epApiBreakerThreshold,
-    breakerCooldownMs: config.epApiBreakerCooldownMs,
-    maxResponseBytes: config.epApiMaxResponseBytes,
-  });
+export function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Gateway {
+  const tracing = createTracing(config, options.spanExporter);
+  // The metrics read the client's state, and the client reports each attempt to them.
+  const observers: UpstreamObserver[] = [];
+  const upstream = createUpstreamClient(config, fanOut(observers));
+  const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperationNames }, () => upstream.stats());
+  observers.push(metrics.upstream);
+  if (tracing) observers.push(tracing.upstream);
   const lifecycle: Lifecycle = { state: 'starting' };
-  const app = createApp({ config, upstream, logger, graphiql, lifecycle });
-  return { app, upstream, lifecycle };
+  const app = createApp({
+    config,
+    upstream,
+    logger,
+    graphiql: options.graphiql,
+    lifecycle,
+    metrics,
+    sinks: [accessLog(logger), metrics.sink],
+    observers: tracing ? [tracing.plugin] : [],
+  });
+
+  let servers: RunningServer[] = [];
+  let closing: Promise<void> | undefined;
+
+  async function drain(): Promise<void> {
+    lifecycle.state = 'draining';
+    logger.info({ delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs }, 'draining');
+    // Still serving, but not ready: load balancers notice and stop sending new work.
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    const forced = setTimeout(() => {
+      logger.warn('grace period over: closing remaining connections');
+      for (const running of servers) running.server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    await Promise.all(servers.map((running) => running.close()));
+    clearTimeout(forced);
+    await upstream.close();
+    await tracing?.shutdown();
+    logger.info('stopped');
+  }
+
+  return {
+    app,
+    upstream,
+    lifecycle,
+    metrics,
+    tracing,
+    async listen() {
+      const main = await startServer(app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
+      servers.push(main);
+      let metricsUrl: string | undefined;
+      if (config.metricsPort !== undefined) {
+        const running = await startServer(metricsListener(metrics), config.host, config.metricsPort);
+        servers.push(running);
+        metricsUrl = `${running.url}/metrics`;
+      }
+      lifecycle.state = 'ready';
+      logger.info({ url: `${main.url}/graphql`, metricsUrl, upstream: config.epApiBaseUrl }, 'gateway listening');
+      return { url: main.url, metricsUrl };
+    },
+    close: () => (closing ??= drain().finally(() => (servers = []))),
+  };
+}
+
+/** Every observer sees every attempt; most gateways have one or two. */
+function fanOut(observers: UpstreamObserver[]): UpstreamObserver {
+  return {
+    attempt(request, resendCount, headers) {
+      const finishers = observers.map((observer) => observer.attempt(request, resendCount, headers));
+      return (status, failure) => {
+        for (const finish of finishers) finish(status, failure);
+      };
+    },
+    event(request, name) {
+      for (const observer of observers) observer.event(request, name);
+    },
+  };
+}
+
+/** The separate metrics listener: `GET /metrics`, and 404 for anything else. */
+function metricsListener(metrics: Metrics): RequestListener {
+  return (req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    metrics.render().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  };
 }

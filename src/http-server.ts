@@ -1,6 +1,7 @@
 /** Puts an app on a node:http server and takes it down cleanly; shared by the entry points and tests. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requestIdFrom } from './observability/records.js';
 
 export interface RunningServer {
   server: Server;
@@ -46,12 +47,18 @@ export async function startServer(
   };
 }
 
-function tooLarge(res: Parameters<RequestListener>[1], maxBodyBytes: number): void {
+function tooLarge(req: Parameters<RequestListener>[0], res: Parameters<RequestListener>[1], maxBodyBytes: number): void {
   if (res.headersSent) return;
-  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close', 'x-request-id': requestId });
   res.end(
     JSON.stringify({
-      errors: [{ message: `The request body is larger than ${maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+      errors: [
+        {
+          message: `The request body is larger than ${maxBodyBytes} bytes.`,
+          extensions: { code: 'PAYLOAD_TOO_LARGE', requestId },
+        },
+      ],
     }),
   );
 }
@@ -61,7 +68,7 @@ function limitBody(listener: RequestListener, maxBodyBytes: number): RequestList
   return (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
-      tooLarge(res, maxBodyBytes);
+      tooLarge(req, res, maxBodyBytes);
       req.resume();
       return;
     }
@@ -69,7 +76,7 @@ function limitBody(listener: RequestListener, maxBodyBytes: number): RequestList
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > maxBodyBytes) {
-        tooLarge(res, maxBodyBytes);
+        tooLarge(req, res, maxBodyBytes);
         req.destroy();
       }
     });

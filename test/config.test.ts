@@ -18,7 +18,9 @@ describe('loadConfig', () => {
       epApiMaxAttempts: 3,
       epApiRetryBaseMs: 100,
       epApiRetryBudgetPercent: 10,
-      epApiBreakerThreshold: 5,
+      epApiBreakerFailurePercent: 50,
+      epApiBreakerMinCalls: 20,
+      epApiBreakerWindowMs: 10_000,
       epApiBreakerCooldownMs: 5_000,
       epApiMaxResponseBytes: 5 * 1024 * 1024,
       operationTimeoutMs: 30_000,
@@ -32,9 +34,39 @@ describe('loadConfig', () => {
       trustedDocumentsFile: undefined,
       shutdownGraceMs: 10_000,
       shutdownDelayMs: 0,
+      readinessFollowsBreaker: false,
+      metricsPort: undefined,
+      metricsMaxOperationNames: 100,
+      otlpTracesEndpoint: undefined,
+      otelServiceName: 'ep-account-membership-gateway',
+      epApiPropagateTrace: false,
+      corsOrigins: '*',
+      corsCredentials: false,
       epLookupConcurrency: 8,
       epMemberBatchLookup: false,
     });
+  });
+
+  it('reads the operations settings', () => {
+    expect(
+      loadConfig({
+        METRICS_PORT: '9464',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
+        CORS_CREDENTIALS: 'true',
+        READINESS_FOLLOWS_BREAKER: 'yes',
+      }),
+    ).toMatchObject({
+      metricsPort: 9464,
+      otlpTracesEndpoint: 'http://collector:4318/v1/traces',
+      corsOrigins: ['https://shop.example.com', 'https://admin.example.com'],
+      corsCredentials: true,
+      readinessFollowsBreaker: true,
+    });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces' })
+        .otlpTracesEndpoint,
+    ).toBe('http://b:4318/traces');
   });
 
   it('reads each variable and strips a trailing slash from the base URL', () => {
@@ -57,8 +89,8 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('turns GraphiQL and introspection off by default in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false });
+  it('turns GraphiQL, introspection and cross-origin calls off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
   });
 
   it.each([
@@ -72,6 +104,13 @@ describe('loadConfig', () => {
     ['EP_API_BASE_URL', 'ftp://example.com'],
     ['EP_API_BASE_URL', 'https://user:pass@example.com'],
     ['EP_API_BASE_URL', 'https://example.com/?x=1'],
+    ['METRICS_PORT', 'metrics'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['CORS_ORIGINS', 'shop.example.com'],
+    ['CORS_ORIGINS', 'https://shop.example.com/path'],
+    ['EP_API_BREAKER_FAILURE_PERCENT', '0'],
+    ['EP_API_BREAKER_MIN_CALLS', 'many'],
+    ['READINESS_FOLLOWS_BREAKER', 'sometimes'],
   ])('refuses %s=%j with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid ${name}: `));

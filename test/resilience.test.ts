@@ -97,7 +97,7 @@ describe('retries', () => {
   });
 
   it('keeps retries within 10% of calls (plus a reserve of 10) while Elastic Path fails', async () => {
-    await start({ EP_API_BREAKER_THRESHOLD: '1000', EP_API_MAX_ATTEMPTS: '3' });
+    await start({ EP_API_BREAKER_MIN_CALLS: '100000', EP_API_MAX_ATTEMPTS: '3' });
     upstream.always(unavailable);
     const calls = 200;
     for (let batch = 0; batch < calls / 20; batch += 1) {
@@ -149,35 +149,98 @@ describe('cancellation', () => {
 });
 
 describe('the circuit breaker', () => {
-  it('opens after repeated failures, fails fast, reports not ready, then probes and closes', async () => {
-    await start({ EP_API_BREAKER_THRESHOLD: '3', EP_API_BREAKER_COOLDOWN_MS: '300', EP_API_MAX_ATTEMPTS: '1' });
-    upstream.reply(unavailable, unavailable, unavailable);
-    for (let i = 0; i < 3; i += 1) await readMember();
-    expect(upstream.received).toHaveLength(3);
+  const breakerEnv = {
+    EP_API_BREAKER_MIN_CALLS: '4',
+    EP_API_BREAKER_FAILURE_PERCENT: '50',
+    EP_API_BREAKER_COOLDOWN_MS: '300',
+    EP_API_MAX_ATTEMPTS: '1',
+  };
+  const serverError = { status: 500, json: epError('500', 'Internal Server Error') };
+  const member = { status: 200, json: memberBody() };
+
+  it('never opens for one account answering 500 forever, and healthy calls keep succeeding', async () => {
+    await start(breakerEnv);
+    for (let round = 0; round < 10; round += 1) {
+      upstream.reply(serverError, serverError, serverError, member);
+      for (let i = 0; i < 3; i += 1) expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+      expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+    }
+    expect(upstream.received).toHaveLength(40);
+    expect(gateway.gateway.upstream.stats().breaker).toBe('closed');
+  });
+
+  it('does not count answers that are the caller\'s fault (4xx) as failures', async () => {
+    await start(breakerEnv);
+    const notFound = { status: 404, json: epError('404', 'Not Found', 'not found') };
+    upstream.reply(notFound, notFound, notFound, notFound, notFound, member);
+    for (let i = 0; i < 5; i += 1) expect((await readMember()).data?.accountMember).toBeNull();
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+  });
+
+  it('opens when Elastic Path refuses connections, fails fast, then probes and closes', async () => {
+    // Nothing listens on port 1, so every connection is refused.
+    gateway = await startGateway({ upstreamUrl: 'http://127.0.0.1:1', env: breakerEnv });
+    upstream = await startScriptedUpstream();
+    for (let i = 0; i < 4; i += 1) expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(gateway.gateway.upstream.stats()).toMatchObject({ breaker: 'open', calls: 4 });
 
     const fast = await readMember();
     expect(fast.errors?.[0]).toMatchObject({
       extensions: { code: 'UPSTREAM_UNAVAILABLE' },
       message: expect.stringContaining('pausing calls'),
     });
-    expect(upstream.received).toHaveLength(3);
-    const notReady = await fetch(`${gateway.url}/readiness`);
-    expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ ready: false, upstream: 'open' });
-
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    upstream.reply({ status: 200, json: memberBody() });
-    const probe = await readMember();
-    expect(probe.data?.accountMember?.name).toBe('Ron Swanson');
+    // Readiness is the process's own: the replica stays in rotation and answers with a code.
     expect((await fetch(`${gateway.url}/readiness`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(gateway.gateway.upstream.stats().breaker).toBe('half-open');
+    const probe = await readMember();
+    expect(probe.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(probe.errors?.[0]?.message).not.toContain('pausing calls');
+    // The failed probe reopened it.
+    expect(gateway.gateway.upstream.stats().breaker).toBe('open');
   });
 
-  it('does not count answers that are the caller\'s fault (4xx) as failures', async () => {
-    await start({ EP_API_BREAKER_THRESHOLD: '2', EP_API_MAX_ATTEMPTS: '1' });
-    const notFound = { status: 404, json: epError('404', 'Not Found', 'not found') };
-    upstream.reply(notFound, notFound, notFound, { status: 200, json: memberBody() });
-    for (let i = 0; i < 3; i += 1) expect((await readMember()).data?.accountMember).toBeNull();
+  it('opens when every call times out, and a real answer to the probe closes it', async () => {
+    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '100' });
+    const silent = { hang: true as const };
+    upstream.reply(silent, silent, silent, silent);
+    for (let i = 0; i < 4; i += 1) expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_TIMEOUT');
+    expect(gateway.gateway.upstream.stats().breaker).toBe('open');
+    expect((await readMember()).errors?.[0]?.message).toContain('pausing calls');
+    expect(upstream.received).toHaveLength(4);
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    upstream.reply(member);
     expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+    expect(gateway.gateway.upstream.stats().breaker).toBe('closed');
+  });
+
+  it('fails calls fast while a probe is in flight, instead of holding them on it', async () => {
+    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '100' });
+    const silent = { hang: true as const };
+    upstream.reply(silent, silent, silent, silent);
+    for (let i = 0; i < 4; i += 1) await readMember();
+    await new Promise((resolve) => setTimeout(resolve, 350));
+
+    upstream.reply({ ...member, delayMs: 50 });
+    const probe = readMember();
+    const during = await readMember();
+    expect(during.errors?.[0]?.message).toContain('pausing calls');
+    expect((await probe).data?.accountMember?.name).toBe('Ron Swanson');
+    expect(upstream.received).toHaveLength(5);
+  });
+
+  it('answers /readiness 503 while open only when READINESS_FOLLOWS_BREAKER is set', async () => {
+    gateway = await startGateway({
+      upstreamUrl: 'http://127.0.0.1:1',
+      env: { ...breakerEnv, READINESS_FOLLOWS_BREAKER: 'true' },
+    });
+    upstream = await startScriptedUpstream();
+    expect((await fetch(`${gateway.url}/readiness`)).status).toBe(200);
+    for (let i = 0; i < 4; i += 1) await readMember();
+    const notReady = await fetch(`${gateway.url}/readiness`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ ready: false, state: 'ready', upstream: 'open' });
   });
 });
 

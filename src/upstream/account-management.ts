@@ -23,7 +23,7 @@ import type {
   PageDto,
   SingleDto,
 } from './dto.js';
-import { epPath } from './path.js';
+import { epRoute } from './path.js';
 import {
   isAccount,
   isAccountMember,
@@ -74,13 +74,16 @@ const pageQuery = ({ page, filter }: ListOptions): Record<string, string | undef
   filter,
 });
 
+/** What every call of one operation shares: its deadline, and its counters (with its trace). */
+export type CallScope = Pick<UpstreamRequest, 'signal' | 'meter'>;
+
 export function createAccountManagementApi(
   client: UpstreamClient,
   credentials: CallerCredentials | null,
-  signal?: AbortSignal,
+  scope: CallScope = {},
 ): AccountManagementApi {
   async function call<T>(
-    request: Omit<UpstreamRequest, 'signal'>,
+    request: Omit<UpstreamRequest, keyof CallScope>,
     about: UpstreamCall,
     isExpected: (body: unknown) => body is T,
   ): Promise<T> {
@@ -89,7 +92,7 @@ export function createAccountManagementApi(
     let body: unknown;
     let status: number;
     try {
-      ({ body, status } = await client.send(credentials, { ...request, signal }));
+      ({ body, status } = await client.send(credentials, { ...request, ...scope }));
     } catch (error) {
       throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, about) : error;
     }
@@ -117,7 +120,7 @@ export function createAccountManagementApi(
         data: { type: 'account_membership', account_member_id: accountMemberId },
       };
       return call(
-        { method: 'POST', path: epPath`/v2/accounts/${accountId}/account-memberships`, body },
+        { method: 'POST', ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }), body },
         {
           accountId,
           accountMemberId,
@@ -134,7 +137,7 @@ export function createAccountManagementApi(
       return call(
         {
           method: 'GET',
-          path: epPath`/v2/accounts/${accountId}/account-memberships/${id}`,
+          ...epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id }),
           query: { include: includeMember ? 'account_member' : undefined },
         },
         membershipNotFound(accountId, id),
@@ -147,7 +150,7 @@ export function createAccountManagementApi(
       return call(
         {
           method: 'GET',
-          path: epPath`/v2/accounts/${accountId}/account-memberships`,
+          ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }),
           query: { ...pageQuery(options), include: options.includeMembers ? 'account_member' : undefined },
         },
         accountNotFound(accountId),
@@ -158,7 +161,7 @@ export function createAccountManagementApi(
 
     async deleteAccountMembership(accountId, id) {
       await call(
-        { method: 'DELETE', path: epPath`/v2/accounts/${accountId}/account-memberships/${id}` },
+        { method: 'DELETE', ...epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id }) },
         membershipNotFound(accountId, id),
         isNothing,
       );
@@ -168,7 +171,7 @@ export function createAccountManagementApi(
       return call(
         {
           method: 'GET',
-          path: epPath`/v2/accounts/${accountId}/account-memberships/unassigned-account-members`,
+          ...epRoute('/v2/accounts/{accountId}/account-memberships/unassigned-account-members', { accountId }),
           query: pageQuery(options),
         },
         accountNotFound(accountId),
@@ -178,7 +181,7 @@ export function createAccountManagementApi(
 
     async getAccountMember(id) {
       const { data } = await call(
-        { method: 'GET', path: epPath`/v2/account-members/${id}` },
+        { method: 'GET', ...epRoute('/v2/account-members/{accountMemberId}', { accountMemberId: id }) },
         memberNotFound(id),
         (value) => isSingle(value, isAccountMember),
       );
@@ -187,7 +190,7 @@ export function createAccountManagementApi(
 
     listAccountMembers(options) {
       return call(
-        { method: 'GET', path: '/v2/account-members', query: pageQuery(options) },
+        { method: 'GET', ...epRoute('/v2/account-members'), query: pageQuery(options) },
         { notFound: () => new NotFoundError('AccountMember', '(list)') },
         (value): value is PageDto<AccountMemberDto> => isPage(value, isAccountMember),
       );
@@ -197,7 +200,7 @@ export function createAccountManagementApi(
       return call(
         {
           method: 'GET',
-          path: epPath`/v2/account-members/${accountMemberId}/account-memberships`,
+          ...epRoute('/v2/account-members/{accountMemberId}/account-memberships', { accountMemberId }),
           query: { ...pageQuery(options), include: options.includeAccounts ? 'account' : undefined },
         },
         memberNotFound(accountMemberId),
@@ -208,7 +211,7 @@ export function createAccountManagementApi(
 
     async getAccount(id) {
       const { data } = await call(
-        { method: 'GET', path: epPath`/v2/accounts/${id}` },
+        { method: 'GET', ...epRoute('/v2/accounts/{accountId}', { accountId: id }) },
         accountNotFound(id),
         (value) => isSingle(value, isAccount),
       );
@@ -217,7 +220,7 @@ export function createAccountManagementApi(
 
     listAccounts(options) {
       return call(
-        { method: 'GET', path: '/v2/accounts', query: pageQuery(options) },
+        { method: 'GET', ...epRoute('/v2/accounts'), query: pageQuery(options) },
         { notFound: () => new NotFoundError('Account', '(list)') },
         (value): value is PageDto<AccountDto> => isPage(value, isAccount),
       );

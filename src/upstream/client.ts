@@ -7,11 +7,11 @@
  * outbound limiter (concurrency, requests per second, a bounded queue), and retries with full-jitter
  * backoff inside a retry budget and the operation's deadline.
  */
-import { ConsecutiveBreaker, CircuitState, BrokenCircuitError, circuitBreaker, handleWhen } from 'cockatiel';
 import PQueue from 'p-queue';
 import sjson from 'secure-json-parse';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { Config } from '../config.js';
 import {
   ErrorCode,
   UpstreamStatusError,
@@ -21,35 +21,56 @@ import {
   unavailable,
   type UpstreamDetail,
 } from '../errors.js';
+import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
 import type { ErrorItemDto } from './dto.js';
 import { delay } from './delay.js';
 import { RateWindow } from './rate-window.js';
 import { RetryBudget } from './retry-budget.js';
 
-export interface UpstreamClientOptions {
-  /** Origin plus optional path prefix, as validated by `loadConfig`. */
-  baseUrl: string;
-  /** Budget for each phase of one attempt: connecting (at most 5 s), the response head, each body gap. */
-  timeoutMs: number;
-  /** @default 32 */
-  connections?: number;
-  /** @default 80 */
-  maxRps?: number;
-  /** @default 256 */
-  queueLimit?: number;
-  /** @default 3 */
-  maxAttempts?: number;
-  /** @default 100 */
-  retryBaseMs?: number;
-  /** @default 10 */
-  retryBudgetPercent?: number;
-  /** @default 5 */
-  breakerThreshold?: number;
-  /** @default 5000 */
-  breakerCooldownMs?: number;
-  /** @default 5 MiB */
-  maxResponseBytes?: number;
+/** The settings the client owns, passed straight through from `Config`. */
+export type UpstreamSettings = Pick<
+  Config,
+  | 'epApiBaseUrl'
+  | 'epApiTimeoutMs'
+  | 'epApiConnections'
+  | 'epApiMaxRps'
+  | 'epApiQueueLimit'
+  | 'epApiMaxAttempts'
+  | 'epApiRetryBaseMs'
+  | 'epApiRetryBudgetPercent'
+  | 'epApiBreakerFailurePercent'
+  | 'epApiBreakerMinCalls'
+  | 'epApiBreakerWindowMs'
+  | 'epApiBreakerCooldownMs'
+  | 'epApiMaxResponseBytes'
+>;
+
+/** Counts one operation's upstream work, for its access-log line, metrics and cost. */
+export interface CallMeter {
+  /** Calls made (each may take several attempts). */
+  calls: number;
+  /** Attempts sent after the first. */
+  retries: number;
+  /** Whatever the observer needs to place the operation's calls (its span). */
+  trace?: unknown;
 }
+
+/**
+ * Watches every attempt, for metrics and traces. `attempt` is called as an attempt is sent (it may
+ * add headers, such as `traceparent`), and the function it returns when the attempt ends: with
+ * the HTTP status, or with the kind of transport failure.
+ */
+export interface UpstreamObserver {
+  attempt(
+    request: UpstreamRequest,
+    resendCount: number,
+    headers: Record<string, string>,
+  ): (status: number | undefined, failure?: string) => void;
+  /** The call was held or turned away before it was sent. */
+  event(request: UpstreamRequest, name: UpstreamEvent): void;
+}
+
+export type UpstreamEvent = 'breaker_open' | 'queue_full' | 'queued';
 
 /** The caller's own Elastic Path credentials: the only headers that travel upstream from a caller. */
 export interface CallerCredentials {
@@ -63,10 +84,14 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'DELETE';
   /** Built with `epPath`, so ids are already single encoded segments. */
   path: string;
+  /** The path's template, ids as `{names}`: what metrics and spans show, never an id. */
+  route: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
   /** The operation's deadline and the caller going away; no attempt or backoff outlives it. */
   signal?: AbortSignal;
+  /** The operation's counters. */
+  meter?: CallMeter;
 }
 
 export interface UpstreamResponse {
@@ -80,15 +105,17 @@ export interface UpstreamStats {
   calls: number;
   /** Attempts sent after the first, across all calls. */
   retries: number;
-  /** 'closed' (normal), 'open' (failing fast) or 'half-open' (probing). */
-  breaker: 'closed' | 'open' | 'half-open';
+  /** 'closed' (normal), 'open' (failing fast) or 'half-open' (ready to probe, or probing). */
+  breaker: BreakerState;
+  /** Calls holding a connection slot now. */
+  inFlight: number;
+  /** Calls waiting for a slot. */
+  queued: number;
 }
 
 export interface UpstreamClient {
   /** Resolves with 2xx answers; throws `UpstreamStatusError` for others and `GraphQLError` for transport failures. */
   send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse>;
-  /** False while the breaker is open: the gateway is not ready to serve. */
-  isHealthy(): boolean;
   stats(): UpstreamStats;
   close(): Promise<void>;
 }
@@ -109,15 +136,15 @@ type Attempt =
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  const base = new URL(options.baseUrl);
+export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver): UpstreamClient {
+  const base = new URL(settings.epApiBaseUrl);
   const pathPrefix = base.pathname.replace(/\/+$/, '');
-  const maxBytes = options.maxResponseBytes ?? 5 * 1024 * 1024;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const retryBaseMs = options.retryBaseMs ?? 100;
-  const { timeoutMs } = options;
-  const connections = options.connections ?? 32;
-  const queueLimit = options.queueLimit ?? 256;
+  const maxBytes = settings.epApiMaxResponseBytes;
+  const maxAttempts = settings.epApiMaxAttempts;
+  const retryBaseMs = settings.epApiRetryBaseMs;
+  const timeoutMs = settings.epApiTimeoutMs;
+  const connections = settings.epApiConnections;
+  const queueLimit = settings.epApiQueueLimit;
 
   const pool = new Pool(base.origin, {
     connections,
@@ -132,55 +159,57 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     keepAliveTimeoutThreshold: 1_000,
   });
   const limiter = new PQueue({ concurrency: connections });
-  const rate = new RateWindow(options.maxRps ?? 80);
-  const budget = new RetryBudget(options.retryBudgetPercent ?? 10);
-  const cooldownMs = options.breakerCooldownMs ?? 5_000;
-  // Only outcomes that say "Elastic Path is unwell" count: connection failures, timeouts, 5xx.
-  const breaker = circuitBreaker(
-    handleWhen((error) => error instanceof UpstreamUnwell),
-    {
-      halfOpenAfter: cooldownMs,
-      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-    },
-  );
-  // The breaker only leaves 'open' when a call arrives after the cooldown; readiness must not wait
-  // for traffic that an unready instance will never get.
-  let openedAt = 0;
-  breaker.onBreak(() => {
-    openedAt = Date.now();
+  const rate = new RateWindow(settings.epApiMaxRps);
+  const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
+  const breaker = new CircuitBreaker({
+    failurePercent: settings.epApiBreakerFailurePercent,
+    minCalls: settings.epApiBreakerMinCalls,
+    windowMs: settings.epApiBreakerWindowMs,
+    cooldownMs: settings.epApiBreakerCooldownMs,
   });
-  const isOpen = () => breaker.state === CircuitState.Open && Date.now() - openedAt < cooldownMs;
   let calls = 0;
   let retries = 0;
 
-  async function attempt(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
+  async function attempt(request: UpstreamRequest, headers: Record<string, string>, resendCount: number, body?: string): Promise<Attempt> {
     if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
-    if (limiter.size >= queueLimit) return { kind: 'refused', error: queueFull() };
+    // A queue limit of 0 means "never wait": a call still runs when a slot is free.
+    const mustWait = limiter.pending >= connections;
+    if (mustWait && limiter.size >= queueLimit) {
+      observer?.event(request, 'queue_full');
+      return { kind: 'refused', error: queueFull() };
+    }
+    const admission = breaker.admit();
+    if (!admission) {
+      observer?.event(request, 'breaker_open');
+      return { kind: 'refused', error: breakerOpen() };
+    }
+    if (mustWait) observer?.event(request, 'queued');
+    let outcome: Attempt;
     try {
-      // The breaker throws at once while open (and lets one probe through after the cooldown); it
-      // sees a thrown UpstreamUnwell for every outcome it should count.
-      return await breaker.execute(() =>
-        limiter.add(() => startWithinRate(request, headers, body), { signal: request.signal }).then(
-          (outcome) => {
-            if (outcome.kind === 'answer' ? outcome.status >= 500 : outcome.kind !== 'refused') {
-              throw new UpstreamUnwell(outcome);
-            }
-            return outcome;
-          },
-        ),
-      );
+      outcome = await limiter.add(() => startWithinRate(request, headers, resendCount, body), { signal: request.signal });
     } catch (error) {
-      if (error instanceof UpstreamUnwell) return error.outcome;
-      if (error instanceof BrokenCircuitError) return { kind: 'refused', error: breakerOpen() };
+      breaker.record(admission, 'void');
       // The queue rejects a call whose operation ended while it waited.
       if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
       throw error;
     }
+    breaker.record(admission, verdict(outcome));
+    return outcome;
   }
 
-  async function startWithinRate(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
+  async function startWithinRate(
+    request: UpstreamRequest,
+    headers: Record<string, string>,
+    resendCount: number,
+    body?: string,
+  ): Promise<Attempt> {
     if (!(await rate.take(request.signal))) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
-    return dispatch(request, headers, body);
+    if (!observer) return dispatch(request, headers, body);
+    const finish = observer.attempt(request, resendCount, headers);
+    const outcome = await dispatch(request, headers, body);
+    if (outcome.kind === 'answer') finish(outcome.status);
+    else finish(undefined, outcome.kind);
+    return outcome;
   }
 
   async function dispatch(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
@@ -218,6 +247,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse> {
     calls += 1;
+    if (request.meter) request.meter.calls += 1;
     budget.recordCall();
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -233,7 +263,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
 
     for (let attemptNumber = 1; ; attemptNumber += 1) {
-      const outcome = await attempt(request, headers, body);
+      const outcome = await attempt(request, headers, attemptNumber - 1, body);
       if (
         attemptNumber < maxAttempts &&
         isRetryable(outcome, request.method) &&
@@ -241,6 +271,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         (await delay(backoff(attemptNumber, retryBaseMs), request.signal))
       ) {
         retries += 1;
+        if (request.meter) request.meter.retries += 1;
         continue;
       }
       return settle(outcome);
@@ -249,12 +280,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     send,
-    isHealthy: () => !isOpen(),
-    stats: () => ({
-      calls,
-      retries,
-      breaker: isOpen() ? 'open' : breaker.state === CircuitState.Closed ? 'closed' : 'half-open',
-    }),
+    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.pending, queued: limiter.size }),
     async close() {
       limiter.clear();
       await pool.close();
@@ -262,10 +288,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 }
 
-/** Carries an attempt's outcome through the breaker, which counts only what is thrown. */
-class UpstreamUnwell extends Error {
-  constructor(readonly outcome: Attempt) {
-    super('Elastic Path is unwell');
+/** Only connection failures, timeouts and 502/503/504 say Elastic Path itself is unwell. */
+function verdict(outcome: Attempt): BreakerOutcome {
+  switch (outcome.kind) {
+    case 'answer':
+      return outcome.status === 502 || outcome.status === 503 || outcome.status === 504 ? 'unwell' : 'healthy';
+    case 'refused':
+      return 'void';
+    default:
+      return 'unwell';
   }
 }
 
@@ -369,7 +400,7 @@ function deadlineError(signal: AbortSignal | undefined, timeoutMs: number): Erro
 function breakerOpen(): Error {
   return gatewayError(
     ErrorCode.UPSTREAM_UNAVAILABLE,
-    'Elastic Path is failing repeatedly, so the gateway is pausing calls to it for a few seconds. Try again shortly.',
+    'Elastic Path is failing for many calls, so the gateway is pausing calls to it for a few seconds. Try again shortly.',
   );
 }
 

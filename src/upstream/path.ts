@@ -20,3 +20,22 @@ function encodeSegment(segment: string): string {
   }
   return encodeURIComponent(segment);
 }
+
+/** A request's path and the template it came from (ids as `{names}`), which metrics and spans show. */
+export interface EpRoute {
+  route: string;
+  path: string;
+}
+
+/**
+ * `epRoute('/v2/accounts/{accountId}', { accountId })`: each `{name}` becomes one encoded segment,
+ * by the same rule as `epPath`.
+ */
+export function epRoute(route: string, ids: Record<string, string> = {}): EpRoute {
+  const path = route.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const id = ids[name];
+    if (id === undefined) throw new TypeError(`No value for {${name}} in ${route}`);
+    return encodeSegment(id);
+  });
+  return { route, path };
+}

@@ -9,11 +9,13 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { GraphiqlOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
-import { startServer } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
+import type { SpanExporter } from '../../src/observability/tracing.js';
 
 export interface GraphQLResponse<T> {
   status: number;
+  /** The response's `x-request-id`. */
+  requestId?: string;
   data?: T | null;
   errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
 }
@@ -37,6 +39,8 @@ export interface TestGatewayOptions {
   /** Environment-style settings, as an operator would give them (e.g. `{ EP_API_TIMEOUT_MS: '300' }`). */
   env?: Record<string, string>;
   graphiql?: GraphiqlOptions;
+  /** Turns tracing on, with spans going here. */
+  spanExporter?: SpanExporter;
 }
 
 export async function startGateway(options: TestGatewayOptions): Promise<TestGateway> {
@@ -53,11 +57,12 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     EP_API_MAX_RPS: '100000',
     GRAPHIQL: 'false',
     ...options.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
     EP_API_BASE_URL: options.upstreamUrl,
   });
-  const gateway = createGateway(config, createLogger('trace', sink), options.graphiql);
-  const running = await startServer(gateway.app, '127.0.0.1', 0, { maxBodyBytes: config.maxBodyBytes });
-  gateway.lifecycle.state = 'ready';
+  const gateway = createGateway(config, createLogger('trace', sink), { graphiql: options.graphiql, spanExporter: options.spanExporter });
+  const running = await gateway.listen();
   const tokensSent = new Set<string>();
 
   async function post(body: unknown, headers: Record<string, string> = {}) {
@@ -73,7 +78,17 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
       body: JSON.stringify(body),
     });
     const json = (await response.json()) as GraphQLResponse<Record<string, unknown>>;
-    return { ...json, status: response.status };
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    // Every top-level error names its request; checked here for every test, then set aside so
+    // that tests compare the rest exactly.
+    const errors = json.errors?.map(({ extensions, ...error }) => {
+      if (!extensions || extensions.requestId !== requestId || !requestId) {
+        throw new Error(`error without the response's request id ${requestId}: ${JSON.stringify(error)}`);
+      }
+      const { requestId: _, ...rest } = extensions;
+      return Object.keys(rest).length > 0 ? { ...error, extensions: rest } : error;
+    });
+    return { ...json, ...(errors && { errors }), status: response.status, requestId };
   }
 
   return {
@@ -84,8 +99,7 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     execute: (document, variables, headers) =>
       post({ query: print(document), variables }, headers) as Promise<GraphQLResponse<never>>,
     async close() {
-      await running.close();
-      await gateway.upstream.close();
+      await gateway.close();
       const written = logs.join('\n');
       const leaked = [...tokensSent].filter((secret) => written.includes(secret));
       if (leaked.length > 0) throw new Error(`${leaked.length} caller token(s) appeared in the gateway's logs`);

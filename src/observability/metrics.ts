@@ -1,0 +1,144 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway: operations and their durations,
+ * GraphQL error codes, every upstream attempt by method, route template and status, retries,
+ * refusals, the breaker's state, the limiter's in-flight calls and queue, and Node's standard
+ * process metrics. Labels carry operation names (bounded) and route templates, never ids or tokens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UpstreamObserver, UpstreamStats } from '../upstream/client.js';
+import { operationLabel } from './names.js';
+import type { RequestSink } from './records.js';
+
+export interface MetricsSettings {
+  /** Distinct operation names kept as labels; later ones are counted as `other`. */
+  maxOperationNames: number;
+}
+
+export interface Metrics {
+  registry: Registry;
+  sink: RequestSink;
+  upstream: Pick<UpstreamObserver, 'attempt' | 'event'>;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function createMetrics(settings: MetricsSettings, upstreamStats: () => UpstreamStats): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations by name, type and outcome (success, or error when the result has errors).',
+    labelNames: ['operation_name', 'operation_type', 'outcome'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'Time from the request arriving to its response being ready, per operation.',
+    labelNames: ['operation_name', 'operation_type', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'graphql_errors_total',
+    help: 'Top-level GraphQL errors by extensions.code.',
+    labelNames: ['code'],
+    registers,
+  });
+  const upstreamRequests = new Counter({
+    name: 'upstream_requests_total',
+    help: 'Attempts sent to Elastic Path by method, route template and status (or timeout, unsent, lost).',
+    labelNames: ['method', 'route', 'status'],
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Time of each attempt sent to Elastic Path, until its whole body was read.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const upstreamRetries = new Counter({
+    name: 'upstream_retries_total',
+    help: 'Attempts sent to Elastic Path after the first of their call.',
+    labelNames: ['method', 'route'],
+    registers,
+  });
+  const upstreamRefused = new Counter({
+    name: 'upstream_refused_total',
+    help: 'Calls the gateway did not send: breaker_open, queue_full; and calls that had to queue (queued).',
+    labelNames: ['reason'],
+    registers,
+  });
+  new Gauge({
+    name: 'upstream_breaker_state',
+    help: 'The upstream circuit breaker: 0 closed, 1 half-open, 2 open.',
+    registers,
+    collect() {
+      this.set(BREAKER_STATES[upstreamStats().breaker]);
+    },
+  });
+  new Gauge({
+    name: 'upstream_in_flight',
+    help: 'Calls to Elastic Path holding a connection slot.',
+    registers,
+    collect() {
+      this.set(upstreamStats().inFlight);
+    },
+  });
+  new Gauge({
+    name: 'upstream_queued',
+    help: 'Calls to Elastic Path waiting for a connection slot.',
+    registers,
+    collect() {
+      this.set(upstreamStats().queued);
+    },
+  });
+
+  const names = new Set<string>();
+  const boundedName = (name: string | undefined): string => {
+    const label = operationLabel(name);
+    if (names.has(label)) return label;
+    if (names.size >= settings.maxOperationNames) return 'other';
+    names.add(label);
+    return label;
+  };
+
+  return {
+    registry,
+    sink(record) {
+      const seconds = (performance.now() - record.startedAt) / 1000;
+      for (const code of record.requestCodes) errors.inc({ code });
+      for (const operation of record.operations) {
+        const labels = {
+          operation_name: boundedName(operation.name),
+          operation_type: operation.type ?? 'unknown',
+          outcome: operation.codes.length === 0 ? 'success' : 'error',
+        };
+        operations.inc(labels);
+        duration.observe(labels, seconds);
+        for (const code of operation.codes) errors.inc({ code });
+      }
+    },
+    upstream: {
+      attempt(request, resendCount) {
+        const started = performance.now();
+        if (resendCount > 0) upstreamRetries.inc({ method: request.method, route: request.route });
+        return (status, failure) => {
+          const labels = { method: request.method, route: request.route, status: status === undefined ? (failure ?? 'error') : String(status) };
+          upstreamRequests.inc(labels);
+          upstreamDuration.observe(labels, (performance.now() - started) / 1000);
+        };
+      },
+      event(_request, name) {
+        upstreamRefused.inc({ reason: name });
+      },
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * What the gateway knows about each request and each operation in it, gathered at the one seam
+ * every request crosses (the Yoga/envelop plugin chain) and handed, once the response is ready, to
+ * whoever reports it: the access log and the metrics. Spans hang off the same records.
+ *
+ * Nothing here holds a token, a variable or a response body.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { CallMeter } from '../upstream/client.js';
+
+export type OperationType = 'query' | 'mutation' | 'subscription';
+
+export interface OperationRecord extends CallMeter {
+  /** The operation's own name, or `operationName` when it named one. */
+  name: string | undefined;
+  /** Unknown until the document parses and names an operation. */
+  type: OperationType | undefined;
+  /** sha256 of the document text (or the trusted document id it was sent as). */
+  documentHash: string | undefined;
+  /** `extensions.code` of each error in its result, in order. */
+  codes: string[];
+  /** The tracer's span for this operation, when tracing is on. */
+  trace?: unknown;
+}
+
+export interface RequestRecord {
+  /** The caller's well-formed `x-request-id`, or a new UUID. */
+  id: string;
+  /** `performance.now()` when the request arrived. */
+  startedAt: number;
+  clientName: string | undefined;
+  clientVersion: string | undefined;
+  operations: OperationRecord[];
+  /** Codes of a result that no operation produced (a bad body, a refused trusted document). */
+  requestCodes: string[];
+  /** The tracer's server span, when tracing is on. */
+  trace?: unknown;
+}
+
+/** Told about each request once its response is ready. */
+export type RequestSink = (record: RequestRecord, status: number) => void;
+
+const records = new WeakMap<Request, RequestRecord>();
+const operations = new WeakMap<object, OperationRecord>();
+
+/** The record of a request that passed through `observeRequests`. */
+export const recordOf = (request: Request): RequestRecord | undefined => records.get(request);
+
+/** The record of the operation whose GraphQL context this is (the context Yoga builds per operation). */
+export const operationOf = (context: object): OperationRecord | undefined => operations.get(context);
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's `x-request-id` when it is well formed (at most 128 of `[A-Za-z0-9._:-]`); otherwise a new UUID. */
+export function requestIdFrom(header: string | null | undefined): string {
+  return header && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Bounded so a stream of distinct documents cannot grow it without limit. */
+const hashes = new Map<string, string>();
+const MAX_HASHES = 1000;
+
+export function documentHash(text: string): string {
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(text).digest('hex');
+    if (hashes.size >= MAX_HASHES) hashes.clear();
+    hashes.set(text, hash);
+  }
+  return hash;
+}
+
+export const codeOf = (error: GraphQLError | Error): string => {
+  const code = (error as GraphQLError).extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+};
+
+/**
+ * Keeps the records, stamps every response with `x-request-id` and every top-level error with
+ * `extensions.requestId`, and hands each finished request to the sinks.
+ */
+export function observeRequests(sinks: RequestSink[]): Plugin {
+  return {
+    onRequest({ request }) {
+      records.set(request, {
+        id: requestIdFrom(request.headers.get('x-request-id')),
+        startedAt: performance.now(),
+        clientName: header(request, 'graphql-client-name', 'apollographql-client-name'),
+        clientVersion: header(request, 'graphql-client-version', 'apollographql-client-version'),
+        operations: [],
+        requestCodes: [],
+      });
+    },
+    onParse({ context, params }) {
+      const initial = context as { request?: Request; params?: { operationName?: string; extensions?: Record<string, unknown> } };
+      const record = initial.request && records.get(initial.request);
+      if (!record) return undefined;
+      const operation: OperationRecord = {
+        name: initial.params?.operationName ?? undefined,
+        type: undefined,
+        documentHash: persistedId(initial.params?.extensions) ?? documentHash(String(params.source)),
+        codes: [],
+        calls: 0,
+        retries: 0,
+      };
+      record.operations.push(operation);
+      operations.set(context, operation);
+      return ({ result }) => {
+        if (result instanceof Error) operation.codes.push(codeOf(result));
+      };
+    },
+    onValidate({ context }) {
+      const operation = operations.get(context);
+      if (!operation) return undefined;
+      return ({ valid, result }) => {
+        if (!valid) for (const error of result) operation.codes.push(codeOf(error));
+      };
+    },
+    onExecute({ args }) {
+      const operation = operations.get(args.contextValue as object);
+      if (!operation) return undefined;
+      const definition = getOperationAST(args.document, args.operationName);
+      if (definition) {
+        operation.type = definition.operation;
+        operation.name ??= definition.name?.value;
+      }
+      return {
+        onExecuteDone({ result }) {
+          if (!('errors' in result) || !result.errors) return;
+          for (const error of result.errors) operation.codes.push(codeOf(error));
+        },
+      };
+    },
+    onResultProcess({ request, result, setResult }) {
+      const record = records.get(request);
+      if (!record) return;
+      if (Array.isArray(result)) {
+        if (result.some(hasErrors)) setResult(result.map((one) => withRequestId(one, record.id)));
+        return;
+      }
+      if (!hasErrors(result)) return;
+      if (record.operations.length === 0) {
+        for (const error of (result as { errors: GraphQLError[] }).errors) record.requestCodes.push(codeOf(error));
+      }
+      setResult(withRequestId(result, record.id));
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      if (!record) return;
+      response.headers.set('x-request-id', record.id);
+      for (const sink of sinks) sink(record, response.status);
+    },
+  };
+}
+
+function header(request: Request, name: string, alias: string): string | undefined {
+  const value = request.headers.get(name) ?? request.headers.get(alias);
+  return value === null ? undefined : value.slice(0, 128);
+}
+
+function persistedId(extensions: Record<string, unknown> | undefined): string | undefined {
+  const hash = (extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+  return typeof hash === 'string' ? hash.slice(0, 128) : undefined;
+}
+
+const hasErrors = (result: unknown): boolean =>
+  Array.isArray((result as { errors?: unknown } | null)?.errors) && (result as { errors: unknown[] }).errors.length > 0;
+
+/**
+ * The result with `extensions.requestId` on each top-level error. The errors are copied, never
+ * changed: Yoga caches validation errors per document, and those are shared between requests.
+ */
+function withRequestId<T>(result: T, requestId: string): T {
+  const { errors } = result as { errors?: GraphQLError[] };
+  if (!errors || errors.length === 0) return result;
+  return {
+    ...result,
+    errors: errors.map(
+      (error) =>
+        new GraphQLError(error.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          originalError: error.originalError,
+          extensions: { ...error.extensions, requestId },
+        }),
+    ),
+  };
+}
