@@ -15,6 +15,7 @@ export default defineConfig({
   resolve,
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/build.ts'],
     // The browser test needs Chromium: `npm run test:browser`.
     exclude: ['test/browser/**', 'node_modules/**'],
     testTimeout: 20_000,

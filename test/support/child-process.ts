@@ -1,7 +1,9 @@
 /**
- * Runs a project entry point as its own process, as `npm start` and friends do
- * (`node --import tsx <script>`), and keeps everything it prints: tests wait for a line, read
- * stdout or stderr, and see the whole output when the line never comes.
+ * Runs a project entry point as its own process and keeps everything it prints: tests wait for a
+ * line, read stdout or stderr, and see the whole output when the line never comes. TypeScript
+ * sources run as `npm run dev` runs them (`node --import tsx <script>`); the built gateway as
+ * production runs it (`node dist/server.js`), with `GATEWAY_NODE` choosing the Node binary (CI
+ * sets it to Node 22 and 24); `startCommand` runs anything else, such as `npm start`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -10,7 +12,12 @@ export interface StartProcessOptions {
   args?: string[];
   /** Settings added to this process's environment. */
   env?: Record<string, string>;
+  /** Start it as the leader of a new process group, so a test can signal the whole group. */
+  detached?: boolean;
 }
+
+/** The Node binary the built gateway runs on: `GATEWAY_NODE`, or this test's own. */
+export const gatewayNode = process.env.GATEWAY_NODE || process.execPath;
 
 export interface StartedProcess {
   child: ChildProcess;
@@ -30,15 +37,28 @@ export interface StartedProcess {
   exited: Promise<number | null>;
   /** Sends `signal` unless the process has already ended; resolves as `exited` does. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends `signal` to the process's whole group (started `detached`), as a terminal's Ctrl-C or `docker stop` of a shell does. */
+  stopGroup(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Processes started and not yet ended, for `killLeftoverProcesses`. */
 const running = new Set<StartedProcess>();
 
-export function startProcess(script: string, { args = [], env = {} }: StartProcessOptions = {}): StartedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function startProcess(script: string, options: StartProcessOptions = {}): StartedProcess {
+  if (script.startsWith('dist/')) return startCommand(gatewayNode, [script, ...(options.args ?? [])], options);
+  return startCommand(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], options);
+}
+
+export function startCommand(
+  command: string,
+  commandArgs: string[],
+  { env = {}, detached = false }: StartProcessOptions = {},
+): StartedProcess {
+  const script = [command, ...commandArgs].join(' ');
+  const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   let output = '';
   let stdout = '';
@@ -92,13 +112,25 @@ export function startProcess(script: string, { args = [], env = {} }: StartProce
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+    stopGroup(signal = 'SIGTERM') {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // The group has already gone.
+      }
+      return exited;
+    },
   };
   running.add(started);
+  if (detached) detachedOnes.add(started);
   void exited.then(() => running.delete(started));
   return started;
 }
 
 /** Kills (SIGKILL) every process a test started and left running, and waits until they have ended. */
 export async function killLeftoverProcesses(): Promise<void> {
-  await Promise.all([...running].map((leftover) => leftover.stop('SIGKILL')));
+  await Promise.all([...running].map((leftover) => (detachedOnes.has(leftover) ? leftover.stopGroup('SIGKILL') : leftover.stop('SIGKILL'))));
 }
+
+/** Processes that lead a group of their own: their children go with them. */
+const detachedOnes = new WeakSet<StartedProcess>();

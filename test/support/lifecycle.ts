@@ -1,0 +1,50 @@
+/** Helpers for the tests that run the gateway as a process and stop it. */
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { StartedProcess } from './child-process.js';
+import { MEMBER_ID, TOKEN, memberBody } from './ids.js';
+import type { ScriptedUpstream } from './scripted-upstream.js';
+
+export const settings = (env: Record<string, string>) => ({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+
+/** Waits for the process (or, under npm, its child) to log the URL it serves. */
+export async function served(process: StartedProcess) {
+  const [, url = ''] = await process.waitFor(/"url":"(http:\/\/[^"]+)\/graphql"/, 30_000);
+  return { ...process, url };
+}
+
+export const readMember = (url: string) =>
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: TOKEN },
+    body: JSON.stringify({ query: `{ accountMember(id: "${MEMBER_ID}") { name } }` }),
+  });
+
+/** Starts an operation that Elastic Path answers only after `delayMs`, and resolves once it is in flight. */
+export async function operationInFlight(upstream: ScriptedUpstream, url: string, delayMs = 700) {
+  upstream.reply({ status: 200, json: memberBody(), delayMs });
+  const response = readMember(url);
+  while (upstream.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  return { response };
+}
+
+export async function expectAnswered(response: Promise<Response>) {
+  const answer = await response;
+  expect(answer.status).toBe(200);
+  expect(await answer.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } } });
+}
+
+/** The pids of a process's children (Linux). */
+export function childrenOf(pid: number | undefined): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
