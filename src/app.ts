@@ -68,7 +68,7 @@ export function createApp({
   observers = [],
 }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
-  const deadlines = new WeakMap<Request, Deadline[]>();
+  const deadlines = new WeakMap<Request, Deadline>();
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -96,11 +96,13 @@ export function createApp({
     ],
     context: (initial) => {
       const { request } = initial;
-      // One deadline for the whole operation, which also ends when the caller goes away.
-      const deadline = operationDeadline(request.signal, config.operationTimeoutMs);
-      const held = deadlines.get(request);
-      if (held) held.push(deadline);
-      else deadlines.set(request, [deadline]);
+      // One deadline for the request (a batch's operations share it, as they share one caller),
+      // which also ends when the caller goes away.
+      let deadline = deadlines.get(request);
+      if (!deadline) {
+        deadline = operationDeadline(request.signal, config.operationTimeoutMs);
+        deadlines.set(request, deadline);
+      }
       return createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
@@ -124,16 +126,11 @@ function corsOptions(config: Config) {
   };
 }
 
-/**
- * Keep-alive requests never abort their signal, so each deadline is released with its response:
- * every one of a batch's operations has its own.
- */
-function releaseDeadlines(deadlines: WeakMap<Request, Deadline[]>): Plugin {
+/** Keep-alive requests never abort their signal, so each deadline is released with its response. */
+function releaseDeadlines(deadlines: WeakMap<Request, Deadline>): Plugin {
   return {
     onResponse({ request }) {
-      const held = deadlines.get(request);
-      if (!held) return;
-      for (const deadline of held) deadline.release();
+      deadlines.get(request)?.release();
       deadlines.delete(request);
     },
   };

@@ -254,6 +254,17 @@ describe('the outbound limiter', () => {
     expect(upstream.received).toHaveLength(2);
   });
 
+  it('with EP_API_QUEUE_LIMIT=0 runs calls that find a free slot and refuses only those that would wait', async () => {
+    await start({ EP_API_CONNECTIONS: '1', EP_API_QUEUE_LIMIT: '0', EP_API_MAX_ATTEMPTS: '1' });
+    upstream.reply({ status: 200, json: memberBody() });
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+    upstream.reply({ status: 200, json: memberBody(), delayMs: 100 });
+    const [first, second] = await Promise.all([readMember(), readMember()]);
+    expect(first.data?.accountMember?.name).toBe('Ron Swanson');
+    expect(second.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(upstream.received).toHaveLength(2);
+  });
+
   it('starts no more than EP_API_MAX_RPS calls in any one second', async () => {
     await start({ EP_API_MAX_RPS: '5' });
     upstream.always({ status: 200, json: memberBody() });
