@@ -9,7 +9,7 @@ import { createContext, credentialsFrom, type Context } from './context.js';
 import { operationDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
-import { operationOf, observeRequests, type RequestSink } from './observability/records.js';
+import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -74,7 +74,7 @@ export function createApp({
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    logging: yogaLogger(logger),
+    logging: yogaLogger(logger, loggedErrors),
     // Never attach original messages or stacks, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
@@ -87,7 +87,7 @@ export function createApp({
       shouldPersistHeaders: false,
     },
     plugins: [
-      observeRequests(sinks),
+      observeRequests(sinks, logger),
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),

@@ -24,14 +24,20 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
 }
 
-/** Yoga's logger interface over pino, so the server's own messages are JSON lines too. */
-export function yogaLogger(logger: Logger): YogaLogger {
+/**
+ * Yoga's logger interface over pino, so the server's own messages are JSON lines too. Its
+ * per-request debug chatter is dropped (it cannot name the request), and so are errors the
+ * gateway has already logged with their request id.
+ */
+export function yogaLogger(logger: Logger, alreadyLogged: WeakSet<object>): YogaLogger {
   const forward =
-    (method: 'debug' | 'info' | 'warn' | 'error') =>
+    (method: 'warn' | 'error') =>
     (...args: unknown[]): void => {
       const [first, ...rest] = args;
+      if (typeof first === 'object' && first !== null && alreadyLogged.has(first)) return;
       if (first instanceof Error) logger[method]({ err: first }, rest.map(String).join(' ') || first.message);
       else logger[method](args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' '));
     };
-  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+  const ignore = (): void => {};
+  return { debug: ignore, info: ignore, warn: forward('warn'), error: forward('error') };
 }

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
 import type { CallMeter } from '../upstream/client.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
@@ -81,7 +82,10 @@ export const codeOf = (error: GraphQLError | Error): string => {
  * Keeps the records, stamps every response with `x-request-id` and every top-level error with
  * `extensions.requestId`, and hands each finished request to the sinks.
  */
-export function observeRequests(sinks: RequestSink[]): Plugin {
+/** Errors already logged with their request id; Yoga's own logger skips them (see `yogaLogger`). */
+export const loggedErrors = new WeakSet<object>();
+
+export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
   return {
     onRequest({ request }) {
       records.set(request, {
@@ -121,6 +125,7 @@ export function observeRequests(sinks: RequestSink[]): Plugin {
     onExecute({ args }) {
       const operation = operations.get(args.contextValue as object);
       if (!operation) return undefined;
+      const requestId = records.get((args.contextValue as { request: Request }).request)?.id;
       const definition = getOperationAST(args.document, args.operationName);
       if (definition) {
         operation.type = definition.operation;
@@ -129,7 +134,15 @@ export function observeRequests(sinks: RequestSink[]): Plugin {
       return {
         onExecuteDone({ result }) {
           if (!('errors' in result) || !result.errors) return;
-          for (const error of result.errors) operation.codes.push(codeOf(error));
+          for (const error of result.errors) {
+            const code = codeOf(error);
+            operation.codes.push(code);
+            // Seen here before Yoga masks it: logged once, with the request id, in place of Yoga's own line.
+            if (code === 'INTERNAL_SERVER_ERROR' && logger) {
+              logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
+              loggedErrors.add(error);
+            }
+          }
         },
       };
     },
