@@ -28,6 +28,9 @@ function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<Re
       const match = pattern.exec(output);
       if (match) {
         clearTimeout(timer);
+        // Stop collecting: a gateway logging every operation would grow this string without end.
+        child.stdout?.off('data', onData).resume();
+        child.stderr?.off('data', onData).resume();
         resolve(match);
       }
     };

@@ -8,6 +8,8 @@
  * an instant upstream (the gateway's own cost) and with BENCH_LATENCY_MS (default 20) added to
  * every upstream answer, as a real network to Elastic Path adds.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DEMO } from '../src/emulator/seed.js';
 import { jsonClient, runLoad, type LoadResult } from './load.js';
 import { startProcesses } from './processes.js';
@@ -16,11 +18,34 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
+/** The gateway's LOG_LEVEL: `info` writes the access log line of every operation. */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
+/** `1` turns tracing on, exporting every span over OTLP/HTTP to a sink on loopback. */
+const TRACING = process.env.BENCH_TRACING === '1';
+
+/** Takes OTLP exports and throws them away, as cheaply as a collector could. */
+async function startSpanSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 async function bench(latencyMs: number): Promise<void> {
+  const sink = TRACING ? await startSpanSink() : undefined;
   const processes = await startProcesses({
     faultFlags: latencyMs > 0 ? [`--latency-ms=${latencyMs}`] : [],
-    gatewayEnv: { EP_API_MAX_RPS: '100000', EP_API_CONNECTIONS: '64' },
+    gatewayEnv: {
+      EP_API_MAX_RPS: '100000',
+      EP_API_CONNECTIONS: '64',
+      LOG_LEVEL,
+      ...(sink && { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url }),
+    },
   });
   const auth = { authorization: processes.authorization };
   const rest = jsonClient(processes.emulatorUrl, CONCURRENCY * 4);
@@ -72,7 +97,8 @@ async function bench(latencyMs: number): Promise<void> {
     return sorted[Math.floor(sorted.length / 2)] as LoadResult;
   };
 
-  console.log(`\nUpstream latency ${latencyMs} ms. ${ROUNDS} interleaved rounds of ${DURATION_MS} ms per scenario, ${CONCURRENCY} concurrent; median round:\n`);
+  console.log(`\nGateway LOG_LEVEL ${LOG_LEVEL}, tracing ${TRACING ? 'on' : 'off'}.`);
+  console.log(`Upstream latency ${latencyMs} ms. ${ROUNDS} interleaved rounds of ${DURATION_MS} ms per scenario, ${CONCURRENCY} concurrent; median round:\n`);
   console.log('scenario'.padEnd(40) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9));
   for (const name of Object.keys(scenarios)) {
     const r = median(name);
@@ -88,6 +114,7 @@ async function bench(latencyMs: number): Promise<void> {
   await rest.close();
   await graphql.close();
   await processes.stop();
+  await sink?.close();
 }
 
 for (const latencyMs of [0, LATENCY_MS]) await bench(latencyMs);
