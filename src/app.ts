@@ -2,7 +2,7 @@
  * Builds the gateway's Yoga instance from its dependencies. It never listens and never reads the
  * environment: the server, the tests and the benchmarks all build the same app here.
  */
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
@@ -113,17 +113,27 @@ export function createApp({
   });
 }
 
-/** `false` turns CORS off: no access-control headers at all, so browsers on other origins are refused. */
-function corsOptions(config: Config) {
+/**
+ * `false` turns CORS off: no access-control headers at all, so browsers on other origins are refused.
+ *
+ * The origin is matched here rather than by Yoga: given a list, Yoga answers an unlisted origin
+ * with `access-control-allow-origin: null` (which a sandboxed page's `Origin: null` matches), and
+ * a one-origin list with that origin whoever asks and no `Vary`. An allowed origin is echoed with
+ * `Vary: Origin` (Yoga's treatment of `'*'`); any other gets no access-control headers.
+ */
+function corsOptions(config: Config): CORSOptions | ((request: Request) => CORSOptions) {
   if (config.corsOrigins !== '*' && config.corsOrigins.length === 0) return false;
-  return {
-    origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
+  const allowed: CORSOptions = {
+    origin: '*',
     credentials: config.corsCredentials,
     allowedHeaders: CORS_ALLOWED_HEADERS,
     exposedHeaders: ['x-request-id'],
     methods: ['GET', 'POST', 'OPTIONS'],
     maxAge: 600,
   };
+  if (config.corsOrigins === '*') return allowed;
+  const origins = new Set(config.corsOrigins);
+  return (request) => (origins.has(request.headers.get('origin') ?? '') ? allowed : false);
 }
 
 /** Keep-alive requests never abort their signal, so each deadline is released with its response. */

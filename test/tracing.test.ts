@@ -259,7 +259,7 @@ describe('errors and refusals', () => {
     const validate = one('graphql.validate');
     expect(validate.status).toEqual({ code: SpanStatusCode.ERROR, message: code });
     expect(named('graphql.execute')).toEqual([]);
-    expect(server().name).toBe('POST /graphql');
+    expect(server().name).toBe('query Broken');
   });
 
   it('records calls the limiter turned away as events on the execute span', async () => {

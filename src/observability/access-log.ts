@@ -20,9 +20,9 @@ export function accessLog(logger: Logger): RequestSink {
       status,
       durationMs,
     };
-    if (record.operations.length === 0) {
+    // What was refused before it could parse (the whole request, or some operations of a batch).
+    if (record.requestCodes.length > 0) {
       logger.info({ ...common, upstreamCalls: 0, upstreamRetries: 0, errorCodes: record.requestCodes }, 'operation');
-      return;
     }
     for (const operation of record.operations) {
       logger.info(

@@ -10,7 +10,7 @@ import { operationLabel } from './names.js';
 import type { RequestSink } from './records.js';
 
 export interface MetricsSettings {
-  /** Distinct operation names kept as labels; later ones are counted as `other`. */
+  /** Distinct operation names kept as labels; later ones are counted as `other` (`anonymous` and `invalid` take no slot). */
   maxOperationNames: number;
 }
 
@@ -101,7 +101,8 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   const names = new Set<string>();
   const boundedName = (name: string | undefined): string => {
     const label = operationLabel(name);
-    if (names.has(label)) return label;
+    // `anonymous` and `invalid` are fixed labels: they add no cardinality, so they take no slot.
+    if (name === undefined || label === 'invalid' || names.has(label)) return label;
     if (names.size >= settings.maxOperationNames) return 'other';
     names.add(label);
     return label;

@@ -78,13 +78,19 @@ export const codeOf = (error: GraphQLError | Error): string => {
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 };
 
+/** Errors already logged with their request id; Yoga's own logger skips them (see `yogaLogger`). */
+export const loggedErrors = new WeakSet<object>();
+
+/** Errors whose codes an operation's record holds; any other error of a result is the request's. */
+const attributed = new WeakSet<object>();
+
+/** Trusted-document ids, by operation context, of operations the caller sent without their text. */
+const persistedIds = new WeakMap<object, string>();
+
 /**
  * Keeps the records, stamps every response with `x-request-id` and every top-level error with
  * `extensions.requestId`, and hands each finished request to the sinks.
  */
-/** Errors already logged with their request id; Yoga's own logger skips them (see `yogaLogger`). */
-export const loggedErrors = new WeakSet<object>();
-
 export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
   return {
     onRequest({ request }) {
@@ -97,29 +103,34 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         requestCodes: [],
       });
     },
+    onParams({ params, context }) {
+      // Seen before the trusted-documents plugin swaps the id for its text: only an operation sent
+      // without text is known by its id. A caller's id beside a text of its own proves nothing.
+      const id = params.query ? undefined : persistedId(params.extensions);
+      if (id !== undefined) persistedIds.set(context, id);
+    },
     onParse({ context, params }) {
-      const initial = context as { request?: Request; params?: { operationName?: string; extensions?: Record<string, unknown> } };
+      const initial = context as { request?: Request; params?: { operationName?: string } };
       const record = initial.request && records.get(initial.request);
       if (!record) return undefined;
       const operation: OperationRecord = {
         name: initial.params?.operationName ?? undefined,
         type: undefined,
-        documentHash: persistedId(initial.params?.extensions) ?? documentHash(String(params.source)),
+        documentHash: persistedIds.get(context) ?? documentHash(String(params.source)),
         codes: [],
         calls: 0,
         retries: 0,
       };
       record.operations.push(operation);
       operations.set(context, operation);
+      // Named and typed as soon as the document parses, so an operation that fails validation is too.
       return ({ result }) => {
-        if (result instanceof Error) operation.codes.push(codeOf(result));
-      };
-    },
-    onValidate({ context }) {
-      const operation = operations.get(context);
-      if (!operation) return undefined;
-      return ({ valid, result }) => {
-        if (!valid) for (const error of result) operation.codes.push(codeOf(error));
+        if (result instanceof Error || result === null) return;
+        const definition = getOperationAST(result, initial.params?.operationName);
+        if (definition) {
+          operation.type = definition.operation;
+          operation.name ??= definition.name?.value;
+        }
       };
     },
     onExecute({ args }) {
@@ -135,10 +146,8 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         onExecuteDone({ result }) {
           if (!('errors' in result) || !result.errors) return;
           for (const error of result.errors) {
-            const code = codeOf(error);
-            operation.codes.push(code);
             // Seen here before Yoga masks it: logged once, with the request id, in place of Yoga's own line.
-            if (code === 'INTERNAL_SERVER_ERROR' && logger) {
+            if (codeOf(error) === 'INTERNAL_SERVER_ERROR' && logger) {
               logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
               loggedErrors.add(error);
             }
@@ -146,22 +155,38 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         },
       };
     },
+    // The operation's final errors: Yoga gives parse and validation errors their codes, and masks
+    // unexpected ones, in hooks that run after this plugin's own parse, validate and execute hooks.
+    onExecutionResult({ result, context }) {
+      const operation = operations.get(context);
+      if (!operation || !result || Symbol.asyncIterator in result) return;
+      const errors = (result as { errors?: readonly GraphQLError[] }).errors ?? [];
+      operation.codes = errors.map(codeOf);
+      for (const error of errors) attributed.add(error);
+    },
     onResultProcess({ request, result, setResult }) {
       const record = records.get(request);
       if (!record) return;
-      if (Array.isArray(result)) {
-        if (result.some(hasErrors)) setResult(result.map((one) => withRequestId(one, record.id)));
-        return;
+      const results = Array.isArray(result) ? result : [result];
+      // Errors no operation owns: a body that is not JSON, a refused trusted document, an operation
+      // of a batch turned away before it parsed.
+      for (const one of results) {
+        if (!hasErrors(one)) continue;
+        for (const error of (one as { errors: GraphQLError[] }).errors) {
+          if (!attributed.has(error)) record.requestCodes.push(codeOf(error));
+        }
       }
-      if (!hasErrors(result)) return;
-      if (record.operations.length === 0) {
-        for (const error of (result as { errors: GraphQLError[] }).errors) record.requestCodes.push(codeOf(error));
-      }
-      setResult(withRequestId(result, record.id));
+      if (!results.some(hasErrors)) return;
+      setResult(Array.isArray(result) ? result.map((one) => withRequestId(one, record.id)) : withRequestId(result, record.id));
     },
     onResponse({ request, response }) {
       const record = records.get(request);
-      if (!record) return;
+      // The health check and CORS preflights answer before this plugin sees the request: they
+      // carry no operation, but still a request id.
+      if (!record) {
+        response.headers.set('x-request-id', requestIdFrom(request.headers.get('x-request-id')));
+        return;
+      }
       response.headers.set('x-request-id', record.id);
       for (const sink of sinks) sink(record, response.status);
     },
