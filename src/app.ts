@@ -6,12 +6,15 @@ import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } fr
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
+import { CallBudget } from './cost/budget.js';
+import { costPlugin } from './cost/plugin.js';
 import { operationDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { protectionPlugins } from './protection.js';
 import { schema } from './schema/index.js';
+import type { CallScope } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
 
 export interface GraphiqlOptions {
@@ -68,7 +71,7 @@ export function createApp({
   observers = [],
 }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
-  const deadlines = new WeakMap<Request, Deadline>();
+  const requests = new WeakMap<Request, RequestScope>();
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -91,22 +94,27 @@ export function createApp({
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
-      releaseDeadlines(deadlines),
+      releaseRequestScopes(requests),
       ...protectionPlugins(config),
+      costPlugin(config),
     ],
     context: (initial) => {
       const { request } = initial;
-      // One deadline for the request (a batch's operations share it, as they share one caller),
-      // which also ends when the caller goes away.
-      let deadline = deadlines.get(request);
-      if (!deadline) {
-        deadline = operationDeadline(request.signal, config.operationTimeoutMs);
-        deadlines.set(request, deadline);
+      // What a batch's operations share, as they share one caller: one deadline (which also ends
+      // when the caller goes away), one call budget, and the reads already made.
+      let shared = requests.get(request);
+      if (!shared) {
+        shared = {
+          deadline: operationDeadline(request.signal, config.operationTimeoutMs),
+          budget: new CallBudget(config.maxUpstreamCalls),
+          reads: new Map(),
+        };
+        requests.set(request, shared);
       }
       return createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
-        scope: { signal: deadline.signal, meter: operationOf(initial) },
+        scope: { signal: shared.deadline.signal, meter: operationOf(initial), budget: shared.budget, reads: shared.reads },
         loaderOptions,
       });
     },
@@ -136,12 +144,19 @@ function corsOptions(config: Config): CORSOptions | ((request: Request) => CORSO
   return (request) => (origins.has(request.headers.get('origin') ?? '') ? allowed : false);
 }
 
+/** What the operations of one HTTP request share; it dies with the response. */
+interface RequestScope {
+  deadline: Deadline;
+  budget: CallBudget;
+  reads: NonNullable<CallScope['reads']>;
+}
+
 /** Keep-alive requests never abort their signal, so each deadline is released with its response. */
-function releaseDeadlines(deadlines: WeakMap<Request, Deadline>): Plugin {
+function releaseRequestScopes(requests: WeakMap<Request, RequestScope>): Plugin {
   return {
     onResponse({ request }) {
-      deadlines.get(request)?.release();
-      deadlines.delete(request);
+      requests.get(request)?.deadline.release();
+      requests.delete(request);
     },
   };
 }

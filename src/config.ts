@@ -105,6 +105,17 @@ export interface Config {
    */
   readonly maxMutationFields: number;
   /**
+   * Elastic Path calls one HTTP request may make (a batch's operations share it). An operation
+   * whose estimate exceeds it is refused before any call; past it at run time, further calls fail.
+   * @default 100 (about one second of a store's whole rate limit)
+   */
+  readonly maxUpstreamCalls: number;
+  /**
+   * Put `extensions.cost` (`{ estimated, actual }` upstream calls) on every result.
+   * @default true
+   */
+  readonly costExtensions: boolean;
+  /**
    * Largest request body accepted.
    * @default 102400
    */
@@ -309,6 +320,8 @@ export function loadConfig(env: Env): Config {
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
     maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
     maxMutationFields: integer(env, 'MAX_MUTATION_FIELDS', 5, 1, 1000),
+    maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 100, 1, 100_000),
+    costExtensions: boolean(env, 'COST_EXTENSIONS', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
     batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
     introspection: boolean(env, 'INTROSPECTION', !production),

@@ -68,6 +68,7 @@ export const ErrorCode = {
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  UPSTREAM_BUDGET_EXCEEDED: 'UPSTREAM_BUDGET_EXCEEDED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -167,6 +168,21 @@ export function timedOut(timeoutMs: number): GraphQLError {
   return gatewayError(
     ErrorCode.UPSTREAM_TIMEOUT,
     `Elastic Path did not answer within ${timeoutMs} ms. Try again shortly.`,
+  );
+}
+
+/**
+ * The request would cost Elastic Path more calls than MAX_UPSTREAM_CALLS allows: refused before any
+ * call when the estimate says so (`estimated`), or at run time when the calls made reach the limit.
+ */
+export function budgetExceeded(limit: number, estimated?: number): GraphQLError {
+  const message =
+    estimated === undefined
+      ? `This request reached its limit of ${limit} Elastic Path calls, so the rest of it was not run.`
+      : `This operation could make up to ${estimated} Elastic Path calls; one request may make at most ${limit}.`;
+  return new GraphQLError(
+    `${message} Ask for smaller pages (a lower first), fewer aliases or nested lists, or split it into several requests.`,
+    { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit, ...(estimated !== undefined && { estimated }) } },
   );
 }
 

@@ -8,7 +8,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { GraphQLError, Kind, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError, type Config } from './config.js';
 import { ErrorCode } from './errors.js';
@@ -66,22 +66,7 @@ function maxMutationFields(limit: number): ValidationRule {
   return (context) => ({
     OperationDefinition(node) {
       if (node.operation !== 'mutation') return;
-      let count = 0;
-      const seen = new Set<string>();
-      const visit = (selections: typeof node.selectionSet.selections) => {
-        for (const selection of selections) {
-          if (selection.kind === Kind.FIELD) {
-            if (selection.name.value !== '__typename') count += 1;
-          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-            visit(selection.selectionSet.selections);
-          } else if (!seen.has(selection.name.value)) {
-            seen.add(selection.name.value);
-            const fragment = context.getFragment(selection.name.value);
-            if (fragment) visit(fragment.selectionSet.selections);
-          }
-        }
-      };
-      visit(node.selectionSet.selections);
+      const count = rootFieldCount(node, (name) => context.getFragment(name));
       if (count > limit) {
         context.reportError(
           new GraphQLError(
@@ -92,6 +77,30 @@ function maxMutationFields(limit: number): ValidationRule {
       }
     },
   });
+}
+
+/** The root fields an operation runs (each a write, for a mutation), through its fragments; `__typename` is free. */
+export function rootFieldCount(
+  operation: OperationDefinitionNode,
+  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
+): number {
+  let count = 0;
+  const seen = new Set<string>();
+  const visit = (selections: SelectionSetNode['selections']) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value !== '__typename') count += 1;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet.selections);
+      } else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const definition = fragment(selection.name.value);
+        if (definition) visit(definition.selectionSet.selections);
+      }
+    }
+  };
+  visit(operation.selectionSet.selections);
+  return count;
 }
 
 /** `{ "<id or sha256>": "<document>" }`, or an array of `{ id, body }` entries; callers send the id as `extensions.persistedQuery.sha256Hash`. */

@@ -28,6 +28,8 @@ describe('loadConfig', () => {
       maxAliases: 30,
       maxTokens: 2000,
       maxMutationFields: 5,
+      maxUpstreamCalls: 100,
+      costExtensions: true,
       maxBodyBytes: 100 * 1024,
       batchLimit: 10,
       introspection: true,

@@ -246,7 +246,7 @@ describe('compose.yaml', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: `{ account(id: "${accountId}") { name } }` }),
     });
-    expect(await answer.json()).toEqual({ data: { account: { name: 'Acme Corporation' } } });
+    expect(await answer.json()).toEqual({ data: { account: { name: 'Acme Corporation' } }, extensions: { cost: { estimated: 1, actual: 1 } } });
     // GraphiQL is on for the demo despite the image's NODE_ENV=production.
     const graphiql = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);

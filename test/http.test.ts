@@ -37,7 +37,7 @@ describe('HTTP surface', () => {
       headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
   });
 
   it.each([

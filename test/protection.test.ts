@@ -71,7 +71,10 @@ describe('operation limits', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
     });
-    expect(await ok.json()).toEqual([{ data: { __typename: 'Query' } }, { data: { __typename: 'Query' } }]);
+    expect(await ok.json()).toEqual([
+      { data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } },
+      { data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } },
+    ]);
     const tooMany = await fetch(`${gateway.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -33,6 +33,7 @@ export function accessLog(logger: Logger): RequestSink {
           documentHash: operation.documentHash,
           upstreamCalls: operation.calls,
           upstreamRetries: operation.retries,
+          estimatedCalls: operation.estimatedCalls,
           errorCodes: operation.codes,
         },
         'operation',

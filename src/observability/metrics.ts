@@ -42,6 +42,13 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
+  const upstreamCalls = new Histogram({
+    name: 'graphql_operation_upstream_calls',
+    help: 'Elastic Path calls each operation made (identical reads shared within a request count once).',
+    labelNames: ['operation_name', 'operation_type'],
+    buckets: [0, 1, 2, 5, 10, 25, 50, 100],
+    registers,
+  });
   const errors = new Counter({
     name: 'graphql_errors_total',
     help: 'Top-level GraphQL errors by extensions.code.',
@@ -121,6 +128,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
         };
         operations.inc(labels);
         duration.observe(labels, seconds);
+        upstreamCalls.observe({ operation_name: labels.operation_name, operation_type: labels.operation_type }, operation.calls);
         for (const code of operation.codes) errors.inc({ code });
       }
     },

@@ -22,6 +22,8 @@ export interface OperationRecord extends CallMeter {
   documentHash: string | undefined;
   /** `extensions.code` of each error in its result, in order. */
   codes: string[];
+  /** The cost estimate's upper bound on its Elastic Path calls, once it was worked out. */
+  estimatedCalls?: number;
   /** The tracer's span for this operation, when tracing is on. */
   trace?: unknown;
 }

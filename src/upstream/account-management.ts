@@ -11,7 +11,7 @@ import {
   missingToken,
   type UpstreamCall,
 } from '../errors.js';
-import type { CallerCredentials, UpstreamClient, UpstreamRequest } from './client.js';
+import type { CallerCredentials, UpstreamClient, UpstreamRequest, UpstreamResponse } from './client.js';
 import type {
   AccountDto,
   AccountMemberDto,
@@ -74,16 +74,36 @@ const pageQuery = ({ page, filter }: ListOptions): Record<string, string | undef
   filter,
 });
 
-/** What every call of one operation shares: its deadline, and its counters (with its trace). */
-export type CallScope = Pick<UpstreamRequest, 'signal' | 'meter'>;
+/** What every call of one operation shares: its deadline, its counters (with its trace), and its request's budget and reads. */
+export interface CallScope extends Pick<UpstreamRequest, 'signal' | 'meter'> {
+  /** The request's call budget: each call spends one first, and `spend` throws once none is left. */
+  budget?: { spend(): void };
+  /**
+   * The request's GETs by path and query: an identical read within the request shares the first
+   * one's answer instead of calling again. Per request, so nothing is ever shared between callers.
+   */
+  reads?: Map<string, Promise<UpstreamResponse>>;
+}
 
 export function createAccountManagementApi(
   client: UpstreamClient,
   credentials: CallerCredentials | null,
   scope: CallScope = {},
 ): AccountManagementApi {
+  const { signal, meter, budget, reads } = scope;
+
+  function send(caller: CallerCredentials, request: Omit<UpstreamRequest, 'signal' | 'meter'>): Promise<UpstreamResponse> {
+    const key = reads && request.method === 'GET' ? `${request.path} ${JSON.stringify(request.query ?? {})}` : undefined;
+    const shared = key === undefined ? undefined : reads?.get(key);
+    if (shared) return shared;
+    budget?.spend();
+    const response = client.send(caller, { ...request, signal, meter });
+    if (key !== undefined) reads?.set(key, response);
+    return response;
+  }
+
   async function call<T>(
-    request: Omit<UpstreamRequest, keyof CallScope>,
+    request: Omit<UpstreamRequest, 'signal' | 'meter'>,
     about: UpstreamCall,
     isExpected: (body: unknown) => body is T,
   ): Promise<T> {
@@ -92,7 +112,7 @@ export function createAccountManagementApi(
     let body: unknown;
     let status: number;
     try {
-      ({ body, status } = await client.send(credentials, { ...request, ...scope }));
+      ({ body, status } = await send(credentials, request));
     } catch (error) {
       throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, about) : error;
     }

@@ -18,6 +18,7 @@ export interface GraphQLResponse<T> {
   requestId?: string;
   data?: T | null;
   errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
 }
 
 export interface TestGateway {

@@ -31,7 +31,7 @@ export async function operationInFlight(upstream: ScriptedUpstream, url: string,
 export async function expectAnswered(response: Promise<Response>) {
   const answer = await response;
   expect(answer.status).toBe(200);
-  expect(await answer.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } } });
+  expect(await answer.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } }, extensions: { cost: { estimated: 1, actual: 1 } } });
 }
 
 /** The pids of a process's children (Linux). */
