@@ -16,8 +16,8 @@ export interface LoadOptions {
   /** …or for this many requests in total. */
   total?: number;
   concurrency: number;
-  /** One unit of work; returns an outcome label. */
-  run: () => Promise<string>;
+  /** One unit of work, on behalf of one of the `concurrency` workers; returns an outcome label. */
+  run: (worker: number) => Promise<string>;
 }
 
 export async function runLoad({ durationMs, total, concurrency, run }: LoadOptions): Promise<LoadResult> {
@@ -28,13 +28,13 @@ export async function runLoad({ durationMs, total, concurrency, run }: LoadOptio
   const more = () =>
     total !== undefined ? issued < total : performance.now() - started < (durationMs ?? 1000);
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (more()) {
         issued += 1;
         const t0 = performance.now();
         let outcome: string;
         try {
-          outcome = await run();
+          outcome = await run(worker);
         } catch (error) {
           outcome = `thrown: ${(error as Error).message}`;
         }

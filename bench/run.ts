@@ -1,27 +1,45 @@
 /**
- * `npm run bench`: side-by-side throughput and latency, in one run, of
- *   - one member read straight from the emulator (REST) and through the gateway (GraphQL), and
- *   - a page of memberships with member names: the gateway (one upstream call with
- *     include=account_member) against the hand-written REST way (the page, then each member).
- * Scenarios are interleaved over several rounds and the median round is reported, because this
- * machine is small and noisy; compare the ratios, not the absolute numbers. It runs twice: with
- * an instant upstream (the gateway's own cost) and with BENCH_LATENCY_MS (default 20) added to
- * every upstream answer, as a real network to Elastic Path adds.
+ * `npm run bench`: the gateway against direct REST, side by side in one run, as production runs
+ * it (`node dist/server.js`, built first). Scenarios:
+ *   - create: `createAccountMembership` (`id createdAt accountMember { id }`) through the gateway,
+ *     against a minimal fixed-response upstream, and the same POST sent straight to it;
+ *   - member: one member read through the gateway and straight from the emulator;
+ *   - page+names: a page of memberships with member names, one gateway call (include) against
+ *     the hand-written REST way (the page, then each member).
+ * Each runs at 1 connection and at BENCH_CONNECTIONS (50), in alternating rounds, and reports the
+ * median round: req/s, p50 and p99, the gateway's CPU milliseconds per operation (process CPU time
+ * over operations, read from its own /metrics), and upstream calls per operation. Every
+ * connection sends its own `Authorization`, so no cache or request folding can flatter a figure.
+ * The machine is small and noisy: compare the ratios from one run, not absolute numbers.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO } from '../src/emulator/seed.js';
 import { jsonClient, runLoad, type LoadResult } from './load.js';
-import { startProcesses } from './processes.js';
+import { startBenchProcesses, type BenchGateway } from './processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 /** The gateway's LOG_LEVEL: `info` writes the access log line of every operation. */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
 /** `1` turns tracing on, exporting every span over OTLP/HTTP to a sink on loopback. */
 const TRACING = process.env.BENCH_TRACING === '1';
+/** Only the scenarios whose names contain this. */
+const ONLY = process.env.BENCH_ONLY ?? '';
+
+interface Scenario {
+  name: string;
+  /** The gateway it goes through, for CPU and call counts; none for direct REST. */
+  gateway?: BenchGateway;
+  run: (connection: number) => Promise<string>;
+}
+
+interface Figures extends LoadResult {
+  cpuMsPerOp?: number;
+  callsPerOp?: number;
+}
 
 /** Takes OTLP exports and throws them away, as cheaply as a collector could. */
 async function startSpanSink(): Promise<{ url: string; close(): Promise<void> }> {
@@ -36,10 +54,24 @@ async function startSpanSink(): Promise<{ url: string; close(): Promise<void> }>
   };
 }
 
+async function measure(scenario: Scenario, concurrency: number): Promise<Figures> {
+  const before = await scenario.gateway?.usage();
+  const result = await runLoad({ durationMs: DURATION_MS, concurrency, run: scenario.run });
+  if ((result.outcomes.ok ?? 0) !== result.requests) throw new Error(`${scenario.name}: ${JSON.stringify(result.outcomes)}`);
+  const after = await scenario.gateway?.usage();
+  if (!before || !after) return result;
+  return {
+    ...result,
+    cpuMsPerOp: (after.cpuSeconds - before.cpuSeconds) * 1000 / result.requests,
+    callsPerOp: (after.upstreamCalls - before.upstreamCalls) / result.requests,
+  };
+}
+
 async function bench(latencyMs: number): Promise<void> {
   const sink = TRACING ? await startSpanSink() : undefined;
-  const processes = await startProcesses({
-    faultFlags: latencyMs > 0 ? [`--latency-ms=${latencyMs}`] : [],
+  const processes = await startBenchProcesses({
+    latencyMs,
+    connections: CONNECTIONS,
     gatewayEnv: {
       EP_API_MAX_RPS: '100000',
       EP_API_CONNECTIONS: '64',
@@ -47,74 +79,138 @@ async function bench(latencyMs: number): Promise<void> {
       ...(sink && { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url }),
     },
   });
-  const auth = { authorization: processes.authorization };
-  const rest = jsonClient(processes.emulatorUrl, CONCURRENCY * 4);
-  const graphql = jsonClient(processes.gatewayUrl, CONCURRENCY);
   const { acme } = DEMO.accounts;
-  const { ron } = DEMO.members;
+  const { ron, andy } = DEMO.members;
+  const tokens = processes.tokens;
+  const auth = (connection: number) => ({ authorization: tokens[connection % tokens.length] as string });
+  const fixedAuth = (connection: number) => ({ authorization: `Bearer bench-connection-${connection}` });
 
-  const memberQuery = { query: `{ accountMember(id: "${ron.id}") { name email } }` };
-  const pageQuery = {
+  const fixed = jsonClient(processes.fixedUrl, CONNECTIONS);
+  const emulator = jsonClient(processes.emulatorUrl, CONNECTIONS * 4);
+  const toFixed = jsonClient(processes.fixedGateway.url, CONNECTIONS);
+  const toEmulator = jsonClient(processes.emulatorGateway.url, CONNECTIONS);
+
+  const create = {
+    query: `mutation { createAccountMembership(accountId: "${acme.id}", accountMemberId: "${andy.id}") { __typename ... on AccountMembership { id createdAt accountMember { id } } } }`,
+  };
+  const member = { query: `{ accountMember(id: "${ron.id}") { name email } }` };
+  const page = {
     query: `{ accountMemberships(accountId: "${acme.id}", first: 25) { edges { node { id accountMember { name email } } } } }`,
   };
+  const createBody = { data: { type: 'account_membership', account_member_id: andy.id } };
 
-  const scenarios: Record<string, () => Promise<string>> = {
-    'member: REST direct': async () => {
-      const { status, body } = await rest.get(`/v2/account-members/${ron.id}`, auth);
-      return status === 200 && body.data.name === ron.name ? 'ok' : `status ${status}`;
+  const all: Scenario[] = [
+    {
+      name: 'create: REST direct',
+      run: async (connection) => {
+        const { status } = await fixed.post(`/v2/accounts/${acme.id}/account-memberships`, createBody, fixedAuth(connection));
+        return status === 201 ? 'ok' : `status ${status}`;
+      },
     },
-    'member: gateway': async () => {
-      const { status, body } = await graphql.post('/graphql', memberQuery, auth);
-      return status === 200 && body.data?.accountMember?.name === ron.name ? 'ok' : `status ${status}`;
+    {
+      name: 'create: gateway',
+      gateway: processes.fixedGateway,
+      run: async (connection) => {
+        const { status, body } = await toFixed.post('/graphql', create, fixedAuth(connection));
+        return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
+      },
     },
-    'page+names: REST by hand (1+N calls)': async () => {
-      const page = await rest.get(`/v2/accounts/${acme.id}/account-memberships?page[limit]=25`, auth);
-      const members = await Promise.all(
-        page.body.data.map((m: any) => rest.get(`/v2/account-members/${m.relationships.account_member.data.id}`, auth)),
-      );
-      return members.every((m) => m.status === 200) ? 'ok' : 'failed';
+    {
+      name: 'member: REST direct',
+      run: async (connection) => {
+        const { status, body } = await emulator.get(`/v2/account-members/${ron.id}`, auth(connection));
+        return status === 200 && body.data.name === ron.name ? 'ok' : `status ${status}`;
+      },
     },
-    'page+names: gateway (1 call)': async () => {
-      const { status, body } = await graphql.post('/graphql', pageQuery, auth);
-      return status === 200 && body.data?.accountMemberships?.edges?.length > 0 ? 'ok' : `status ${status}`;
+    {
+      name: 'member: gateway',
+      gateway: processes.emulatorGateway,
+      run: async (connection) => {
+        const { status, body } = await toEmulator.post('/graphql', member, auth(connection));
+        return status === 200 && body.data?.accountMember?.name === ron.name ? 'ok' : `status ${status}`;
+      },
     },
-  };
+    {
+      name: 'page+names: REST by hand (1+N calls)',
+      run: async (connection) => {
+        const list = await emulator.get(`/v2/accounts/${acme.id}/account-memberships?page[limit]=25`, auth(connection));
+        const members = await Promise.all(
+          list.body.data.map((m: any) => emulator.get(`/v2/account-members/${m.relationships.account_member.data.id}`, auth(connection))),
+        );
+        return members.every((m) => m.status === 200) ? 'ok' : 'failed';
+      },
+    },
+    {
+      name: 'page+names: gateway (1 call)',
+      gateway: processes.emulatorGateway,
+      run: async (connection) => {
+        const { status, body } = await toEmulator.post('/graphql', page, auth(connection));
+        return status === 200 && body.data?.accountMemberships?.edges?.length > 0 ? 'ok' : `status ${status}`;
+      },
+    },
+  ];
+  const scenarios = all.filter((scenario) => scenario.name.includes(ONLY));
 
+  const levels = [1, CONNECTIONS];
   // Warm up every path (JIT, connection pools) before measuring.
-  for (const run of Object.values(scenarios)) await runLoad({ total: 300, concurrency: CONCURRENCY, run });
-
-  const results: Record<string, LoadResult[]> = {};
+  for (const scenario of scenarios) {
+    for (const concurrency of levels) await runLoad({ total: 500, concurrency, run: scenario.run });
+  }
+  const results = new Map<string, Figures[]>();
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, run] of Object.entries(scenarios)) {
-      const result = await runLoad({ durationMs: DURATION_MS, concurrency: CONCURRENCY, run });
-      if ((result.outcomes.ok ?? 0) !== result.requests) throw new Error(`${name}: ${JSON.stringify(result.outcomes)}`);
-      (results[name] ??= []).push(result);
+    for (const concurrency of levels) {
+      for (const scenario of scenarios) {
+        const key = `${scenario.name} @${concurrency}`;
+        results.set(key, [...(results.get(key) ?? []), await measure(scenario, concurrency)]);
+      }
     }
   }
-
-  const median = (name: string): LoadResult => {
-    const sorted = [...(results[name] ?? [])].sort((a, b) => a.perSecond - b.perSecond);
-    return sorted[Math.floor(sorted.length / 2)] as LoadResult;
+  const median = (key: string): Figures | undefined => {
+    const sorted = [...(results.get(key) ?? [])].sort((a, b) => a.perSecond - b.perSecond);
+    return sorted[Math.floor(sorted.length / 2)];
   };
 
-  console.log(`\nGateway LOG_LEVEL ${LOG_LEVEL}, tracing ${TRACING ? 'on' : 'off'}.`);
-  console.log(`Upstream latency ${latencyMs} ms. ${ROUNDS} interleaved rounds of ${DURATION_MS} ms per scenario, ${CONCURRENCY} concurrent; median round:\n`);
-  console.log('scenario'.padEnd(40) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9));
-  for (const name of Object.keys(scenarios)) {
-    const r = median(name);
-    console.log(name.padEnd(40) + r.perSecond.toFixed(0).padStart(9) + r.p50Ms.toFixed(2).padStart(9) + r.p99Ms.toFixed(2).padStart(9));
-  }
-  const ratio = (a: string, b: string) => (median(a).perSecond / median(b).perSecond).toFixed(2);
-  console.log(`\ngateway / REST direct, one member:        ${ratio('member: gateway', 'member: REST direct')}x the throughput`);
-  console.log(`gateway / REST by hand, page with names:  ${ratio('page+names: gateway (1 call)', 'page+names: REST by hand (1+N calls)')}x the throughput`);
   console.log(
-    `p50 latency, page with names:             ${median('page+names: gateway (1 call)').p50Ms.toFixed(2)} ms vs ${median('page+names: REST by hand (1+N calls)').p50Ms.toFixed(2)} ms`,
+    `\nUpstream latency ${latencyMs} ms; gateway LOG_LEVEL ${LOG_LEVEL}, tracing ${TRACING ? 'on' : 'off'}. ` +
+      `${ROUNDS} alternating rounds of ${DURATION_MS} ms; median round.\n`,
   );
+  console.log(
+    'scenario'.padEnd(44) + 'req/s'.padStart(8) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'CPU ms/op'.padStart(11) + 'calls/op'.padStart(10),
+  );
+  for (const concurrency of levels) {
+    for (const scenario of scenarios) {
+      const figures = median(`${scenario.name} @${concurrency}`);
+      if (!figures) continue;
+      console.log(
+        `${scenario.name} @${concurrency}`.padEnd(44) +
+          figures.perSecond.toFixed(0).padStart(8) +
+          figures.p50Ms.toFixed(2).padStart(9) +
+          figures.p99Ms.toFixed(2).padStart(9) +
+          (figures.cpuMsPerOp === undefined ? '' : figures.cpuMsPerOp.toFixed(3)).padStart(11) +
+          (figures.callsPerOp === undefined ? '' : figures.callsPerOp.toFixed(2)).padStart(10),
+      );
+    }
+  }
+  const ratio = (gateway: string, rest: string, concurrency: number) => {
+    const a = median(`${gateway} @${concurrency}`);
+    const b = median(`${rest} @${concurrency}`);
+    if (!a || !b) return;
+    console.log(
+      `${gateway} / ${rest} @${concurrency}:`.padEnd(70) +
+        `${(a.perSecond / b.perSecond).toFixed(2)}x the throughput, p50 ${(a.p50Ms - b.p50Ms >= 0 ? '+' : '')}${(a.p50Ms - b.p50Ms).toFixed(2)} ms`,
+    );
+  };
+  console.log('');
+  for (const concurrency of levels) {
+    ratio('create: gateway', 'create: REST direct', concurrency);
+    ratio('member: gateway', 'member: REST direct', concurrency);
+    ratio('page+names: gateway (1 call)', 'page+names: REST by hand (1+N calls)', concurrency);
+  }
 
-  await rest.close();
-  await graphql.close();
+  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close()]);
   await processes.stop();
   await sink?.close();
 }
 
-for (const latencyMs of [0, LATENCY_MS]) await bench(latencyMs);
+await bench(0);
+if (LATENCY_MS > 0) await bench(LATENCY_MS);
