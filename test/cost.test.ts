@@ -16,6 +16,10 @@ import {
   CreateAccountMembershipDocument,
   CreateAccountMembershipMemberIdOnlyDocument,
   DeleteAccountMembershipDocument,
+  EnsureAccountMembershipDocument,
+  EnsureAccountMembershipIdsOnlyDocument,
+  EnsureAccountMembershipsDocument,
+  EnsureAccountMembershipsWithNamesDocument,
   FiveMembersDocument,
   MemberAccountsDocument,
   SameMemberThriceDocument,
@@ -31,7 +35,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ gateway: { env: { BATCH_LIMIT: '20' } } });
 });
-afterEach(() => stack.emulator.clearRequests());
+afterEach(() => stack.reset());
 afterAll(() => stack.close());
 
 const auth = () => ({ authorization: stack.authorization });
@@ -54,6 +58,10 @@ const OPERATIONS: Array<[string, DocumentNode, Record<string, unknown>]> = [
   ['AccountMembership', AccountMembershipDocument, { accountId: acme.id, id: DEMO.memberships.acmeRon.id }],
   ['CreateAccountMembership', CreateAccountMembershipDocument, { accountId: globex.id, accountMemberId: andy.id }],
   ['CreateAccountMembershipMemberIdOnly', CreateAccountMembershipMemberIdOnlyDocument, { accountId: globex.id, accountMemberId: tom.id }],
+  ['EnsureAccountMembership', EnsureAccountMembershipDocument, { accountId: acme.id, accountMemberId: ron.id }],
+  ['EnsureAccountMembershipIdsOnly', EnsureAccountMembershipIdsOnlyDocument, { accountId: acmeEurope.id, accountMemberId: andy.id }],
+  ['EnsureAccountMemberships', EnsureAccountMembershipsDocument, { accountId: acme.id, accountMemberIds: [ron.id] }],
+  ['EnsureAccountMembershipsWithNames', EnsureAccountMembershipsWithNamesDocument, { accountId: acme.id, accountMemberIds: [april.id] }],
   ['DeleteAccountMembership', DeleteAccountMembershipDocument, { accountId: acme.id, id: DEMO.memberships.acmeLeslie.id }],
 ];
 

@@ -1,6 +1,6 @@
 /**
- * The emulator's injected faults, as a client on real sockets sees them: latency, 5xx and 429
- * answers, bursts, resets before and after processing, truncated bodies, stale keep-alive; their
+ * The emulator's injected faults, as a client on real sockets sees them: latency (before and
+ * after processing), 5xx and 429 answers, bursts, resets before and after processing, truncated bodies, stale keep-alive; their
  * scoping, counts and seeds; and the fault flags of `npm run emulator`.
  */
 import { once } from 'node:events';
@@ -179,6 +179,67 @@ describe('latency', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
 
     expect((await ep.call('/v2/accounts')).status).toBe(200);
+  });
+});
+
+describe('latencyAfterProcessingMs', () => {
+  it('creates the membership of a POST at once, and answers only after the delay', async () => {
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 300 });
+
+    const started = performance.now();
+    const answer = send(acmeMemberships, { method: 'POST', body: joinAndy });
+    await expect.poll(() => ep.emulator.store.membershipsOfAccount(acme.id)?.has(andy.id), { interval: 10 }).toBe(true);
+    const createdAfter = performance.now() - started;
+    const { statusCode } = await answer;
+
+    expect(createdAfter).toBeLessThan(250);
+    expect(statusCode).toBe(201);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(299);
+    expect(ep.emulator.faults.counts).toMatchObject({ latencyAfterProcessing: 1, latency: 0 });
+  });
+
+  it('keeps the membership of a client that timed out waiting: the write landed, the answer never came', async () => {
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 2000, methods: ['POST'] });
+    const impatient = new Agent({ headersTimeout: 200 });
+    try {
+      const failure = await request(`${ep.baseUrl}${acmeMemberships}`, {
+        method: 'POST',
+        dispatcher: impatient,
+        headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json' },
+        body: joinAndy,
+      }).catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+      expect(ep.emulator.store.membershipsOfAccount(acme.id)?.has(andy.id)).toBe(true);
+      // Reads stay prompt: the delay is scoped to POST.
+      const listed = await ep.call(`${acmeMemberships}?filter=eq(account_member_id,${andy.id})`);
+      expect(listed.body.data).toHaveLength(1);
+    } finally {
+      await impatient.destroy();
+    }
+  });
+
+  it('holds no answer it does not serve: an injected error is sent at once', async () => {
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 2000, errorRate: { 503: 1 } });
+
+    const started = performance.now();
+    expect(await statusesOf(1)).toEqual([503]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(ep.emulator.faults.counts.latencyAfterProcessing).toBe(0);
+  });
+
+  it('lets close() end a request whose answer is being held', async () => {
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 60_000 });
+    const pending = send(acmeMemberships, { method: 'POST', body: joinAndy }).then(
+      () => 'answered',
+      (error: { code?: string }) => error.code,
+    );
+    await expect.poll(() => ep.emulator.faults.counts.latencyAfterProcessing).toBe(1);
+
+    await ep.emulator.close();
+
+    expect(await pending).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
+    expect(ep.emulator.store.membershipsOfAccount(acme.id)?.has(andy.id)).toBe(true);
   });
 });
 
@@ -363,6 +424,7 @@ describe('the controller', () => {
 
     expect(ep.emulator.faults.counts).toEqual({
       latency: 3,
+      latencyAfterProcessing: 0,
       status: { '429': 2 },
       resets: 0,
       resetsAfterProcessing: 0,
@@ -424,6 +486,7 @@ describe('the controller', () => {
 
     expect(() => ep.emulator.faults.set({ resetRate: 1.5 })).toThrow(/resetRate/);
     expect(() => ep.emulator.faults.set({ latencyMs: [300, 50] })).toThrow(/latencyMs/);
+    expect(() => ep.emulator.faults.set({ latencyAfterProcessingMs: -1 })).toThrow(/latencyAfterProcessingMs/);
     expect(() => ep.emulator.faults.set({ errorRate: { 418: 1 } as never })).toThrow(/errorRate/);
     expect(await statusesOf(1)).toEqual([503]);
   });
@@ -471,6 +534,7 @@ describe('fault flags', () => {
     expect(
       parseFaultFlags([
         '--latency-ms=50-300',
+        '--latency-after-processing-ms=2000',
         '--error-rate=503:0.1,500:0.05',
         '--burst-429=20',
         '--reset-rate=0.05',
@@ -482,6 +546,7 @@ describe('fault flags', () => {
       ]),
     ).toEqual({
       latencyMs: [50, 300],
+      latencyAfterProcessingMs: 2000,
       errorRate: { 503: 0.1, 500: 0.05 },
       burst429: 20,
       resetRate: 0.05,
@@ -492,6 +557,8 @@ describe('fault flags', () => {
       seed: 42,
     });
     expect(parseFaultFlags(['--latency-ms=200'])).toEqual({ latencyMs: 200 });
+    expect(parseFaultFlags(['--latency-after-processing-ms=1000-3000'])).toEqual({ latencyAfterProcessingMs: [1000, 3000] });
+    expect(() => parseFaultFlags(['--latency-after-processing-ms=3000-1000'])).toThrow(/--latency-after-processing-ms/);
     expect(parseFaultFlags([])).toEqual({});
   });
 });

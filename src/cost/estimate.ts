@@ -11,9 +11,16 @@
  * - members under a memberships page come with it (`include=account_member`), and accounts under a
  *   member's memberships too (`include=account`): free;
  * - `accountMember { id }` and `account { id }` cost nothing;
- * - `_entities` costs its representations after deduplication and batching, then what each selects.
+ * - `_entities` costs its representations after deduplication and batching, then what each selects;
+ * - `ensureAccountMembership` costs its write and one lookup (after a 409), then what its membership
+ *   selects; `ensureAccountMemberships` of N ids costs N writes plus N + 1 reads at most, capped at
+ *   10 (the account's first page of 100 memberships, then either its other pages or one lookup per
+ *   conflict, whichever is fewer; an account holds at most 1000), then what N memberships select.
+ *   Ids that fail validation cost nothing: the call is refused before it reaches Elastic Path.
  */
 import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { MEMBERSHIP_LIMIT } from '../errors.js';
+import { requireIdList } from '../ids.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/pagination.js';
 
 export interface CostSettings {
@@ -24,11 +31,13 @@ export interface CostSettings {
 /** Elastic Path's largest page, and so the most ids one `in(id,…)` batch answers. */
 const BATCH_SIZE = 100;
 const FREE = new Set(['id', '__typename']);
+/** The most pages of memberships one account can fill. */
+const MAX_MEMBERSHIP_PAGES = Math.ceil(MEMBERSHIP_LIMIT / MAX_PAGE_SIZE);
 
 type Variables = Record<string, unknown> | null | undefined;
 
 /** Which side a membership was read from decides which of its relations came with it. */
-type MembershipSide = 'account-page' | 'member-page' | 'single' | 'created' | 'entity';
+type MembershipSide = 'account-page' | 'member-page' | 'single' | 'created' | 'ensured-in-bulk' | 'entity';
 
 export function estimateCalls(
   document: DocumentNode,
@@ -98,6 +107,16 @@ class CostWalk {
         case 'deleteAccountMembership':
           calls += 1;
           break;
+        case 'ensureAccountMembership':
+          calls += 2 + this.membership(this.ensuredMembership(field.selectionSet), 1, 'created');
+          break;
+        case 'ensureAccountMemberships': {
+          const ids = this.idListLength(field, 'accountMemberIds');
+          if (ids === 0) break;
+          const results = this.childSelection(this.onType(field.selectionSet, 'EnsuredAccountMemberships'), 'results');
+          calls += ids + Math.min(ids + 1, MAX_MEMBERSHIP_PAGES) + this.membership(this.ensuredMembership(results), ids, 'ensured-in-bulk');
+          break;
+        }
         default:
           break;
       }
@@ -147,9 +166,9 @@ class CostWalk {
     for (const field of this.fields(selectionSet, 'AccountMembership')) {
       if (field.name.value === 'account') {
         // Read from a member, a page asks for its accounts with `include=account`; read from an
-        // account, every membership names that one account.
+        // account (or ensured in one), every membership names that one account.
         if (side === 'member-page') calls += this.account(field.selectionSet, count, true);
-        else calls += this.account(field.selectionSet, count, false, side === 'account-page' ? 1 : count);
+        else calls += this.account(field.selectionSet, count, false, side === 'account-page' || side === 'ensured-in-bulk' ? 1 : count);
       } else if (field.name.value === 'accountMember') {
         // Pages and single reads include the member when its fields are selected; read from a
         // member, it is that member, already loaded.
@@ -183,6 +202,32 @@ class CostWalk {
       memberships +
       this.membership(this.onType(field.selectionSet, 'AccountMembership'), memberships, 'entity')
     );
+  }
+
+  /** What an ensure result's `membership` selects (on `EnsuredAccountMembership`). */
+  private ensuredMembership(selectionSet: SelectionSetNode | undefined): SelectionSetNode | undefined {
+    return this.childSelection(this.onType(selectionSet, 'EnsuredAccountMembership'), 'membership');
+  }
+
+  /** The selections of every field named `name` (aliases included) in `selectionSet`, as one. */
+  private childSelection(selectionSet: SelectionSetNode | undefined, name: string): SelectionSetNode | undefined {
+    const selections = this.fields(selectionSet, undefined)
+      .filter((field) => field.name.value === name && field.selectionSet)
+      .flatMap((field) => field.selectionSet?.selections ?? []);
+    return selections.length > 0 ? { kind: Kind.SELECTION_SET, selections } : undefined;
+  }
+
+  /** How many ids a list argument holds, or 0 when the resolver will refuse them before any call. */
+  private idListLength(field: FieldNode, name: string): number {
+    const value = this.argument(field, name);
+    // GraphQL coerces a single value given for a list argument to a list of one.
+    const ids = Array.isArray(value) ? value : [value];
+    if (!ids.every((id): id is string => typeof id === 'string')) return 0;
+    try {
+      return requireIdList(ids, name).length;
+    } catch {
+      return 0;
+    }
   }
 
   /** `first`, as the resolver will read it: the default when absent, at most a full page. */
@@ -263,4 +308,12 @@ function applies(condition: string | undefined, type: string | undefined): boole
 }
 
 /** The object types whose fields cost something; a fragment on any other object type selects none of ours. */
-const CONCRETE = new Set(['Query', 'Mutation', 'Account', 'AccountMember', 'AccountMembership']);
+const CONCRETE = new Set([
+  'Query',
+  'Mutation',
+  'Account',
+  'AccountMember',
+  'AccountMembership',
+  'EnsuredAccountMembership',
+  'EnsuredAccountMemberships',
+]);

@@ -16,6 +16,7 @@ export class FaultFlagError extends Error {
 
 const OPTIONS = {
   'latency-ms': { type: 'string' },
+  'latency-after-processing-ms': { type: 'string' },
   'error-rate': { type: 'string' },
   'burst-429': { type: 'string' },
   'reset-rate': { type: 'string' },
@@ -28,6 +29,7 @@ const OPTIONS = {
 
 export const FAULT_FLAG_USAGE = [
   '--latency-ms=200 | --latency-ms=50-300',
+  '--latency-after-processing-ms=2000 | --latency-after-processing-ms=1000-3000',
   '--error-rate=503:0.1,500:0.05   (statuses 429, 500, 502, 503, 504)',
   '--burst-429=20',
   '--reset-rate=0.05',
@@ -47,7 +49,10 @@ export function parseFaultFlags(args: readonly string[]): FaultSettings {
     throw new FaultFlagError(error instanceof Error ? error.message : String(error));
   }
   const settings: FaultSettings = {};
-  if (values['latency-ms'] !== undefined) settings.latencyMs = latency(values['latency-ms']);
+  if (values['latency-ms'] !== undefined) settings.latencyMs = latency('--latency-ms', values['latency-ms']);
+  if (values['latency-after-processing-ms'] !== undefined) {
+    settings.latencyAfterProcessingMs = latency('--latency-after-processing-ms', values['latency-after-processing-ms']);
+  }
   if (values['error-rate'] !== undefined) settings.errorRate = errorRates(values['error-rate']);
   if (values['burst-429'] !== undefined) settings.burst429 = wholeNumber('--burst-429', values['burst-429']);
   if (values['reset-rate'] !== undefined) settings.resetRate = rate('--reset-rate', values['reset-rate']);
@@ -74,14 +79,14 @@ function invalid(flag: string, value: string, expected: string): FaultFlagError 
   return new FaultFlagError(`${flag}=${value} is not valid: expected ${expected}`);
 }
 
-function latency(value: string): number | [number, number] {
+function latency(flag: string, value: string): number | [number, number] {
   const match = /^(\d+)(?:-(\d+))?$/.exec(value);
   const expected = 'milliseconds, e.g. 200, or a range, e.g. 50-300';
-  if (match === null) throw invalid('--latency-ms', value, expected);
+  if (match === null) throw invalid(flag, value, expected);
   const min = Number(match[1]);
   if (match[2] === undefined) return min;
   const max = Number(match[2]);
-  if (min > max) throw invalid('--latency-ms', value, `${expected}, the smaller number first`);
+  if (min > max) throw invalid(flag, value, `${expected}, the smaller number first`);
   return [min, max];
 }
 

@@ -1,7 +1,7 @@
 /**
  * Fault injection: the emulator misbehaving the way Elastic Path, or the network in front of it,
- * sometimes does (slow answers, 5xx and 429 answers, reset connections, lost and cut-off
- * responses, keep-alive sockets closed under the client), so that the gateway's timeouts, retries
+ * sometimes does (slow answers, answers held back after the work was done, 5xx and 429 answers,
+ * reset connections, lost and cut-off responses, keep-alive sockets closed under the client), so that the gateway's timeouts, retries
  * and error mapping can be tested against real sockets.
  *
  *   emulator.faults.set({ errorRate: { 503: 0.1 }, latencyMs: [50, 300], seed: 42 });
@@ -24,6 +24,13 @@ export const FAULT_STATUSES: readonly FaultStatus[] = [429, 500, 502, 503, 504];
 export interface FaultSettings {
   /** Added delay before answering, ms; a [min, max] pair picks uniformly. */
   latencyMs?: number | [number, number];
+  /**
+   * Added delay after processing the request (so a POST HAS created the membership) and before
+   * answering it, ms; a [min, max] pair picks uniformly. Longer than the client's timeout, it is
+   * the "timed out, but it landed" case. Applies to requests served normally (not to injected
+   * error answers, resets or truncations).
+   */
+  latencyAfterProcessingMs?: number | [number, number];
   /**
    * Probability (0..1) per request of answering that status instead, with Elastic Path's error
    * body for it. Checked in key order (JavaScript orders integer keys ascending); the request is
@@ -62,6 +69,8 @@ export interface FaultSettings {
 export interface FaultCounts {
   /** Requests that were delayed. */
   latency: number;
+  /** Requests processed, then delayed before their answer. */
+  latencyAfterProcessing: number;
   /** Injected answers by status, e.g. `{ '503': 2 }`; burst 429s included. */
   status: Record<string, number>;
   resets: number;
@@ -119,13 +128,9 @@ export function mulberry32(seed: number): () => number {
 
 /** Throws a RangeError naming the first invalid setting. */
 export function validateFaultSettings(settings: FaultSettings): void {
-  const { latencyMs, errorRate, burst429, methods, seed } = settings;
-  if (latencyMs !== undefined) {
-    const [min, max] = Array.isArray(latencyMs) ? latencyMs : [latencyMs, latencyMs];
-    if (!isDuration(min) || !isDuration(max) || min > max) {
-      throw new RangeError(`latencyMs must be milliseconds ≥ 0 or a [min, max] pair with min ≤ max, got ${JSON.stringify(latencyMs)}`);
-    }
-  }
+  const { errorRate, burst429, methods, seed } = settings;
+  checkLatency('latencyMs', settings.latencyMs);
+  checkLatency('latencyAfterProcessingMs', settings.latencyAfterProcessingMs);
   for (const [status, rate] of Object.entries(errorRate ?? {})) {
     if (!FAULT_STATUSES.includes(Number(status) as FaultStatus)) {
       throw new RangeError(`errorRate takes the statuses ${FAULT_STATUSES.join(', ')}, got ${status}`);
@@ -150,10 +155,11 @@ export function validateFaultSettings(settings: FaultSettings): void {
 export function describeFaults(settings: FaultSettings): string {
   const parts: string[] = [];
   const percent = (rate: number): string => `${+(rate * 100).toFixed(4)}%`;
-  const { latencyMs } = settings;
-  if (latencyMs !== undefined) {
-    parts.push(Array.isArray(latencyMs) ? `latency ${latencyMs[0]}-${latencyMs[1]} ms` : `latency ${latencyMs} ms`);
-  }
+  const ms = (latency: number | [number, number]): string =>
+    Array.isArray(latency) ? `${latency[0]}-${latency[1]} ms` : `${latency} ms`;
+  const { latencyMs, latencyAfterProcessingMs } = settings;
+  if (latencyMs !== undefined) parts.push(`latency ${ms(latencyMs)}`);
+  if (latencyAfterProcessingMs !== undefined) parts.push(`answer held ${ms(latencyAfterProcessingMs)} after processing`);
   for (const [status, rate] of Object.entries(settings.errorRate ?? {})) {
     if (rate) parts.push(`${status} for ${percent(rate)}`);
   }
@@ -177,6 +183,8 @@ type Action =
 
 interface Plan {
   readonly delayMs: number;
+  /** After processing, before answering (normal answers only). */
+  readonly delayAfterMs: number;
   readonly action: Action;
   readonly staleKeepAlive: boolean;
 }
@@ -184,6 +192,7 @@ interface Plan {
 /** The settings as the injector uses them. */
 interface ActiveFaults {
   readonly latency: readonly [number, number] | undefined;
+  readonly latencyAfterProcessing: readonly [number, number] | undefined;
   /** Mutually exclusive outcomes, checked in order against one draw. */
   readonly outcomes: readonly { readonly action: Action; readonly rate: number }[];
   burstRemaining: number;
@@ -221,8 +230,11 @@ export function createFaultInjector(initial: FaultSettings = {}): FaultInjector 
     if (active === undefined) return undefined;
     if (method === 'POST' && path === '/oauth/access_token') return undefined;
     if (active.methods !== undefined && !active.methods.has(method.toUpperCase())) return undefined;
-    const { latency, random } = active;
-    const delayMs = latency === undefined ? 0 : Math.ceil(latency[0] + (latency[1] - latency[0]) * random());
+    const { latency, latencyAfterProcessing, random } = active;
+    const pick = (range: readonly [number, number] | undefined): number =>
+      range === undefined ? 0 : Math.ceil(range[0] + (range[1] - range[0]) * random());
+    const delayMs = pick(latency);
+    const delayAfterMs = pick(latencyAfterProcessing);
     let action = SERVE;
     if (active.burstRemaining > 0) {
       active.burstRemaining -= 1;
@@ -238,7 +250,7 @@ export function createFaultInjector(initial: FaultSettings = {}): FaultInjector 
         }
       }
     }
-    return { delayMs, action, staleKeepAlive: active.staleKeepAlive };
+    return { delayMs, delayAfterMs, action, staleKeepAlive: active.staleKeepAlive };
   }
 
   /** Resolves true after `ms`, or false when abortPending() ends the wait first. */
@@ -307,9 +319,20 @@ export function createFaultInjector(initial: FaultSettings = {}): FaultInjector 
       if (decided.staleKeepAlive) closeAfterResponse(res, socket);
       const { action } = decided;
       switch (action.kind) {
-        case 'serve':
-          write(res, produce());
+        case 'serve': {
+          const answer = produce();
+          if (decided.delayAfterMs > 0) {
+            counts.latencyAfterProcessing += 1;
+            if (!(await wait(decided.delayAfterMs))) {
+              socket.destroy();
+              return;
+            }
+            // The client gave up waiting (its timeout): there is no one left to answer.
+            if (socket.destroyed) return;
+          }
+          write(res, answer);
           return;
+        }
         case 'status': {
           counts.status[action.status] = (counts.status[action.status] ?? 0) + 1;
           const error = faultError(action.status);
@@ -352,14 +375,16 @@ function activate(settings: FaultSettings): ActiveFaults | undefined {
     { action: { kind: 'resetAfterProcessing' } as const, rate: resetAfterProcessingRate },
     { action: { kind: 'truncate' } as const, rate: truncateRate },
   ].filter((outcome) => outcome.rate > 0);
-  const latency: [number, number] | undefined =
-    latencyMs === undefined ? undefined : Array.isArray(latencyMs) ? [latencyMs[0], latencyMs[1]] : [latencyMs, latencyMs];
+  const latency = range(latencyMs);
+  const latencyAfterProcessing = range(settings.latencyAfterProcessingMs);
   const staleKeepAlive = settings.staleKeepAlive ?? false;
-  if (outcomes.length === 0 && burst429 === 0 && !staleKeepAlive && !(latency !== undefined && latency[1] > 0)) {
+  const delays = [latency, latencyAfterProcessing].some((delay) => delay !== undefined && delay[1] > 0);
+  if (outcomes.length === 0 && burst429 === 0 && !staleKeepAlive && !delays) {
     return undefined;
   }
   return {
     latency,
+    latencyAfterProcessing,
     outcomes,
     burstRemaining: burst429,
     staleKeepAlive,
@@ -399,6 +424,19 @@ function reset(socket: Socket): void {
   }
 }
 
+function range(latency: number | [number, number] | undefined): [number, number] | undefined {
+  if (latency === undefined) return undefined;
+  return Array.isArray(latency) ? [latency[0], latency[1]] : [latency, latency];
+}
+
+function checkLatency(name: string, latency: unknown): void {
+  if (latency === undefined) return;
+  const [min, max] = Array.isArray(latency) ? (latency as unknown[]) : [latency, latency];
+  if (!isDuration(min) || !isDuration(max) || min > max) {
+    throw new RangeError(`${name} must be milliseconds ≥ 0 or a [min, max] pair with min ≤ max, got ${JSON.stringify(latency)}`);
+  }
+}
+
 function isDuration(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
@@ -410,5 +448,5 @@ function checkRate(name: string, rate: unknown): void {
 }
 
 function zeroCounts(): FaultCounts {
-  return { latency: 0, status: {}, resets: 0, resetsAfterProcessing: 0, truncations: 0, staleCloses: 0 };
+  return { latency: 0, latencyAfterProcessing: 0, status: {}, resets: 0, resetsAfterProcessing: 0, truncations: 0, staleCloses: 0 };
 }

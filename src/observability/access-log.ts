@@ -1,7 +1,7 @@
 /**
  * One JSON line per GraphQL operation, at info level: who asked (request id, client), what
  * (operation name, type, document hash), how it went (HTTP status, duration, error codes) and what
- * it cost Elastic Path (calls, retries). Never the token, never variables: they hold emails.
+ * it cost Elastic Path (calls, retries, lost answers looked up). Never the token, never variables: they hold emails.
  */
 import type { Logger } from '../logger.js';
 import { operationLabel } from './names.js';
@@ -34,6 +34,8 @@ export function accessLog(logger: Logger): RequestSink {
           upstreamCalls: operation.calls,
           upstreamRetries: operation.retries,
           estimatedCalls: operation.estimatedCalls,
+          // Writes whose answer was lost and then looked up, by outcome; absent when there were none.
+          reconciliations: operation.reconciliations,
           errorCodes: operation.codes,
         },
         'operation',

@@ -1,18 +1,21 @@
 /** `AccountMembership`: an account member's place in an account; its queries and mutations. */
+import pLimit from 'p-limit';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import {
+  MEMBERSHIP_LIMIT,
   MembershipAlreadyExistsError,
   MembershipLimitReachedError,
   NotFoundError,
   ValidationError,
 } from '../errors.js';
-import { isUuid, requireUuid } from '../ids.js';
-import type { AccountMembershipDto, MemberAccountMembershipDto } from '../upstream/dto.js';
+import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
+import type { MembershipAnswer } from '../upstream/account-management.js';
+import type { AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { eqId } from '../upstream/filter.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
-import { pageRequest, toConnection } from './pagination.js';
+import { MAX_PAGE_SIZE, pageRequest, toConnection } from './pagination.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
 import { selectsBeyondId } from './selection.js';
 
@@ -76,12 +79,11 @@ export const AccountMembership = builder.objectRef<AccountMembershipShape>('Acco
 // A membership's id is unique only within its account, so the key names both.
 builder.asEntity(AccountMembership, {
   key: builder.selection<{ accountId: string; id: string }>('accountId id'),
-  resolveReference: ({ accountId, id }, context) =>
-    isUuid(accountId) && isUuid(id)
-      ? nullIfNotFound(async () =>
-          fromAccountSide(accountId, await context.loaders.accountMembership.load({ accountId, id })),
-        )
-      : null,
+  resolveReference: ({ accountId, id }, context) => {
+    if (!isUuid(accountId) || !isUuid(id)) return null;
+    const key = { accountId: accountId.toLowerCase(), id: id.toLowerCase() };
+    return nullIfNotFound(async () => fromAccountSide(key.accountId, await context.loaders.accountMembership.load(key)));
+  },
 });
 
 export const AccountMembershipConnection = builder.connectionObject(
@@ -98,6 +100,59 @@ const DeletedAccountMembership = builder
       accountId: t.exposeID('accountId', { description: 'The account it was removed from.' }),
     }),
   });
+
+interface EnsuredMembershipShape {
+  created: boolean;
+  membership: AccountMembershipShape;
+}
+
+const EnsuredAccountMembership = builder.objectRef<EnsuredMembershipShape>('EnsuredAccountMembership').implement({
+  description: 'A membership that is now in place, whether this call created it or it was there already.',
+  fields: (t) => ({
+    created: t.exposeBoolean('created', {
+      description: 'True when this call created the membership; false when the member already belonged to the account.',
+    }),
+    membership: t.field({
+      type: AccountMembership,
+      description: 'The membership.',
+      resolve: (ensured) => ensured.membership,
+    }),
+  }),
+});
+
+/** Pages of the account's memberships a bulk ensure may read: an account holds at most MEMBERSHIP_LIMIT. */
+const MAX_MEMBERSHIP_PAGES = Math.ceil(MEMBERSHIP_LIMIT / MAX_PAGE_SIZE);
+
+/** What one member id of an ensure can come to. */
+type EnsureOutcome = EnsuredMembershipShape | ValidationError | NotFoundError | MembershipLimitReachedError;
+
+const EnsureAccountMembershipResult = builder.errorUnion('EnsureAccountMembershipResult', {
+  description: 'The membership, created now or found already in place, or why the member could not be added.',
+  types: [EnsuredAccountMembership, ValidationError, NotFoundError, MembershipLimitReachedError],
+  resolveType: () => 'EnsuredAccountMembership',
+});
+
+interface EnsuredMembershipsShape {
+  created: number;
+  existing: number;
+  failed: number;
+  results: EnsureOutcome[];
+}
+
+const EnsuredAccountMemberships = builder.objectRef<EnsuredMembershipsShape>('EnsuredAccountMemberships').implement({
+  description:
+    'What ensuring several members in one account came to: one result per id, in the order given. `created + existing + failed` is the number of ids.',
+  fields: (t) => ({
+    created: t.exposeInt('created', { description: 'Memberships this call created.' }),
+    existing: t.exposeInt('existing', { description: 'Members that already belonged to the account (nothing was written for them).' }),
+    failed: t.exposeInt('failed', { description: 'Members that could not be added; their results say why.' }),
+    results: t.field({
+      type: [EnsureAccountMembershipResult],
+      description: 'One result per member id, in the order the ids were given.',
+      resolve: (ensured) => ensured.results,
+    }),
+  }),
+});
 
 interface MembershipPageArgs {
   first?: number | null;
@@ -209,7 +264,7 @@ builder.mutationFields((t) => ({
   createAccountMembership: t.field({
     type: AccountMembership,
     description:
-      'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships.',
+      'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`.',
     args: {
       accountId: t.arg.id({ required: true, description: 'The account to add the member to (a UUID).' }),
       accountMemberId: t.arg.id({ required: true, description: 'The account member to add (a UUID).' }),
@@ -218,12 +273,58 @@ builder.mutationFields((t) => ({
       types: [ValidationError, NotFoundError, MembershipAlreadyExistsError, MembershipLimitReachedError],
       union: { name: 'CreateAccountMembershipResult', description: 'The new membership, or why it was not created.' },
     },
-    resolve: async (_root, args, context) => {
+    resolve: async (_root, args, context, info) => {
       const accountId = requireUuid(args.accountId, 'accountId');
       const accountMemberId = requireUuid(args.accountMemberId, 'accountMemberId');
-      const { data } = await context.api.createAccountMembership(accountId, accountMemberId);
-      return fromAccountSide(accountId, data);
+      const answer = await context.api.createAccountMembership(accountId, accountMemberId, {
+        includeMember: selectsBeyondId(info, ['accountMember']),
+      });
+      primeMembers(answer.included?.account_members, context);
+      return fromAccountSide(accountId, answer.data);
     },
+  }),
+  ensureAccountMembership: t.field({
+    type: EnsureAccountMembershipResult,
+    description:
+      'Makes sure an account member belongs to an account, and returns the membership whether it was created now (`created: true`) or was there already (`created: false`). Safe to repeat: it writes at most once, and an existing membership is found with the memberships list filtered by `account_member_id`. A lost answer is looked up as for createAccountMembership (`extensions.reconciled`).',
+    args: {
+      accountId: t.arg.id({ required: true, description: 'The account the member must belong to (a UUID).' }),
+      accountMemberId: t.arg.id({ required: true, description: 'The account member (a UUID).' }),
+    },
+    resolve: async (_root, args, context, info) => {
+      const accountId = requireUuid(args.accountId, 'accountId');
+      const accountMemberId = requireUuid(args.accountMemberId, 'accountMemberId');
+      const answer = await context.api.ensureAccountMembership(accountId, accountMemberId, {
+        includeMember: selectsBeyondId(info, ['membership', 'accountMember']),
+      });
+      primeMembers(answer.included?.account_members, context);
+      return { created: answer.created, membership: fromAccountSide(accountId, answer.data) };
+    },
+  }),
+  ensureAccountMemberships: t.field({
+    type: EnsuredAccountMemberships,
+    description: `Makes sure each of up to ${MAX_ID_LIST} account members belongs to an account, as \`ensureAccountMembership\` does for one: safe to repeat, at most one write per member, none for members already there. A missing account is one NotFoundError for the whole call; other failures (an unknown member, the account's limit of ${MEMBERSHIP_LIMIT} memberships) are reported per member.`,
+    args: {
+      accountId: t.arg.id({ required: true, description: 'The account the members must belong to (a UUID).' }),
+      accountMemberIds: t.arg.idList({
+        required: true,
+        description: `The account members (UUIDs): 1 to ${MAX_ID_LIST}, each listed once.`,
+      }),
+    },
+    errors: {
+      types: [ValidationError, NotFoundError],
+      union: {
+        name: 'EnsureAccountMembershipsResult',
+        description: 'One result per member, or why none was attempted (the input, or a missing account).',
+      },
+    },
+    resolve: (_root, args, context, info) =>
+      ensureMemberships(
+        requireUuid(args.accountId, 'accountId'),
+        requireIdList(args.accountMemberIds, 'accountMemberIds'),
+        context,
+        selectsBeyondId(info, ['results', 'membership', 'accountMember']),
+      ),
   }),
   deleteAccountMembership: t.field({
     type: DeletedAccountMembership,
@@ -245,3 +346,79 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/**
+ * Ensures several members in one account with few calls:
+ * 1. the account's newest 100 memberships, one call: a missing account ends the whole call there,
+ *    and a member already on that page needs no write;
+ * 2. when the account holds more, its other pages (at most 9), but only when they are fewer than
+ *    the ids still unknown; otherwise each unknown id that meets a 409 is looked up alone;
+ * 3. one POST per id still unknown (`ensureAccountMembership`), EP_BULK_CONCURRENCY at a time, under
+ *    the outbound limiter; a 429 is retried by the client before it counts.
+ * A member-level failure (unknown member, the limit, a refused id) is that id's result. Any other
+ * failure (unavailable, rate-limited after retries, an unreconciled lost answer) stops the writes
+ * not yet started and fails the whole call with its code: repeating the call is safe.
+ */
+async function ensureMemberships(
+  accountId: string,
+  ids: readonly string[],
+  context: Context,
+  includeMember: boolean,
+): Promise<EnsuredMembershipsShape> {
+  const { api } = context;
+  const limit = pLimit(context.bulkConcurrency);
+  const known = new Map<string, MembershipAnswer>();
+  const page = (index: number) =>
+    api.listAccountMemberships(accountId, {
+      page: { limit: MAX_PAGE_SIZE, offset: index * MAX_PAGE_SIZE },
+      includeMembers: includeMember,
+    });
+  const remember = (memberships: PageDto<AccountMembershipDto, IncludedAccountMembers>) => {
+    primeMembers(memberships.included?.account_members, context);
+    for (const data of memberships.data) known.set(data.relationships.account_member.data.id.toLowerCase(), { data });
+  };
+
+  const first = await page(0);
+  remember(first);
+  const otherPages = Math.ceil(first.meta.results.total / MAX_PAGE_SIZE) - 1;
+  const unknown = ids.filter((id) => !known.has(id.toLowerCase())).length;
+  if (otherPages > 0 && otherPages <= Math.min(unknown, MAX_MEMBERSHIP_PAGES - 1)) {
+    // Settled, not raced: no read outlives the call when one of them fails.
+    const rest = await Promise.allSettled(Array.from({ length: otherPages }, (_, index) => limit(() => page(index + 1))));
+    for (const read of rest) {
+      if (read.status === 'rejected') throw read.reason;
+      remember(read.value);
+    }
+  }
+
+  let stopped: { error: unknown } | undefined;
+  const outcomes = await Promise.all(
+    ids.map(async (id): Promise<EnsureOutcome | undefined> => {
+      const found = known.get(id.toLowerCase());
+      if (found) return { created: false, membership: fromAccountSide(accountId, found.data) };
+      return limit(async () => {
+        if (stopped) return undefined;
+        try {
+          const answer = await api.ensureAccountMembership(accountId, id, { includeMember });
+          primeMembers(answer.included?.account_members, context);
+          return { created: answer.created, membership: fromAccountSide(accountId, answer.data) };
+        } catch (error) {
+          if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof MembershipLimitReachedError) {
+            return error;
+          }
+          stopped ??= { error };
+          return undefined;
+        }
+      });
+    }),
+  );
+  if (stopped) throw stopped.error;
+  const results = outcomes.filter((outcome): outcome is EnsureOutcome => outcome !== undefined);
+  const count = (created: boolean) => results.filter((outcome) => !(outcome instanceof Error) && outcome.created === created).length;
+  return {
+    created: count(true),
+    existing: count(false),
+    failed: results.filter((outcome) => outcome instanceof Error).length,
+    results,
+  };
+}

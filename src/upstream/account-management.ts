@@ -4,14 +4,18 @@
  * the answer's shape before anything reads it.
  */
 import {
+  ErrorCode,
+  MembershipAlreadyExistsError,
   NotFoundError,
+  UnansweredWriteError,
   UpstreamStatusError,
+  gatewayError,
   fromUpstream,
   malformed,
   missingToken,
   type UpstreamCall,
 } from '../errors.js';
-import type { CallerCredentials, UpstreamClient, UpstreamRequest, UpstreamResponse } from './client.js';
+import type { CallMeter, CallerCredentials, UpstreamClient, UpstreamRequest, UpstreamResponse } from './client.js';
 import type {
   AccountDto,
   AccountMemberDto,
@@ -23,6 +27,7 @@ import type {
   PageDto,
   SingleDto,
 } from './dto.js';
+import { eqId } from './filter.js';
 import { epRoute } from './path.js';
 import {
   isAccount,
@@ -45,8 +50,59 @@ export interface ListOptions {
   filter?: string;
 }
 
+/** One membership as an answer carried it, with its member when the answer included it. */
+export type MembershipAnswer = SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers };
+
+/** An ensured membership: `created` when this call's write made it, otherwise it was there already. */
+export type EnsuredMembershipAnswer = MembershipAnswer & { created: boolean };
+
+export interface MembershipWriteOptions {
+  /**
+   * Ask for the member to be included when the membership has to be read back (after a 409, or
+   * after a lost answer), so that its fields cost no further lookup.
+   */
+  includeMember: boolean;
+}
+
+/**
+ * What looking up a write whose answer was lost found: it `landed` (made by this write), it was
+ * there already (`existing`: the write was refused as a duplicate), it is `absent`, or the lookup
+ * itself `failed`.
+ */
+export type ReconciliationOutcome = 'landed' | 'existing' | 'absent' | 'failed';
+
+/** An operation's counters, with its reconciliations by outcome. */
+export interface OperationMeter extends CallMeter {
+  reconciliations?: Partial<Record<ReconciliationOutcome, number>>;
+}
+
 export interface AccountManagementApi {
-  createAccountMembership(accountId: string, accountMemberId: string): Promise<SingleDto<AccountMembershipDto>>;
+  /**
+   * POST one membership. When the answer is lost (a timeout or a dropped connection after
+   * sending), the membership is looked up before answering: found and new, it is returned as if
+   * the answer had come; found and older than this write, the write was a duplicate
+   * (`MembershipAlreadyExistsError`); otherwise the transport failure stands. Never sent twice.
+   */
+  createAccountMembership(
+    accountId: string,
+    accountMemberId: string,
+    options?: MembershipWriteOptions,
+  ): Promise<MembershipAnswer>;
+  /**
+   * The membership, created by one POST when it did not exist; after a 409 it is read with the
+   * list filtered by `account_member_id`. A lost answer is reconciled as in `createAccountMembership`.
+   */
+  ensureAccountMembership(
+    accountId: string,
+    accountMemberId: string,
+    options?: MembershipWriteOptions,
+  ): Promise<EnsuredMembershipAnswer>;
+  /** The membership of one member in one account (`filter=eq(account_member_id,…)`), or undefined. */
+  findAccountMembership(
+    accountId: string,
+    accountMemberId: string,
+    options: MembershipWriteOptions,
+  ): Promise<MembershipAnswer | undefined>;
   getAccountMembership(
     accountId: string,
     id: string,
@@ -75,7 +131,9 @@ const pageQuery = ({ page, filter }: ListOptions): Record<string, string | undef
 });
 
 /** What every call of one operation shares: its deadline, its counters (with its trace), and its request's budget and reads. */
-export interface CallScope extends Pick<UpstreamRequest, 'signal' | 'meter'> {
+export interface CallScope extends Pick<UpstreamRequest, 'signal'> {
+  /** The operation's counters: calls and retries (the client's), reconciliations (this module's). */
+  meter?: OperationMeter;
   /** The request's call budget: each call spends one first, and `spend` throws once none is left. */
   budget?: { spend(): void };
   /**
@@ -87,7 +145,8 @@ export interface CallScope extends Pick<UpstreamRequest, 'signal' | 'meter'> {
 
 export function createAccountManagementApi(
   client: UpstreamClient,
-  credentials: CallerCredentials | null,
+  /** An error (credentials sent but refused, see `credentialsFrom`) is thrown by every call. */
+  credentials: CallerCredentials | Error | null,
   scope: CallScope = {},
 ): AccountManagementApi {
   const { signal, meter, budget, reads } = scope;
@@ -97,6 +156,8 @@ export function createAccountManagementApi(
     const shared = key === undefined ? undefined : reads?.get(key);
     if (shared) return shared;
     budget?.spend();
+    // Reads made before a write may no longer be true after it.
+    if (request.method !== 'GET') reads?.clear();
     const response = client.send(caller, { ...request, signal, meter });
     if (key !== undefined) reads?.set(key, response);
     return response;
@@ -109,6 +170,7 @@ export function createAccountManagementApi(
   ): Promise<T> {
     // Checked here, before any I/O, so a call without a token never leaves the gateway.
     if (!credentials) throw missingToken();
+    if (credentials instanceof Error) throw credentials;
     let body: unknown;
     let status: number;
     try {
@@ -134,12 +196,44 @@ export function createAccountManagementApi(
   const memberNotFound = (id: string): UpstreamCall => ({ notFound: () => new NotFoundError('AccountMember', id) });
   const isNothing = (body: unknown): body is undefined => body === undefined;
 
-  return {
-    createAccountMembership(accountId, accountMemberId) {
-      const body: CreateAccountMembershipBody = {
-        data: { type: 'account_membership', account_member_id: accountMemberId },
-      };
-      return call(
+  async function findMembership(
+    accountId: string,
+    accountMemberId: string,
+    { includeMember }: MembershipWriteOptions,
+  ): Promise<MembershipAnswer | undefined> {
+    const page = await call(
+      {
+        method: 'GET',
+        ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }),
+        query: {
+          ...pageQuery({ page: { limit: 1, offset: 0 }, filter: eqId('account_member_id', accountMemberId) }),
+          include: includeMember ? 'account_member' : undefined,
+        },
+      },
+      accountNotFound(accountId),
+      (value): value is PageDto<AccountMembershipDto, IncludedAccountMembers> =>
+        isPage(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
+    );
+    const wanted = accountMemberId.toLowerCase();
+    const data = page.data.find((item) => item.relationships.account_member.data.id.toLowerCase() === wanted);
+    return data && { data, ...(page.included && { included: page.included }) };
+  }
+
+  /**
+   * One POST; a 409 is `MembershipAlreadyExistsError`. When its answer is lost, the lookup decides:
+   * a membership created since the POST left is this write's; an older one means it was a duplicate.
+   */
+  async function addMembership(
+    accountId: string,
+    accountMemberId: string,
+    options: MembershipWriteOptions,
+  ): Promise<EnsuredMembershipAnswer> {
+    const body: CreateAccountMembershipBody = {
+      data: { type: 'account_membership', account_member_id: accountMemberId },
+    };
+    const sentAt = Date.now();
+    try {
+      const answer = await call(
         { method: 'POST', ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }), body },
         {
           accountId,
@@ -151,7 +245,57 @@ export function createAccountManagementApi(
         },
         (value) => isSingle(value, isAccountMembership),
       );
+      return { ...answer, created: true };
+    } catch (error) {
+      if (!(error instanceof UnansweredWriteError)) throw error;
+      let found: MembershipAnswer | undefined;
+      try {
+        found = await findMembership(accountId, accountMemberId, options);
+      } catch {
+        reconciled('failed');
+        throw error;
+      }
+      if (!found) {
+        reconciled('absent');
+        throw error;
+      }
+      const created = !isOlderThan(found.data.meta.timestamps.created_at, sentAt - CLOCK_SKEW_MS);
+      reconciled(created ? 'landed' : 'existing');
+      return { ...found, created };
+    }
+  }
+
+  function reconciled(outcome: ReconciliationOutcome): void {
+    if (!meter) return;
+    const counts = (meter.reconciliations ??= {});
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+  }
+
+  return {
+    async createAccountMembership(accountId, accountMemberId, options = { includeMember: false }) {
+      const outcome = await addMembership(accountId, accountMemberId, options);
+      if (!outcome.created) throw new MembershipAlreadyExistsError(accountMemberId, accountId);
+      return outcome;
     },
+
+    async ensureAccountMembership(accountId, accountMemberId, options = { includeMember: false }) {
+      try {
+        return await addMembership(accountId, accountMemberId, options);
+      } catch (error) {
+        if (!(error instanceof MembershipAlreadyExistsError)) throw error;
+      }
+      const existing = await findMembership(accountId, accountMemberId, options);
+      if (!existing) {
+        // Elastic Path said it exists, then could not find it: it was removed in between.
+        throw gatewayError(
+          ErrorCode.CONFLICT,
+          `The membership of account member ${accountMemberId} in account ${accountId} changed while it was being ensured. Try again.`,
+        );
+      }
+      return { ...existing, created: false };
+    },
+
+    findAccountMembership: findMembership,
 
     getAccountMembership(accountId, id, { includeMember }) {
       return call(
@@ -246,6 +390,18 @@ export function createAccountManagementApi(
       );
     },
   };
+}
+
+/**
+ * How far Elastic Path's clock may be from the gateway's when a membership found after a lost
+ * answer is judged to be that write's (created after it left) or older.
+ */
+const CLOCK_SKEW_MS = 30_000;
+
+/** True only when `timestamp` reads as an instant before `instantMs`; an unreadable one is not older. */
+function isOlderThan(timestamp: string, instantMs: number): boolean {
+  const time = Date.parse(timestamp);
+  return Number.isFinite(time) && time < instantMs;
 }
 
 /** `included.<key>`, when present, must be an array of well-formed records. */
