@@ -4,25 +4,38 @@
  */
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
 import { createAccountManagementApi, type AccountManagementApi, type CallScope } from './upstream/account-management.js';
+import { malformedAccountToken } from './errors.js';
 import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
 
 export interface Context {
   /** Elastic Path calls bound to this caller; they throw UNAUTHENTICATED when there is no token. */
   api: AccountManagementApi;
   loaders: Loaders;
+  /** Elastic Path calls one bulk mutation keeps in flight at once (EP_BULK_CONCURRENCY). */
+  bulkConcurrency: number;
 }
 
 export interface ContextInput {
   upstream: UpstreamClient;
-  credentials: CallerCredentials | null;
+  /** What `credentialsFrom` made of the request's headers. */
+  credentials: CallerCredentials | Error | null;
   /** The operation's deadline (which also fires when the caller goes away), counters and trace. */
   scope?: CallScope;
   loaderOptions: LoaderOptions;
+  bulkConcurrency: number;
 }
 
-export function createContext({ upstream, credentials, scope, loaderOptions }: ContextInput): Context {
+export function createContext({ upstream, credentials, scope, loaderOptions, bulkConcurrency }: ContextInput): Context {
   const api = createAccountManagementApi(upstream, credentials, scope);
-  return { api, loaders: createLoaders(api, loaderOptions) };
+  // Made on first use: an operation that only writes, or reads one list, never needs them.
+  let loaders: Loaders | undefined;
+  return {
+    api,
+    get loaders() {
+      return (loaders ??= createLoaders(api, loaderOptions));
+    },
+    bulkConcurrency,
+  };
 }
 
 // RFC 6750 b64token; anything else is not a bearer token and is not forwarded.
@@ -33,13 +46,17 @@ const MAX_TOKEN_LENGTH = 8192;
 /**
  * Picks the caller's Elastic Path credentials out of the request headers: the `Authorization`
  * header verbatim when it is a Bearer token, and `EP-Account-Management-Authentication-Token`
- * when present. No other incoming header ever travels upstream.
+ * when present. No other incoming header ever travels upstream. `null` without a usable
+ * `Authorization`; an UNAUTHENTICATED error naming the header when the account token is sent but
+ * malformed, rather than dropping it and letting Elastic Path answer FORBIDDEN. Either is thrown
+ * only by calls that reach Elastic Path.
  */
-export function credentialsFrom(headers: Headers): CallerCredentials | null {
+export function credentialsFrom(headers: Headers): CallerCredentials | Error | null {
   const authorization = headers.get('authorization')?.trim();
   if (!authorization || authorization.length > MAX_TOKEN_LENGTH || !BEARER.test(authorization)) return null;
   const accountManagementToken = headers.get('ep-account-management-authentication-token')?.trim();
-  return accountManagementToken && accountManagementToken.length <= MAX_TOKEN_LENGTH && TOKEN.test(accountManagementToken)
+  if (!accountManagementToken) return { authorization };
+  return accountManagementToken.length <= MAX_TOKEN_LENGTH && TOKEN.test(accountManagementToken)
     ? { authorization, accountManagementToken }
-    : { authorization };
+    : malformedAccountToken();
 }

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway: operations and their durations,
- * GraphQL error codes, every upstream attempt by method, route template and status, retries,
+ * GraphQL error codes, reconciled writes, every upstream attempt by method, route template and status, retries,
  * refusals, the breaker's state, the limiter's in-flight calls and queue, and Node's standard
  * process metrics. Labels carry operation names (bounded) and route templates, never ids or tokens.
  */
@@ -55,6 +55,12 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     labelNames: ['code'],
     registers,
   });
+  const reconciliations = new Counter({
+    name: 'graphql_reconciliations_total',
+    help: 'Writes whose answer was lost, looked up before answering, by what the lookup found: landed, existing, absent or failed.',
+    labelNames: ['outcome'],
+    registers,
+  });
   const upstreamRequests = new Counter({
     name: 'upstream_requests_total',
     help: 'Attempts sent to Elastic Path by method, route template and status (or timeout, unsent, lost).',
@@ -105,6 +111,11 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     },
   });
 
+  // Each label set's series, found once: prom-client hashes the labels object on every call otherwise.
+  // Bounded by the names kept, the routes and the statuses.
+  const operationChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string>; calls: Histogram.Internal<string> }>();
+  const attemptChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
+
   const names = new Set<string>();
   const boundedName = (name: string | undefined): string => {
     const label = operationLabel(name);
@@ -121,15 +132,25 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
       const seconds = (performance.now() - record.startedAt) / 1000;
       for (const code of record.requestCodes) errors.inc({ code });
       for (const operation of record.operations) {
-        const labels = {
-          operation_name: boundedName(operation.name),
-          operation_type: operation.type ?? 'unknown',
-          outcome: operation.codes.length === 0 ? 'success' : 'error',
-        };
-        operations.inc(labels);
-        duration.observe(labels, seconds);
-        upstreamCalls.observe({ operation_name: labels.operation_name, operation_type: labels.operation_type }, operation.calls);
+        const name = boundedName(operation.name);
+        const type = operation.type ?? 'unknown';
+        const outcome = operation.codes.length === 0 ? 'success' : 'error';
+        const key = `${name} ${type} ${outcome}`;
+        let children = operationChildren.get(key);
+        if (!children) {
+          const labels = { operation_name: name, operation_type: type, outcome };
+          children = {
+            count: operations.labels(labels),
+            duration: duration.labels(labels),
+            calls: upstreamCalls.labels({ operation_name: name, operation_type: type }),
+          };
+          operationChildren.set(key, children);
+        }
+        children.count.inc();
+        children.duration.observe(seconds);
+        children.calls.observe(operation.calls);
         for (const code of operation.codes) errors.inc({ code });
+        for (const [outcome, count] of Object.entries(operation.reconciliations ?? {})) reconciliations.inc({ outcome }, count);
       }
     },
     upstream: {
@@ -137,9 +158,16 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
         const started = performance.now();
         if (resendCount > 0) upstreamRetries.inc({ method: request.method, route: request.route });
         return (status, failure) => {
-          const labels = { method: request.method, route: request.route, status: status === undefined ? (failure ?? 'error') : String(status) };
-          upstreamRequests.inc(labels);
-          upstreamDuration.observe(labels, (performance.now() - started) / 1000);
+          const statusLabel = status === undefined ? (failure ?? 'error') : String(status);
+          const key = `${request.method} ${request.route} ${statusLabel}`;
+          let children = attemptChildren.get(key);
+          if (!children) {
+            const labels = { method: request.method, route: request.route, status: statusLabel };
+            children = { count: upstreamRequests.labels(labels), duration: upstreamDuration.labels(labels) };
+            attemptChildren.set(key, children);
+          }
+          children.count.inc();
+          children.duration.observe((performance.now() - started) / 1000);
         };
       },
       event(_request, name) {

@@ -9,11 +9,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import type { CallMeter } from '../upstream/client.js';
+import type { OperationMeter } from '../upstream/account-management.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
-export interface OperationRecord extends CallMeter {
+export interface OperationRecord extends OperationMeter {
   /** The operation's own name, or `operationName` when it named one. */
   name: string | undefined;
   /** Unknown until the document parses and names an operation. */
@@ -108,7 +108,7 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
     onParams({ params, context }) {
       // Seen before the trusted-documents plugin swaps the id for its text: only an operation sent
       // without text is known by its id. A caller's id beside a text of its own proves nothing.
-      const id = params.query ? undefined : persistedId(params.extensions);
+      const id = params.query ? undefined : persistedId(params);
       if (id !== undefined) persistedIds.set(context, id);
     },
     onParse({ context, params }) {
@@ -200,9 +200,10 @@ function header(request: Request, name: string, alias: string): string | undefin
   return value === null ? undefined : value.slice(0, 128);
 }
 
-function persistedId(extensions: Record<string, unknown> | undefined): string | undefined {
-  const hash = (extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
-  return typeof hash === 'string' ? hash.slice(0, 128) : undefined;
+/** The trusted document id a request names: `documentId` (GraphQL over HTTP, without `sha256:`) or Apollo's `sha256Hash`. */
+function persistedId(params: { extensions?: Record<string, unknown>; documentId?: unknown }): string | undefined {
+  const id = params.documentId ?? (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+  return typeof id === 'string' ? id.replace(/^sha256:/, '').slice(0, 128) : undefined;
 }
 
 const hasErrors = (result: unknown): boolean =>

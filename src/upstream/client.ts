@@ -7,13 +7,13 @@
  * outbound limiter (concurrency, requests per second, a bounded queue), and retries with full-jitter
  * backoff inside a retry budget and the operation's deadline.
  */
-import PQueue from 'p-queue';
 import sjson from 'secure-json-parse';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import {
   ErrorCode,
+  UnansweredWriteError,
   UpstreamStatusError,
   gatewayError,
   malformed,
@@ -24,6 +24,7 @@ import {
 import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
 import type { ErrorItemDto } from './dto.js';
 import { delay } from './delay.js';
+import { Limiter } from './limiter.js';
 import { RateWindow } from './rate-window.js';
 import { RetryBudget } from './retry-budget.js';
 
@@ -114,7 +115,10 @@ export interface UpstreamStats {
 }
 
 export interface UpstreamClient {
-  /** Resolves with 2xx answers; throws `UpstreamStatusError` for others and `GraphQLError` for transport failures. */
+  /**
+   * Resolves with 2xx answers; throws `UpstreamStatusError` for others and `GraphQLError` for
+   * transport failures: an `UnansweredWriteError` when a POST or DELETE left but its answer never came.
+   */
   send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse>;
   stats(): UpstreamStats;
   close(): Promise<void>;
@@ -158,7 +162,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     keepAliveMaxTimeout: 30_000,
     keepAliveTimeoutThreshold: 1_000,
   });
-  const limiter = new PQueue({ concurrency: connections });
+  const limiter = new Limiter(connections);
   const rate = new RateWindow(settings.epApiMaxRps);
   const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
   const breaker = new CircuitBreaker({
@@ -173,8 +177,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   async function attempt(request: UpstreamRequest, headers: Record<string, string>, resendCount: number, body?: string): Promise<Attempt> {
     if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
     // A queue limit of 0 means "never wait": a call still runs when a slot is free.
-    const mustWait = limiter.pending >= connections;
-    if (mustWait && limiter.size >= queueLimit) {
+    const mustWait = limiter.full;
+    if (mustWait && limiter.queued >= queueLimit) {
       observer?.event(request, 'queue_full');
       return { kind: 'refused', error: queueFull() };
     }
@@ -184,14 +188,20 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
       return { kind: 'refused', error: breakerOpen() };
     }
     if (mustWait) observer?.event(request, 'queued');
+    const granted = limiter.acquire(request.signal);
+    // The operation ended (or the client closed) while the call waited for a slot.
+    if (!(granted === true || (await granted))) {
+      breaker.record(admission, 'void');
+      return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    }
     let outcome: Attempt;
     try {
-      outcome = await limiter.add(() => startWithinRate(request, headers, resendCount, body), { signal: request.signal });
+      outcome = await startWithinRate(request, headers, resendCount, body);
     } catch (error) {
       breaker.record(admission, 'void');
-      // The queue rejects a call whose operation ended while it waited.
-      if (request.signal?.aborted) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
       throw error;
+    } finally {
+      limiter.release();
     }
     breaker.record(admission, verdict(outcome));
     return outcome;
@@ -274,13 +284,17 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
         if (request.meter) request.meter.retries += 1;
         continue;
       }
+      // A write that left but was never answered may have been applied: say so to whoever sent it.
+      if (request.method !== 'GET' && (outcome.kind === 'lost' || outcome.kind === 'timeout')) {
+        throw new UnansweredWriteError(outcome.error);
+      }
       return settle(outcome);
     }
   }
 
   return {
     send,
-    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.pending, queued: limiter.size }),
+    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued }),
     async close() {
       limiter.clear();
       await pool.close();
@@ -364,18 +378,23 @@ function describeFailure(status: number, body: unknown): UpstreamDetail {
 
 class TooLargeError extends Error {}
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new TooLargeError();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The whole body as text, or TooLargeError past `maxBytes`; read with events, cheaper than an async iterator. */
+function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        reject(new TooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+  });
 }
 
 function transportFailure(error: unknown, operation: AbortSignal | undefined, timeoutMs: number): Attempt {

@@ -32,10 +32,22 @@ export interface EpRoute {
  * by the same rule as `epPath`.
  */
 export function epRoute(route: string, ids: Record<string, string> = {}): EpRoute {
-  const path = route.replace(/\{(\w+)\}/g, (_, name: string) => {
+  const parts = templates.get(route) ?? split(route);
+  let path = parts[0] as string;
+  for (let index = 1; index < parts.length; index += 2) {
+    const name = parts[index] as string;
     const id = ids[name];
     if (id === undefined) throw new TypeError(`No value for {${name}} in ${route}`);
-    return encodeSegment(id);
-  });
+    path += encodeSegment(id) + (parts[index + 1] as string);
+  }
   return { route, path };
+}
+
+/** Each route's literal text and `{names}`, alternating, split once: routes are a handful of constants. */
+const templates = new Map<string, string[]>();
+
+function split(route: string): string[] {
+  const parts = route.split(/\{(\w+)\}/);
+  templates.set(route, parts);
+  return parts;
 }
