@@ -7,7 +7,6 @@ import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
-import type { TokenResponseDto } from './upstream/dto.js';
 
 const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation: press Run.
 # The Authorization header below is already set.
@@ -38,22 +37,16 @@ const logger = createLogger(gatewayConfig.logLevel);
 const emulator = createEmulator({
   clientId: emulatorConfig.clientId,
   clientSecret: emulatorConfig.clientSecret,
+  tokenLifetimeS: emulatorConfig.tokenLifetimeS,
   // A long-running process must not keep every request it ever received.
   recordRequests: false,
 });
 const emulatorUrl = await emulator.listen(emulatorConfig.port, emulatorConfig.host);
 
-// Log in the way any Elastic Path client does, so the printed token is an ordinary one.
-const tokenResponse = await fetch(`${emulatorUrl}/oauth/access_token`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: emulatorConfig.clientId,
-    client_secret: emulatorConfig.clientSecret,
-  }),
-});
-const { access_token: token } = (await tokenResponse.json()) as TokenResponseDto;
+// GraphiQL's page holds its headers for as long as it stays open, so the session's token must
+// outlive the hour an ordinary Elastic Path token lasts: this one lasts as long as the process.
+// Tokens from the emulator's POST /oauth/access_token still expire (EMULATOR_TOKEN_LIFETIME_S).
+const token = emulator.issueToken('client_credentials', { expires: false });
 const authorization = `Bearer ${token}`;
 
 // The emulator is the upstream here, whatever EP_API_BASE_URL says.
@@ -67,7 +60,7 @@ process.stdout.write(`
   Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
   GraphiQL                ${server.url}/graphql
   Authorization header    ${authorization}
-                          (valid for 1 hour; GraphiQL opens with it set)
+                          (lasts as long as npm run dev; GraphiQL opens with it set)
   Demo account            ${DEMO.accounts.acme.id}   ${DEMO.accounts.acme.name}
   Demo member to add      ${DEMO.members.andy.id}   ${DEMO.members.andy.name}
 

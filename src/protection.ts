@@ -1,24 +1,25 @@
 /**
  * Limits that keep one request from costing the gateway (or Elastic Path) more than it should:
  * document size and shape, mutation fan-out, CSRF, introspection and, optionally, an allow-list of
- * trusted documents. Each limit is a setting (see `config.ts`) and fails with a clear message.
+ * trusted documents (trusted-documents.ts). Each limit is a setting (see `config.ts`) and fails
+ * with a clear message.
  */
-import { readFileSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ConfigError, type Config } from './config.js';
+import type { Config } from './config.js';
 import { ErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+import { readTrustedDocuments, trustedDocuments } from './trusted-documents.js';
 
 export type ProtectionSettings = Pick<
   Config,
-  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsFile'
+  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsFile' | 'trustedDocumentsMode'
 >;
 
-export function protectionPlugins(settings: ProtectionSettings): Plugin[] {
+export function protectionPlugins(settings: ProtectionSettings, logger: Logger): Plugin[] {
   const plugins: Plugin[] = [
     // Browsers may send "simple" GET and form POSTs cross-site without a preflight; those must
     // carry a header a page on another origin cannot set. JSON POSTs (GraphiQL's) are preflighted.
@@ -44,19 +45,7 @@ export function protectionPlugins(settings: ProtectionSettings): Plugin[] {
     plugins.push(useDisableIntrospection());
   }
   if (settings.trustedDocumentsFile) {
-    const manifest = readTrustedDocuments(settings.trustedDocumentsFile);
-    plugins.push(
-      usePersistedOperations({
-        allowArbitraryOperations: false,
-        skipDocumentValidation: false,
-        getPersistedOperation: (key) => manifest.get(key) ?? null,
-        customErrors: {
-          notFound: { message: 'This operation is not on the list of trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
-          persistedQueryOnly: { message: 'Only trusted documents run here: send the document id in extensions.persistedQuery.sha256Hash, not a query.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
-          keyNotFound: { message: 'Only trusted documents run here: send the document id in extensions.persistedQuery.sha256Hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
-        },
-      }),
-    );
+    plugins.push(trustedDocuments(readTrustedDocuments(settings.trustedDocumentsFile), settings.trustedDocumentsMode, logger));
   }
   return plugins;
 }
@@ -101,21 +90,4 @@ export function rootFieldCount(
   };
   visit(operation.selectionSet.selections);
   return count;
-}
-
-/** `{ "<id or sha256>": "<document>" }`, or an array of `{ id, body }` entries; callers send the id as `extensions.persistedQuery.sha256Hash`. */
-function readTrustedDocuments(file: string): Map<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError('TRUSTED_DOCUMENTS_FILE', `cannot read ${file} as JSON (${(error as Error).message})`);
-  }
-  const entries: Array<[unknown, unknown]> = Array.isArray(parsed)
-    ? parsed.map((entry: { id?: unknown; body?: unknown }) => [entry?.id, entry?.body])
-    : Object.entries((parsed ?? {}) as Record<string, unknown>);
-  if (entries.length === 0 || !entries.every(([id, body]) => typeof id === 'string' && typeof body === 'string')) {
-    throw new ConfigError('TRUSTED_DOCUMENTS_FILE', `${file} is not a manifest of { "<id>": "<document>" }`);
-  }
-  return new Map(entries as Array<[string, string]>);
 }

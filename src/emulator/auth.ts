@@ -16,6 +16,7 @@ export type TokenKind = 'client_credentials' | 'implicit';
  */
 export type Access = 'public' | 'client' | 'account-reader';
 
+/** Elastic Path's access tokens last an hour; `EMULATOR_TOKEN_LIFETIME_S` changes it (tests). */
 export const ACCESS_TOKEN_LIFETIME_S = 3600;
 const ACCOUNT_TOKEN_LIFETIME_S = 86_400;
 /** Pruning expired tokens every so many issues keeps a long-running emulator's memory flat. */
@@ -26,8 +27,10 @@ export const ACCOUNT_TOKEN_HEADER = 'ep-account-management-authentication-token'
 export interface IssuedToken {
   readonly accessToken: string;
   readonly kind: TokenKind;
-  /** Epoch seconds. */
+  /** Epoch seconds (Infinity for a token that does not expire). */
   readonly expires: number;
+  /** Seconds from now (Infinity for a token that does not expire). */
+  readonly expiresIn: number;
 }
 
 interface Grant<T> {
@@ -40,10 +43,14 @@ export class TokenRegistry {
   private readonly accountTokens = new Map<string, Grant<string>>();
   private issued = 0;
 
-  issue(kind: TokenKind): IssuedToken {
+  constructor(private readonly accessTokenLifetimeS = ACCESS_TOKEN_LIFETIME_S) {}
+
+  /** `expires: false` issues a token that lasts as long as the emulator (`npm run dev`'s session). */
+  issue(kind: TokenKind, { expires = true }: { expires?: boolean } = {}): IssuedToken {
     const accessToken = randomBytes(20).toString('hex');
-    const expiresAtMs = this.remember(this.accessTokens, accessToken, kind, ACCESS_TOKEN_LIFETIME_S);
-    return { accessToken, kind, expires: Math.floor(expiresAtMs / 1000) };
+    const lifetimeS = expires ? this.accessTokenLifetimeS : Infinity;
+    const expiresAtMs = this.remember(this.accessTokens, accessToken, kind, lifetimeS);
+    return { accessToken, kind, expires: Math.floor(expiresAtMs / 1000), expiresIn: lifetimeS };
   }
 
   issueAccountToken(accountId: string): string {
@@ -60,7 +67,7 @@ export class TokenRegistry {
     if (kind === 'client_credentials') return;
     if (access === 'account-reader' && accountId !== undefined) {
       const tokenAccount = this.lookUp(this.accountTokens, headers[ACCOUNT_TOKEN_HEADER]);
-      if (tokenAccount === accountId) return;
+      if (tokenAccount?.toLowerCase() === accountId.toLowerCase()) return;
     }
     throw forbidden();
   }

@@ -26,6 +26,11 @@ export interface EmulatorOptions {
    */
   seed?: boolean;
   /**
+   * How long the access tokens of `POST /oauth/access_token` and `issueToken()` last.
+   * @default 3600 (Elastic Path's hour)
+   */
+  tokenLifetimeS?: number;
+  /**
    * Memberships one account may hold before the next answers 400.
    * @default 1000
    */
@@ -68,8 +73,11 @@ export interface Emulator {
   /** Stops listening and closes idle keep-alive connections; resolves once all are closed. */
   close(): Promise<void>;
   readonly store: EmulatorStore;
-  /** A token as POST /oauth/access_token would issue it, valid for one hour. */
-  issueToken(kind?: TokenKind): string;
+  /**
+   * A token as POST /oauth/access_token would issue it, valid for `tokenLifetimeS`; with
+   * `{ expires: false }`, one that lasts as long as the emulator (the `npm run dev` session's).
+   */
+  issueToken(kind?: TokenKind, options?: { expires?: boolean }): string;
   /** The value of an `EP-Account-Management-Authentication-Token` header for `accountId`. */
   issueAccountManagementToken(accountId: string): string;
   /** Every request received, in order (unless `recordRequests` is false). */
@@ -87,7 +95,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
   const store = new EmulatorStore({ membershipLimit: options.membershipLimit ?? 1000 });
   if (options.seed ?? true) seedDemoData(store);
-  const tokens = new TokenRegistry();
+  const tokens = new TokenRegistry(options.tokenLifetimeS);
   const requests: RecordedRequest[] = [];
   let origin = 'http://127.0.0.1';
   const faults = createFaultInjector(options.faults);
@@ -134,8 +142,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         server.closeIdleConnections();
       });
     },
-    issueToken(kind = 'client_credentials') {
-      return tokens.issue(kind).accessToken;
+    issueToken(kind = 'client_credentials', issueOptions = {}) {
+      return tokens.issue(kind, issueOptions).accessToken;
     },
     issueAccountManagementToken(accountId) {
       if (store.getAccount(accountId) === undefined) throw new Error(`Account ${accountId} is not in the store`);

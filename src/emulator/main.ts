@@ -1,6 +1,6 @@
 /**
- * `npm run emulator`: the Elastic Path emulator as a process. Settings come from
- * EMULATOR_HOST, EMULATOR_PORT, EMULATOR_CLIENT_ID and EMULATOR_CLIENT_SECRET through
+ * `npm run emulator`: the Elastic Path emulator as a process. Settings come from EMULATOR_HOST,
+ * EMULATOR_PORT, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET and EMULATOR_TOKEN_LIFETIME_S through
  * `loadEmulatorConfig`, the project's one reader of the environment; faults to inject come from
  * flags (`npm run emulator -- --error-rate=503:0.1`, see fault-flags.ts).
  */
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   const emulator = createEmulator({
     clientId: config.clientId,
     clientSecret: config.clientSecret,
+    tokenLifetimeS: config.tokenLifetimeS,
     recordRequests: false,
     faults,
   });
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
     [
       `Elastic Path emulator listening on ${baseUrl}`,
       `  client_id=${config.clientId} (POST ${baseUrl}/oauth/access_token)`,
-      `  ready token (client_credentials, 1 hour): ${emulator.issueToken()}`,
+      `  ready token (client_credentials, ${config.tokenLifetimeS} s): ${emulator.issueToken()}`,
       `  demo account ${DEMO.accounts.acme.name}: ${DEMO.accounts.acme.id}`,
       `  demo member not yet in it, ${DEMO.members.andy.name}: ${DEMO.members.andy.id}`,
       `  faults: ${describeFaults(faults)}`,

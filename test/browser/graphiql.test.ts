@@ -1,23 +1,34 @@
 /**
  * The quick start as a person meets it: `npm run dev`, open the printed GraphiQL URL in a browser
- * with no internet access, press Run, and see the membership with the member's name.
+ * with no internet access, press Run, and see the membership with the member's name; pressed
+ * after the emulator's tokens have expired (EMULATOR_TOKEN_LIFETIME_S), as in a long dev session.
  * Needs Debian's Chromium (`apt-get install chromium`); run with `npm run test:browser`.
  */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess, type StartedProcess } from '../support/child-process.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** CHROMIUM_PATH (CI sets it to the Chromium it found), or the first Chromium on PATH. */
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ||
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)))
+    .find((candidate) => existsSync(candidate));
+const TOKEN_LIFETIME_S = 2;
 
 let dev: StartedProcess;
 let browser: Browser;
 
 beforeAll(async () => {
   dev = startProcess('src/dev.ts', {
-    env: { PORT: '0', EMULATOR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { PORT: '0', EMULATOR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', EMULATOR_TOKEN_LIFETIME_S: String(TOKEN_LIFETIME_S) },
   });
+  if (!CHROMIUM) throw new Error('No Chromium found: install it (apt-get install chromium) or set CHROMIUM_PATH.');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // Playwright adds --headless and a fresh profile; the rest keeps Chromium off the closed network.
@@ -41,6 +52,7 @@ afterAll(async () => {
 describe('GraphiQL under npm run dev', () => {
   it('opens pre-filled and shows the new membership with the member\'s name on Run', async () => {
     const [, url = ''] = await dev.waitFor(/GraphiQL\s+(http:\/\/\S+)/, 30_000);
+    const printedAt = Date.now();
     const page = await browser.newPage();
     const outside: string[] = [];
     page.on('request', (request) => {
@@ -49,6 +61,8 @@ describe('GraphiQL under npm run dev', () => {
     await page.goto(url);
     const run = page.locator('.graphiql-execute-button');
     await run.waitFor({ timeout: 30_000 });
+    // By now an ordinary token issued with the session's would have expired.
+    await sleep(Math.max(0, printedAt + (TOKEN_LIFETIME_S + 1) * 1000 - Date.now()));
     await run.click();
     // The editor renders spaces as no-break spaces.
     const resultText = async () => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');

@@ -1,6 +1,5 @@
 /** POST /oauth/access_token: client_credentials and implicit grants, form-encoded. */
 import type { TokenResponseDto } from '../../upstream/dto.js';
-import { ACCESS_TOKEN_LIFETIME_S } from '../auth.js';
 import type { Handler } from '../context.js';
 import { badRequest, invalidClientCredentials } from '../errors.js';
 
@@ -18,7 +17,7 @@ export const createAccessToken: Handler = (context) => {
   const body: TokenResponseDto = {
     expires: issued.expires,
     identifier: issued.kind,
-    expires_in: ACCESS_TOKEN_LIFETIME_S,
+    expires_in: issued.expiresIn,
     access_token: issued.accessToken,
     token_type: 'Bearer',
   };
