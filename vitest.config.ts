@@ -20,5 +20,7 @@ export default defineConfig({
     exclude: ['test/browser/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // A committed `.only` would run alone and the rest silently not at all: refused in CI.
+    allowOnly: !process.env.CI,
   },
 });

@@ -13,6 +13,7 @@ import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { protectionPlugins } from './protection.js';
+import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
 import type { CallScope } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -81,6 +82,8 @@ export function createApp({
     // Never attach original messages or stacks, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
+    // GraphQL over HTTP's trusted-document id: read by trusted-documents.ts, harmless without a list.
+    extraParamNames: ['documentId'],
     cors: corsOptions(config),
     renderGraphiQL,
     graphiql: config.graphiql && {
@@ -95,8 +98,9 @@ export function createApp({
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
       releaseRequestScopes(requests),
-      ...protectionPlugins(config),
+      ...protectionPlugins(config, logger),
       costPlugin(config),
+      reconciledExtension(),
     ],
     context: (initial) => {
       const { request } = initial;
@@ -116,6 +120,7 @@ export function createApp({
         credentials: credentialsFrom(request.headers),
         scope: { signal: shared.deadline.signal, meter: operationOf(initial), budget: shared.budget, reads: shared.reads },
         loaderOptions,
+        bulkConcurrency: config.epBulkConcurrency,
       });
     },
   });

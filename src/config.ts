@@ -4,6 +4,9 @@
  * surfacing later as a confusing runtime failure.
  */
 
+export const TRUSTED_DOCUMENTS_MODES = ['enforce', 'log'] as const;
+export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -128,10 +131,17 @@ export interface Config {
   /** @default true, except when NODE_ENV is 'production' */
   readonly introspection: boolean;
   /**
-   * A JSON manifest `{ "<sha256 or id>": "<document>" }`; when set, only these operations run.
+   * The trusted documents list: GraphQL Code Generator's `persisted-documents.json`
+   * (`{ "<hash>": "<document>" }`) or Apollo's persisted query manifest. See trusted-documents.ts.
    * @default undefined (any operation may run)
    */
   readonly trustedDocumentsFile: string | undefined;
+  /**
+   * With TRUSTED_DOCUMENTS_FILE: `enforce` runs only listed documents; `log` runs everything and
+   * logs each operation that is not on the list once (its hash and name), to roll a list out.
+   * @default 'enforce'
+   */
+  readonly trustedDocumentsMode: TrustedDocumentsMode;
   /**
    * How long SIGTERM waits for in-flight operations before closing connections.
    * @default 10000
@@ -189,6 +199,12 @@ export interface Config {
    * @default 8
    */
   readonly epLookupConcurrency: number;
+  /**
+   * Elastic Path calls one `ensureAccountMemberships` keeps in flight at once (its creates, and the
+   * reads that find existing memberships), so a bulk add stays well inside the store's rate limit.
+   * @default 4
+   */
+  readonly epBulkConcurrency: number;
   /**
    * Look account members up in batches with `filter=in(id,…)`, which only older Elastic Path
    * docs promise for members.
@@ -295,6 +311,14 @@ function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly stri
   return Object.freeze(origins);
 }
 
+/** A mode without a list would look like protection and be none. */
+function trustedDocumentsMode(env: Env): TrustedDocumentsMode {
+  if (raw(env, 'TRUSTED_DOCUMENTS_MODE') !== undefined && raw(env, 'TRUSTED_DOCUMENTS_FILE') === undefined) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_MODE', 'has no effect without TRUSTED_DOCUMENTS_FILE; set both, or neither');
+  }
+  return oneOf(env, 'TRUSTED_DOCUMENTS_MODE', TRUSTED_DOCUMENTS_MODES, 'enforce');
+}
+
 export function loadConfig(env: Env): Config {
   const production = raw(env, 'NODE_ENV') === 'production';
   return Object.freeze({
@@ -326,6 +350,7 @@ export function loadConfig(env: Env): Config {
     batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
     introspection: boolean(env, 'INTROSPECTION', !production),
     trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
+    trustedDocumentsMode: trustedDocumentsMode(env),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     readinessFollowsBreaker: boolean(env, 'READINESS_FOLLOWS_BREAKER', false),
@@ -337,6 +362,7 @@ export function loadConfig(env: Env): Config {
     corsOrigins: corsOrigins(env, production ? [] : '*'),
     corsCredentials: boolean(env, 'CORS_CREDENTIALS', false),
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
+    epBulkConcurrency: integer(env, 'EP_BULK_CONCURRENCY', 4, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
   });
 }
@@ -350,6 +376,11 @@ export interface EmulatorConfig {
   readonly clientId: string;
   /** Client secret that `POST /oauth/access_token` accepts. @default 'demo-secret' */
   readonly clientSecret: string;
+  /**
+   * How long the emulator's access tokens last (`npm run dev`'s own session token never expires).
+   * @default 3600 (Elastic Path's hour)
+   */
+  readonly tokenLifetimeS: number;
 }
 
 /** Settings of the local Elastic Path emulator (`npm run emulator`, and `npm run dev`). */
@@ -359,6 +390,7 @@ export function loadEmulatorConfig(env: Env): EmulatorConfig {
     port: integer(env, 'EMULATOR_PORT', 4010, 0, 65535),
     clientId: raw(env, 'EMULATOR_CLIENT_ID') ?? 'demo-client',
     clientSecret: raw(env, 'EMULATOR_CLIENT_SECRET') ?? 'demo-secret',
+    tokenLifetimeS: integer(env, 'EMULATOR_TOKEN_LIFETIME_S', 3600, 1, 31_536_000),
   });
 }
 

@@ -69,6 +69,12 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
   UPSTREAM_BUDGET_EXCEEDED: 'UPSTREAM_BUDGET_EXCEEDED',
+  /** Trusted documents: the id the request names is not on the list (the name Apollo Client reacts to). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** Trusted documents are enforced and the request sent a text without an id. */
+  PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
+  /** The request's document id is not a string, or it names two different ids. */
+  PERSISTED_QUERY_ID_INVALID: 'PERSISTED_QUERY_ID_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -97,6 +103,13 @@ export const missingToken = (): GraphQLError =>
   gatewayError(
     ErrorCode.UNAUTHENTICATED,
     "This operation reaches Elastic Path and needs the caller's token: send 'Authorization: Bearer <Elastic Path access token>'.",
+  );
+
+/** The caller sent EP-Account-Management-Authentication-Token, but not as a token (never echoed). */
+export const malformedAccountToken = (): GraphQLError =>
+  gatewayError(
+    ErrorCode.UNAUTHENTICATED,
+    'The EP-Account-Management-Authentication-Token header is not a token Elastic Path issued (up to 8192 letters, digits and -._~+/ characters). Send the token as Elastic Path issued it, or leave the header out.',
   );
 
 /** What the failed call was about: which resource a 404 means, and the ids involved. */
@@ -162,6 +175,20 @@ export function unavailable(upstream?: UpstreamDetail): GraphQLError {
     'Elastic Path is unavailable right now. Try again shortly.',
     upstream,
   );
+}
+
+/**
+ * A write that was sent but never answered: it timed out, or its connection was reset or closed,
+ * after it left the gateway. Elastic Path may or may not have applied it. The caller sees the same
+ * code and message as for any such failure (this is that error, marked); code that can look the
+ * write up tells the two cases apart first. The client marks it; nothing else needs GraphQL to see it.
+ */
+export class UnansweredWriteError extends GraphQLError {
+  constructor(failure: Error) {
+    super(failure.message, {
+      extensions: failure instanceof GraphQLError ? failure.extensions : { code: ErrorCode.UPSTREAM_UNAVAILABLE },
+    });
+  }
 }
 
 export function timedOut(timeoutMs: number): GraphQLError {

@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
-import { ValidationError } from './errors.js';
+import { ErrorCode, ValidationError } from './errors.js';
 import type { AccountManagementApi, ListOptions } from './upstream/account-management.js';
 import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
 import { inIds } from './upstream/filter.js';
@@ -88,9 +88,10 @@ function createLoader<T extends { id: string }>({ one, many }: LoaderSource<T>):
       try {
         page = await many(ids);
       } catch (error) {
-        // A batch the service does not understand (400/422, or an odd answer) falls back to
-        // single lookups. Auth, rate-limit and availability failures would fail those too, and
-        // retrying them one by one would only multiply load on a struggling upstream.
+        // A batch whose filter the service refuses (400/422, or a URL it finds too long) falls
+        // back to single lookups. Anything else (auth, rate limits, availability, a 500, an
+        // answer of the wrong shape) would fail those too, and retrying them one by one would
+        // only multiply load on a struggling upstream.
         if (isBatchUnsupported(error)) return singly(ids);
         return ids.map(() => toError(error));
       }
@@ -105,9 +106,14 @@ function createLoader<T extends { id: string }>({ one, many }: LoaderSource<T>):
   );
 }
 
+/** Elastic Path refused the `in(id,…)` filter itself: 400/422 (a `ValidationError`) or 414. */
 function isBatchUnsupported(error: unknown): boolean {
   if (error instanceof ValidationError) return true;
-  return error instanceof GraphQLError && error.extensions.code === 'UPSTREAM_ERROR';
+  return (
+    error instanceof GraphQLError &&
+    error.extensions.code === ErrorCode.UPSTREAM_ERROR &&
+    (error.extensions.upstream as { status?: unknown } | undefined)?.status === 414
+  );
 }
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

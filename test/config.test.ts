@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       batchLimit: 10,
       introspection: true,
       trustedDocumentsFile: undefined,
+      trustedDocumentsMode: 'enforce',
       shutdownGraceMs: 10_000,
       shutdownDelayMs: 0,
       readinessFollowsBreaker: false,
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       corsOrigins: '*',
       corsCredentials: false,
       epLookupConcurrency: 8,
+      epBulkConcurrency: 4,
       epMemberBatchLookup: false,
     });
   });
@@ -113,9 +115,78 @@ describe('loadConfig', () => {
     ['EP_API_BREAKER_FAILURE_PERCENT', '0'],
     ['EP_API_BREAKER_MIN_CALLS', 'many'],
     ['READINESS_FOLLOWS_BREAKER', 'sometimes'],
+    ['EP_BULK_CONCURRENCY', '0'],
   ])('refuses %s=%j with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+});
+
+describe('every setting', () => {
+  /** A value each validated setting must refuse; the settings read as free text are listed apart. */
+  const badValues: Record<string, string> = {
+    EP_API_BASE_URL: 'not a url',
+    PORT: '65536',
+    EP_API_TIMEOUT_MS: '0',
+    LOG_LEVEL: 'loud',
+    GRAPHIQL: 'maybe',
+    EP_API_CONNECTIONS: '0',
+    EP_API_MAX_RPS: '0',
+    EP_API_QUEUE_LIMIT: '-1',
+    EP_API_MAX_ATTEMPTS: '11',
+    EP_API_RETRY_BASE_MS: '0',
+    EP_API_RETRY_BUDGET_PERCENT: '101',
+    EP_API_BREAKER_FAILURE_PERCENT: '0',
+    EP_API_BREAKER_MIN_CALLS: '0',
+    EP_API_BREAKER_WINDOW_MS: '99',
+    EP_API_BREAKER_COOLDOWN_MS: '0',
+    EP_API_MAX_RESPONSE_BYTES: '1023',
+    OPERATION_TIMEOUT_MS: '0',
+    MAX_DEPTH: '0',
+    MAX_ALIASES: '1.5',
+    MAX_TOKENS: '9',
+    MAX_MUTATION_FIELDS: '0',
+    MAX_UPSTREAM_CALLS: '0',
+    COST_EXTENSIONS: 'sometimes',
+    MAX_BODY_BYTES: '1023',
+    BATCH_LIMIT: '1001',
+    INTROSPECTION: 'perhaps',
+    TRUSTED_DOCUMENTS_MODE: 'strict',
+    SHUTDOWN_GRACE_MS: '600001',
+    SHUTDOWN_DELAY_MS: '1e3',
+    READINESS_FOLLOWS_BREAKER: 'sometimes',
+    METRICS_PORT: '-1',
+    METRICS_MAX_OPERATION_NAMES: '10001',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://collector',
+    EP_API_PROPAGATE_TRACE: 'w3c',
+    CORS_ORIGINS: 'shop.example.com',
+    CORS_CREDENTIALS: 'always',
+    EP_LOOKUP_CONCURRENCY: '101',
+    EP_BULK_CONCURRENCY: '0',
+    EP_MEMBER_BATCH_LOOKUP: 'both',
+  };
+  /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
+  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME'];
+
+  it('is either refused with a bad value below or read as free text', () => {
+    const read = new Set<string>();
+    loadConfig(new Proxy({}, { get: (_target, name) => (typeof name === 'string' && read.add(name), undefined) }));
+    expect([...read].sort()).toEqual([...Object.keys(badValues), ...freeText].sort());
+  });
+
+  it.each(Object.entries(badValues))('%s=%j stops loadConfig with an error naming it', (name, value) => {
+    // TRUSTED_DOCUMENTS_MODE is checked only beside a file, where it has an effect.
+    const env = name === 'TRUSTED_DOCUMENTS_MODE' ? { [name]: value, TRUSTED_DOCUMENTS_FILE: '/tmp/documents.json' } : { [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+
+  it.each([
+    ['production, with INTROSPECTION and GRAPHIQL turned on', { NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' }, true],
+    ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
+  ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
+    expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
   });
 });
 

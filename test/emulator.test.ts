@@ -520,3 +520,50 @@ describe('accounts', () => {
     expect(byTime.body.data.map((account: { id: string }) => account.id)).toEqual([globex.id, acmeEurope.id]);
   });
 });
+
+describe('ids in any case', () => {
+  const upper = (id: string) => id.toUpperCase();
+
+  it('finds accounts, members and memberships by an uppercase id and answers with the lowercase one', async () => {
+    const account = await ep.call(`/v2/accounts/${upper(acme.id)}`);
+    const member = await ep.call(`/v2/account-members/${upper(ron.id)}`);
+    const membership = await ep.call(`${membershipsOf(upper(acme.id))}/${upper(acmeRon.id)}`);
+    const ofMember = await ep.call(`/v2/account-members/${upper(ron.id)}/account-memberships`);
+
+    expect([account.status, member.status, membership.status, ofMember.status]).toEqual([200, 200, 200, 200]);
+    expect(account.body.data.id).toBe(acme.id);
+    expect(member.body.data.id).toBe(ron.id);
+    expect(membership.body.data.id).toBe(acmeRon.id);
+    expect(membership.body.links.self).toBe(`${ep.baseUrl}/v2/accounts/${acme.id}/account-memberships/${acmeRon.id}`);
+    expect(ofMember.body.meta.results.total).toBeGreaterThan(0);
+  });
+
+  it('takes a member id in any case as the same member: one membership, then 409', async () => {
+    const created = await ep.call(membershipsOf(upper(acme.id)), { method: 'POST', json: joinBody(upper(andy.id)) });
+    const again = await ep.call(membershipsOf(acme.id), { method: 'POST', json: joinBody(andy.id) });
+
+    expect(created.status).toBe(201);
+    expect(created.body.data.relationships.account_member.data.id).toBe(andy.id);
+    expect(created.body.links.self).toBe(`${ep.baseUrl}/v2/accounts/${acme.id}/account-memberships/${created.body.data.id}`);
+    expect(again.status).toBe(409);
+  });
+
+  it('deletes a membership named by uppercase ids', async () => {
+    const deleted = await ep.call(`${membershipsOf(upper(acme.id))}/${upper(acmeRon.id)}`, { method: 'DELETE' });
+    const after = await ep.call(`${membershipsOf(acme.id)}/${acmeRon.id}`);
+
+    expect(deleted.status).toBe(204);
+    expect(after.status).toBe(404);
+  });
+
+  it('accepts an account token for an account named in uppercase', async () => {
+    const implicit = ep.emulator.issueToken('implicit');
+    const accountToken = ep.emulator.issueAccountManagementToken(acme.id);
+    const answer = await ep.call(membershipsOf(upper(acme.id)), {
+      token: implicit,
+      headers: { 'EP-Account-Management-Authentication-Token': accountToken },
+    });
+
+    expect(answer.status).toBe(200);
+  });
+});

@@ -27,10 +27,7 @@ beforeAll(async () => {
     },
   });
 });
-afterEach(() => {
-  stack.emulator.faults.clear();
-  stack.emulator.clearRequests();
-});
+afterEach(() => stack.reset());
 afterAll(() => stack.close());
 
 function expectResultOrCodedError(result: GraphQLResponse<unknown>, isCorrect: (data: any) => boolean): 'ok' | string {
@@ -79,19 +76,25 @@ async function load(run: number) {
   return { outcomes, fresh };
 }
 
-const modes: Array<[string, FaultSettings]> = [
-  ['added latency', { latencyMs: [5, 60], seed: 1 }],
-  ['30% 503 answers', { errorRate: { 503: 0.3 }, seed: 2 }],
-  ['30% 500 answers', { errorRate: { 500: 0.3 }, seed: 3 }],
-  ['a burst of 25 429s', { burst429: 25 }],
-  ['20% connection resets', { resetRate: 0.2, seed: 4 }],
-  ['20% lost responses (processed, then reset)', { resetAfterProcessingRate: 0.2, seed: 5 }],
-  ['20% truncated bodies', { truncateRate: 0.2, seed: 6 }],
-  ['stale keep-alive sockets', { staleKeepAlive: true }],
+/**
+ * Each mode, and the least share of the 60 operations that must come back correct in it: all of
+ * them where no answer is lost (latency, stale keep-alive), and otherwise what retries and
+ * reconciliation allow with a wide margin (reads retry 503s, resets and truncations; a create is
+ * repeated only after a refusal, and a lost create is looked up; a 500 is never retried).
+ */
+const modes: Array<[string, FaultSettings, number]> = [
+  ['added latency', { latencyMs: [5, 60], seed: 1 }, 1],
+  ['30% 503 answers', { errorRate: { 503: 0.3 }, seed: 2 }, 0.6],
+  ['30% 500 answers', { errorRate: { 500: 0.3 }, seed: 3 }, 0.5],
+  ['a burst of 25 429s', { burst429: 25 }, 0.5],
+  ['20% connection resets', { resetRate: 0.2, seed: 4 }, 0.7],
+  ['20% lost responses (processed, then reset)', { resetAfterProcessingRate: 0.2, seed: 5 }, 0.7],
+  ['20% truncated bodies', { truncateRate: 0.2, seed: 6 }, 0.7],
+  ['stale keep-alive sockets', { staleKeepAlive: true }, 1],
 ];
 
 describe('under load with faults', () => {
-  it.each(modes)('answers every operation with a correct result or a coded error: %s', async (_name, faults) => {
+  it.each(modes)('answers every operation with a correct result or a coded error, enough of them correct: %s', async (_name, faults, leastCorrect) => {
     const before = stack.gateway.gateway.upstream.stats();
     stack.emulator.faults.set(faults);
     const { outcomes, fresh } = await load(modes.findIndex(([, f]) => f === faults));
@@ -102,6 +105,8 @@ describe('under load with faults', () => {
     expect(injected, 'the emulator injected no fault').toBeGreaterThan(0);
 
     expect(outcomes).toHaveLength(60);
+    const correct = outcomes.filter((outcome) => outcome === 'ok').length;
+    expect(correct / outcomes.length, `outcomes: ${outcomes.join(' ')}`).toBeGreaterThanOrEqual(leastCorrect);
     // Still serving.
     expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
 
@@ -112,14 +117,14 @@ describe('under load with faults', () => {
     expect(retries).toBeLessThanOrEqual(calls * 0.1 + 10);
     expect(stack.upstreamCalls()).toHaveLength(calls + retries);
 
-    // No create was sent twice unless Elastic Path provably had not processed it (429 or refused).
+    // No create was sent twice unless Elastic Path provably had not processed it (429 or refused):
+    // counted as writes received, since the emulator itself would refuse a second membership.
     for (const member of fresh) {
       const posts = stack
         .upstreamCalls()
         .filter((call) => call.method === 'POST' && call.body.includes(member.id));
       expect(posts.length).toBeGreaterThanOrEqual(1);
       if (!('burst429' in faults)) expect(posts).toHaveLength(1);
-      expect(stack.emulator.store.membershipsOfMember(member.id)?.size ?? 0).toBeLessThanOrEqual(1);
     }
   });
 
@@ -130,10 +135,17 @@ describe('under load with faults', () => {
 
   it('keeps stale keep-alive sockets from surfacing as errors on reads', async () => {
     stack.emulator.faults.set({ staleKeepAlive: true });
-    for (let i = 0; i < 30; i += 1) {
-      const result = await stack.gateway.execute(AccountMemberDocument, { id: ron.id }, { authorization: stack.authorization });
-      expect(result.errors).toBeUndefined();
+    const auth = { authorization: stack.authorization };
+    // Waves of concurrent reads, each sent as the last one's answers arrive, over connections the
+    // emulator closes after every answer.
+    const results = [];
+    for (let wave = 0; wave < 6; wave += 1) {
+      results.push(...(await Promise.all(Array.from({ length: 10 }, () => stack.gateway.execute(AccountMemberDocument, { id: ron.id }, auth)))));
     }
+    expect(results.map((result) => result.errors ?? result.data?.accountMember?.name)).toEqual(results.map(() => ron.name));
+    // Every answer's connection was closed behind it. (The race itself, a request meeting such a
+    // close, is rare on loopback; test/resilience.test.ts makes it happen on purpose.)
+    expect(stack.emulator.faults.counts.staleCloses).toBeGreaterThanOrEqual(60);
   });
 });
 

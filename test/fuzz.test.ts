@@ -44,7 +44,20 @@ function expectWellFormed(answer: Answer): void {
   }
 }
 
-const RUNS = { numRuns: 150 };
+/**
+ * Every property starts from one seed, printed here, so that a failure can be replayed:
+ * `FUZZ_SEED=<seed> npx vitest run test/fuzz.test.ts` (fast-check's failure report adds the
+ * failing case's own `seed` and `path`).
+ */
+const SEED = fuzzSeed(process.env.FUZZ_SEED);
+console.log(`fuzz seed ${SEED}; replay with FUZZ_SEED=${SEED} npx vitest run test/fuzz.test.ts`);
+const RUNS = { numRuns: 150, seed: SEED };
+
+function fuzzSeed(given: string | undefined): number {
+  if (given === undefined || given === '') return Math.floor(Math.random() * 2 ** 31);
+  if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given))) throw new Error(`FUZZ_SEED must be an integer; got ${given}`);
+  return Number(given);
+}
 const token = () => stack.authorization;
 const anyId = fc.oneof(
   fc.string(),

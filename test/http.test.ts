@@ -32,9 +32,9 @@ describe('HTTP surface', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
-  it('answers queries over GET that carry a CSRF-prevention header', async () => {
+  it.each(['x-graphql-yoga-csrf', 'apollo-require-preflight'])('answers queries over GET that carry the CSRF-prevention header %s', async (header) => {
     const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
+      headers: { accept: 'application/graphql-response+json', [header]: '1' },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
@@ -83,5 +83,19 @@ describe('HTTP surface', () => {
     expect(html).toContain('Bearer demo');
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
     expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
+  });
+});
+
+describe('GRAPHIQL=false', () => {
+  it('serves no GraphiQL page: a browser asking for /graphql is told 406, with no page', async () => {
+    const plain = await startGateway({ upstreamUrl: upstream.url, env: { GRAPHIQL: 'false' } });
+    try {
+      const response = await fetch(`${plain.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(response.status).toBe(406);
+      expect(response.headers.get('content-type')).toBeNull();
+      expect(await response.text()).toBe('');
+    } finally {
+      await plain.close();
+    }
   });
 });

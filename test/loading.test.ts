@@ -26,7 +26,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();
 });
-afterEach(() => stack.emulator.clearRequests());
+afterEach(() => stack.reset());
 afterAll(() => stack.close());
 
 const auth = () => ({ authorization: stack.authorization });
@@ -167,6 +167,70 @@ describe('the account loader', () => {
       memberships: { totalCount: 1, edges: [{ node: { accountMember: { name: ron.name } } }] },
     });
     expect(stack.upstreamCalls()).toHaveLength(3);
+  });
+
+  it('leaves include=account out when no account field beyond id is selected', async () => {
+    const result = await stack.gateway.post(
+      { query: `{ accountMember(id: "${ron.id}") { memberships { edges { node { accountId account { id } } } } } }` },
+      auth(),
+    );
+    expect(result.errors).toBeUndefined();
+    const nodes = (result.data as any).accountMember.memberships.edges.map((edge: any) => edge.node);
+    expect(nodes.map((node: any) => [node.accountId, node.account.id]).sort()).toEqual(
+      [[acme.id, acme.id], [acmeEurope.id, acmeEurope.id]].sort(),
+    );
+    const listing = stack.upstreamCalls().filter((call) => call.path === `/v2/account-members/${ron.id}/account-memberships`);
+    expect(listing).toHaveLength(1);
+    expect(listing[0]?.query.has('include')).toBe(false);
+    expect(stack.upstreamCalls().filter((call) => call.path.startsWith('/v2/accounts'))).toHaveLength(0);
+  });
+
+  it('takes entity keys that differ only in case as one record: one lookup each, by the lowercase id', async () => {
+    const { acmeRon } = DEMO.memberships;
+    const representations = [
+      { __typename: 'Account', id: acme.id.toUpperCase() },
+      { __typename: 'Account', id: acme.id },
+      { __typename: 'AccountMember', id: ron.id.toUpperCase() },
+      { __typename: 'AccountMember', id: ron.id },
+      { __typename: 'AccountMembership', accountId: acme.id.toUpperCase(), id: acmeRon.id.toUpperCase() },
+      { __typename: 'AccountMembership', accountId: acme.id, id: acmeRon.id },
+    ];
+    const result = await stack.gateway.post(
+      {
+        query: `query ($representations: [_Any!]!) { _entities(representations: $representations) {
+          ... on Account { id name } ... on AccountMember { id memberName: name } ... on AccountMembership { id accountId } } }`,
+        variables: { representations },
+      },
+      auth(),
+    );
+    expect(result.errors).toBeUndefined();
+    const account = { id: acme.id, name: acme.name };
+    const member = { id: ron.id, memberName: ron.name };
+    const membership = { id: acmeRon.id, accountId: acme.id };
+    expect((result.data as any)._entities).toEqual([account, account, member, member, membership, membership]);
+    expect(paths().sort()).toEqual(
+      [`GET /v2/accounts/${acme.id}`, `GET /v2/account-members/${ron.id}`, `GET /v2/accounts/${acme.id}/account-memberships/${acmeRon.id}`].sort(),
+    );
+  });
+
+  it('splits more than 100 accounts into in(id,…) batches of at most 100', async () => {
+    const extra = Array.from({ length: 150 }, (_, index) => stack.emulator.store.addAccount({ name: `Extra ${index}` }));
+    const representations = extra.map(({ id }) => ({ __typename: 'Account', id }));
+    const result = await stack.gateway.post(
+      {
+        query: 'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Account { name } } }',
+        variables: { representations },
+      },
+      auth(),
+    );
+    expect(result.errors).toBeUndefined();
+    expect((result.data as any)._entities).toEqual(extra.map(({ name }) => ({ name })));
+    const batches = stack.upstreamCalls().map((call) => {
+      expect(call.path).toBe('/v2/accounts');
+      return /^in\(id,(.*)\)$/.exec(call.query.get('filter') ?? '')?.[1]?.split(',') ?? [];
+    });
+    expect(batches.map((ids) => ids.length).sort((a, b) => b - a)).toEqual([100, 50]);
+    expect(batches.flat().sort()).toEqual(extra.map(({ id }) => id).sort());
   });
 
   it('takes a member\'s accounts from include=account in one call', async () => {

@@ -10,6 +10,7 @@ import {
   CreateAccountMembershipDocument,
   DeleteAccountMembershipDocument,
   UnassignedAccountMembersDocument,
+  type AccountMembersQuery,
 } from './gql/graphql.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -21,7 +22,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();
 });
-afterEach(() => stack.emulator.clearRequests());
+afterEach(() => stack.reset());
 afterAll(() => stack.close());
 
 const auth = () => ({ authorization: stack.authorization });
@@ -185,17 +186,78 @@ describe('accountMembers and unassignedAccountMembers', () => {
     expect(stack.upstreamCalls()[0]?.query.get('filter')).toBe('like(name,"*x\\"),eq(email,\\"ron@swanson.com*")');
   });
 
-  it('pages through all members', async () => {
-    const first = await stack.gateway.execute(AccountMembersDocument, { first: 3 }, auth());
-    expect(first.data?.accountMembers.totalCount).toBeGreaterThanOrEqual(5);
-    expect(first.data?.accountMembers.edges).toHaveLength(3);
-    const rest = await stack.gateway.execute(
-      AccountMembersDocument,
-      { first: 3, after: first.data?.accountMembers.pageInfo.endCursor ?? null },
+  it('refuses a filter value over 128 characters with BAD_USER_INPUT before any call', async () => {
+    const long = 'x'.repeat(9000);
+    const listed = await stack.gateway.execute(AccountMembersDocument, { filter: { nameLike: long } }, auth());
+    const unassigned = await stack.gateway.execute(
+      UnassignedAccountMembersDocument,
+      { accountId: acme.id, filter: { email: 'y'.repeat(129) } },
       auth(),
     );
-    const seen = [...(first.data?.accountMembers.edges ?? []), ...(rest.data?.accountMembers.edges ?? [])].map((e) => e.node.id);
-    expect(new Set(seen).size).toBe(seen.length);
+    expect(listed.data).toBeNull();
+    expect(listed.errors).toEqual([
+      {
+        message: 'filter.nameLike must be at most 128 characters; got 9000.',
+        locations: [{ line: 2, column: 3 }],
+        path: ['accountMembers'],
+        extensions: { code: 'BAD_USER_INPUT', field: 'filter.nameLike' },
+      },
+    ]);
+    expect(unassigned.errors?.map((error) => [error.message, error.extensions?.code])).toEqual([
+      ['filter.email must be at most 128 characters; got 129.', 'BAD_USER_INPUT'],
+    ]);
+    expect(stack.upstreamCalls()).toHaveLength(0);
+  });
+
+  it('sends four filter values of the longest allowed length, of characters that encode longest, without Elastic Path refusing the URL', async () => {
+    const longest = (char: string) => char.repeat(128);
+    const result = await stack.gateway.execute(
+      AccountMembersDocument,
+      { filter: { name: longest('€'), email: longest('"'), nameLike: longest('字'), emailLike: longest('\\') } },
+      auth(),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.accountMembers.totalCount).toBe(0);
+    expect(stack.upstreamCalls()).toHaveLength(1);
+  });
+
+  it('asks Elastic Path for a page of 25 from the start when first is not given', async () => {
+    const result = await stack.gateway.execute(AccountMembersDocument, {}, auth());
+    expect(result.errors).toBeUndefined();
+    const [call] = stack.upstreamCalls();
+    expect([call?.query.get('page[limit]'), call?.query.get('page[offset]')]).toEqual(['25', '0']);
+  });
+
+  it('refuses a page past Elastic Path\'s 10,000-record offset with BAD_USER_INPUT before any call', async () => {
+    const after = Buffer.from('OffsetConnection:10000').toString('base64');
+    const result = await stack.gateway.execute(AccountMembersDocument, { first: 10, after }, auth());
+    expect(result.data).toBeNull();
+    expect(result.errors?.map(({ message, extensions }) => ({ message, extensions }))).toEqual([
+      {
+        message: 'Elastic Path pages reach at most 10000 records deep; narrow the list with a filter.',
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    ]);
+    expect(stack.upstreamCalls()).toHaveLength(0);
+  });
+
+  it('pages through all members: every member once, as many as totalCount', async () => {
+    const seen: string[] = [];
+    const totals = new Set<number>();
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const result = await stack.gateway.execute(AccountMembersDocument, { first: 2, after }, auth());
+      expect(result.errors).toBeUndefined();
+      const connection: AccountMembersQuery['accountMembers'] = result.data!.accountMembers;
+      totals.add(connection.totalCount);
+      seen.push(...connection.edges.map((edge) => edge.node.id));
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor!;
+    }
+    expect([...totals]).toEqual([Object.keys(DEMO.members).length]);
+    expect(seen).toHaveLength(Object.keys(DEMO.members).length);
+    expect(new Set(seen)).toEqual(new Set(Object.values(DEMO.members).map((member) => member.id)));
+    expect(stack.upstreamCalls()).toHaveLength(3);
   });
 
   it('lists the members who are not in an account', async () => {

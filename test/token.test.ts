@@ -74,6 +74,31 @@ describe('forwarding the caller\'s credentials', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
+  it.each([
+    ['spaces', 'acct token'],
+    ['a quote', 'acct"token'],
+    ['more than 8192 characters', 'a'.repeat(8193)],
+  ])(
+    'answers UNAUTHENTICATED naming EP-Account-Management-Authentication-Token, and calls nothing upstream, when that header has %s',
+    async (_name, accountToken) => {
+      const headers = { authorization: TOKEN, 'ep-account-management-authentication-token': accountToken };
+      const result = await gateway.execute(CreateAccountMembershipDocument, variables, headers);
+      expect(result.data).toBeNull();
+      expect(result.errors).toEqual([
+        {
+          message:
+            "The EP-Account-Management-Authentication-Token header is not a token Elastic Path issued (up to 8192 letters, digits and -._~+/ characters). Send the token as Elastic Path issued it, or leave the header out.",
+          locations: [{ line: 2, column: 3 }],
+          path: ['createAccountMembership'],
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ]);
+      expect(upstream.received).toHaveLength(0);
+      // Operations that never reach Elastic Path are still answered.
+      expect((await gateway.post({ query: '{ __typename }' }, headers)).data).toEqual({ __typename: 'Query' });
+    },
+  );
+
   it('answers queries that never reach Elastic Path without a token', async () => {
     const result = await gateway.post({ query: '{ __typename __schema { queryType { name } } }' });
     expect(result.errors).toBeUndefined();
@@ -88,5 +113,14 @@ describe('forwarding the caller\'s credentials', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(JSON.stringify(result)).not.toContain('s3cr3t');
     expect(gateway.logs.join('\n')).not.toContain('s3cr3t');
+  });
+});
+
+describe('the test gateway\'s check that no token reached the logs', () => {
+  it('knows tokens sent around its post(), by a plain fetch', async () => {
+    const watched = await startGateway({ upstreamUrl: upstream.url });
+    // Every log line names the service, so a "token" equal to that name is found in the logs.
+    await fetch(`${watched.url}/health`, { headers: { authorization: 'Bearer ep-account-membership-gateway' } });
+    await expect(watched.close()).rejects.toThrow("1 caller token(s) appeared in the gateway's logs");
   });
 });

@@ -83,7 +83,9 @@ function matchSegments(pattern: readonly string[], segments: readonly string[]):
     const actual = segments[index] as string;
     if (expected.startsWith(':')) {
       if (actual === '') return undefined;
-      params[expected.slice(1)] = actual;
+      // Every parameter is an id, and Elastic Path reads ids in any case: handlers, links and
+      // the account-token check all see the one lowercase form the store keeps.
+      params[expected.slice(1)] = actual.toLowerCase();
     } else if (expected !== actual) {
       return undefined;
     }

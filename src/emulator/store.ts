@@ -94,7 +94,7 @@ export class EmulatorStore {
 
   addAccount(input: NewAccount): AccountDto {
     const base = this.newResource(input, this.accountsById);
-    const parent = input.parent_id == null ? undefined : this.accountsById.get(input.parent_id);
+    const parent = input.parent_id == null ? undefined : this.getAccount(input.parent_id);
     if (input.parent_id != null && parent === undefined) {
       throw new Error(`Parent account ${input.parent_id} is not in the store`);
     }
@@ -142,7 +142,9 @@ export class EmulatorStore {
    * (404), unknown member (404), already a member (409), account full (400). Throws the
    * matching `EpError`.
    */
-  addMembership(accountId: string, memberId: string, input: NewAccountMembership = {}): AccountMembershipDto {
+  addMembership(anyCaseAccountId: string, anyCaseMemberId: string, input: NewAccountMembership = {}): AccountMembershipDto {
+    const accountId = idKey(anyCaseAccountId);
+    const memberId = idKey(anyCaseMemberId);
     const ofAccount = this.membershipsByAccount.get(accountId);
     if (ofAccount === undefined) throw accountNotFound();
     const ofMember = this.membershipsByMember.get(memberId);
@@ -179,9 +181,9 @@ export class EmulatorStore {
   removeMembership(accountId: string, membershipId: string): boolean {
     const membership = this.getMembership(accountId, membershipId);
     if (membership === undefined) return false;
-    this.memberships.delete(membershipId);
-    this.membershipsByAccount.get(accountId)?.delete(membership.memberId);
-    this.membershipsByMember.get(membership.memberId)?.delete(accountId);
+    this.memberships.delete(membership.id);
+    this.membershipsByAccount.get(membership.accountId)?.delete(membership.memberId);
+    this.membershipsByMember.get(membership.memberId)?.delete(membership.accountId);
     return true;
   }
 
@@ -194,31 +196,31 @@ export class EmulatorStore {
   }
 
   getAccount(id: string): StoredAccount | undefined {
-    return this.accountsById.get(id);
+    return this.accountsById.get(idKey(id));
   }
 
   getMember(id: string): StoredAccountMember | undefined {
-    return this.membersById.get(id);
+    return this.membersById.get(idKey(id));
   }
 
   /** The membership `membershipId` if it belongs to `accountId`. */
   getMembership(accountId: string, membershipId: string): StoredMembership | undefined {
-    const membership = this.memberships.get(membershipId);
-    return membership?.accountId === accountId ? membership : undefined;
+    const membership = this.memberships.get(idKey(membershipId));
+    return membership?.accountId === idKey(accountId) ? membership : undefined;
   }
 
   /** Keyed by member id; undefined when the account is unknown. */
   membershipsOfAccount(accountId: string): ReadonlyCollection<StoredMembership> | undefined {
-    return this.membershipsByAccount.get(accountId);
+    return this.membershipsByAccount.get(idKey(accountId));
   }
 
   /** Keyed by account id; undefined when the member is unknown. */
   membershipsOfMember(memberId: string): ReadonlyCollection<StoredMembership> | undefined {
-    return this.membershipsByMember.get(memberId);
+    return this.membershipsByMember.get(idKey(memberId));
   }
 
   membershipCount(accountId: string): number {
-    return this.membershipsByAccount.get(accountId)?.size ?? 0;
+    return this.membershipsByAccount.get(idKey(accountId))?.size ?? 0;
   }
 
   /** Empties the store (the demo data too). */
@@ -229,7 +231,7 @@ export class EmulatorStore {
   }
 
   private newResource(input: NewResource, existing: { has(id: string): boolean }) {
-    const id = input.id ?? randomUUID();
+    const id = idKey(input.id ?? randomUUID());
     if (existing.has(id)) throw new Error(`Id ${id} is already in the store`);
     const createdAt = input.created_at ?? new Date().toISOString();
     const updatedAt = input.updated_at ?? createdAt;
@@ -241,6 +243,12 @@ export class EmulatorStore {
 }
 
 const byId = (resource: StoredResource): string => resource.id;
+
+/**
+ * Elastic Path reads ids case-insensitively (`0A…` finds `0a…`) and answers with its own
+ * lowercase form, so the store keeps ids lowercase and lowers every id it is asked for.
+ */
+const idKey = (id: string): string => id.toLowerCase();
 
 function instant(text: string): number {
   const ms = Date.parse(text);

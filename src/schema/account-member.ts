@@ -1,5 +1,6 @@
 /** `AccountMember`: a person who can act for accounts. Loaded per request through the member loader. */
 import { builder } from '../builder.js';
+import { ValidationError } from '../errors.js';
 import type { Context } from '../context.js';
 import { allOf, contains, eq } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
@@ -72,7 +73,7 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
 builder.asEntity(AccountMember, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: ({ id }, context) =>
-    isUuid(id) ? find(id, context) : null,
+    isUuid(id) ? find(id.toLowerCase(), context) : null,
 });
 
 export const AccountMemberConnection = builder.connectionObject(
@@ -80,22 +81,39 @@ export const AccountMemberConnection = builder.connectionObject(
   { name: 'AccountMemberEdge' },
 );
 
+/**
+ * The longest filter value, in UTF-16 code units. Elastic Path refuses a filtered request of 8 KB or
+ * more (the emulator answers 414); four values this long, each character URL-encoded as up to 9
+ * bytes, still make a URL under 5 KB.
+ */
+export const MAX_FILTER_VALUE_LENGTH = 128;
+
 export const AccountMemberFilter = builder.inputType('AccountMemberFilter', {
-  description:
-    'Narrows a list of account members. Every field set must match (AND). Matching is case-insensitive.',
+  description: `Narrows a list of account members. Every field set must match (AND). Matching is case-insensitive. Each value is at most ${MAX_FILTER_VALUE_LENGTH} characters; a longer one is refused with BAD_USER_INPUT.`,
   fields: (t) => ({
-    name: t.string({ description: 'Exactly this name.' }),
-    email: t.string({ description: 'Exactly this email address.' }),
-    nameLike: t.string({ description: 'Names containing this text.' }),
-    emailLike: t.string({ description: 'Email addresses containing this text.' }),
+    name: t.string({ description: `Exactly this name (at most ${MAX_FILTER_VALUE_LENGTH} characters).` }),
+    email: t.string({ description: `Exactly this email address (at most ${MAX_FILTER_VALUE_LENGTH} characters).` }),
+    nameLike: t.string({ description: `Names containing this text (at most ${MAX_FILTER_VALUE_LENGTH} characters).` }),
+    emailLike: t.string({ description: `Email addresses containing this text (at most ${MAX_FILTER_VALUE_LENGTH} characters).` }),
   }),
 });
 
 type MemberFilter = { name?: string | null; email?: string | null; nameLike?: string | null; emailLike?: string | null };
 
-/** Values become quoted, escaped operands: a caller cannot inject filter syntax. */
+/**
+ * Values become quoted, escaped operands: a caller cannot inject filter syntax. A value longer than
+ * MAX_FILTER_VALUE_LENGTH is a `ValidationError` naming it, before any call.
+ */
 export function memberFilter(filter: MemberFilter | null | undefined): string | undefined {
   if (!filter) return undefined;
+  for (const [name, value] of Object.entries(filter)) {
+    if (typeof value === 'string' && value.length > MAX_FILTER_VALUE_LENGTH) {
+      throw new ValidationError(
+        `filter.${name} must be at most ${MAX_FILTER_VALUE_LENGTH} characters; got ${value.length}.`,
+        `filter.${name}`,
+      );
+    }
+  }
   return allOf([
     filter.name != null ? eq('name', filter.name) : undefined,
     filter.email != null ? eq('email', filter.email) : undefined,

@@ -70,7 +70,7 @@ Account.implement({
 builder.asEntity(Account, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: ({ id }, context) =>
-    isUuid(id) ? find(id, context) : null,
+    isUuid(id) ? find(id.toLowerCase(), context) : null,
 });
 
 builder.queryField('account', (t) =>

@@ -3,7 +3,7 @@
  * `page[offset]`; `first` maps onto `page[limit]` and is checked here, so a bad value is a clear
  * BAD_USER_INPUT instead of an upstream 400.
  */
-import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
+import { offsetToCursor } from '@pothos/plugin-relay';
 import { ErrorCode, gatewayError } from '../errors.js';
 import type { PageRequest } from '../upstream/account-management.js';
 import type { PageDto } from '../upstream/dto.js';
@@ -26,13 +26,8 @@ export function pageRequest(args: { first?: number | null; after?: string | null
   }
   let offset = 0;
   if (args.after != null) {
-    let after: number;
-    try {
-      after = cursorToOffset(args.after);
-    } catch {
-      after = Number.NaN;
-    }
-    if (!Number.isInteger(after) || after < 0) {
+    const after = offsetOf(args.after);
+    if (after === undefined) {
       throw gatewayError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor this API gave out: use a pageInfo.endCursor or an edge cursor.');
     }
     offset = after + 1;
@@ -41,6 +36,17 @@ export function pageRequest(args: { first?: number | null; after?: string | null
     throw gatewayError(ErrorCode.BAD_USER_INPUT, `Elastic Path pages reach at most ${MAX_OFFSET} records deep; narrow the list with a filter.`);
   }
   return { limit, offset };
+}
+
+/**
+ * The offset a cursor names, only when it is exactly a cursor `offsetToCursor` gives out: Pothos'
+ * `cursorToOffset` reads `OffsetConnection:5junk` (and `+5`, `05`, unpadded base64) as 5.
+ */
+function offsetOf(cursor: string): number | undefined {
+  const digits = /^OffsetConnection:(0|[1-9]\d{0,8})$/.exec(Buffer.from(cursor, 'base64').toString('utf8'))?.[1];
+  if (digits === undefined) return undefined;
+  const offset = Number(digits);
+  return offsetToCursor(offset) === cursor ? offset : undefined;
 }
 
 export function toConnection<T, N>(page: PageDto<T, unknown>, request: PageRequest, toNode: (item: T) => N): Connection<N> {
@@ -52,7 +58,8 @@ export function toConnection<T, N>(page: PageDto<T, unknown>, request: PageReque
   return {
     edges,
     pageInfo: {
-      hasNextPage: request.offset + page.data.length < totalCount,
+      // The next page starts at the next offset; past MAX_OFFSET Elastic Path (and pageRequest) refuse it.
+      hasNextPage: request.offset + page.data.length < totalCount && request.offset + page.data.length <= MAX_OFFSET,
       hasPreviousPage: request.offset > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,

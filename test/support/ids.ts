@@ -23,3 +23,12 @@ export function memberBody(id = MEMBER_ID, name = 'Ron Swanson') {
 export function epError(status: number | string, title: string, detail?: string) {
   return { errors: [{ status, title, ...(detail ? { detail } : {}) }] };
 }
+
+/** A page of a list as Elastic Path sends it: `data`, then `meta` counting `total` records. */
+export function pageBody(data: unknown[] = [], total = data.length) {
+  return {
+    data,
+    meta: { page: { limit: 100, offset: 0, current: 1, total: Math.ceil(total / 100) }, results: { total } },
+    links: { current: null, first: null, last: null, next: null, prev: null },
+  };
+}

@@ -9,7 +9,9 @@ import type { AddressInfo, Socket } from 'node:net';
 export type Reply =
   | { status: number; json?: unknown; body?: string; headers?: Record<string, string>; delayMs?: number }
   | { hang: true }
-  | { reset: true };
+  | { reset: true }
+  /** Closes the connection without an answer (a FIN, not a reset): a keep-alive socket going stale under a request. */
+  | { close: true };
 
 export interface ReceivedRequest {
   method: string;
@@ -19,6 +21,8 @@ export interface ReceivedRequest {
   body: string;
   /** When the request arrived (ms since the epoch). */
   at: number;
+  /** The client's port: requests sharing it came over one keep-alive connection. */
+  clientPort: number | undefined;
 }
 
 export interface ScriptedUpstream {
@@ -58,6 +62,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         at: Date.now(),
+        clientPort: req.socket.remotePort,
       });
       const next = queue.shift() ?? fallback;
       if (!next) {
@@ -72,6 +77,10 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       }
       if ('reset' in next) {
         req.socket.resetAndDestroy();
+        return;
+      }
+      if ('close' in next) {
+        req.socket.destroySoon();
         return;
       }
       const body = next.json !== undefined ? JSON.stringify(next.json) : (next.body ?? '');

@@ -1,5 +1,6 @@
 /** The gateway and the Elastic Path emulator, both real servers on loopback ports. */
 import { createEmulator, type Emulator, type EmulatorOptions, type RecordedRequest } from '../../src/emulator/emulator.js';
+import { seedDemoData } from '../../src/emulator/seed.js';
 import { startGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 
 export interface Stack {
@@ -9,6 +10,11 @@ export interface Stack {
   authorization: string;
   /** Requests the emulator received, except logins. */
   upstreamCalls(): RecordedRequest[];
+  /**
+   * Puts the emulator back as it started (its seed data only, no requests recorded, no faults), so
+   * that what one test wrote is not there for the next. Tokens stay valid.
+   */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +29,12 @@ export async function startStack(
     gateway,
     authorization: `Bearer ${emulator.issueToken()}`,
     upstreamCalls: () => emulator.requests.filter((request) => request.path !== '/oauth/access_token'),
+    reset() {
+      emulator.store.clear();
+      if (options.emulator?.seed ?? true) seedDemoData(emulator.store);
+      emulator.clearRequests();
+      emulator.faults.clear();
+    },
     async close() {
       await gateway.close();
       await emulator.close();
