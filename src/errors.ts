@@ -69,6 +69,8 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
   UPSTREAM_BUDGET_EXCEEDED: 'UPSTREAM_BUDGET_EXCEEDED',
+  /** The request body is over MAX_BODY_BYTES (HTTP 413, before any GraphQL). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** Trusted documents: the id the request names is not on the list (the name Apollo Client reacts to). */
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   /** Trusted documents are enforced and the request sent a text without an id. */
@@ -112,32 +114,29 @@ export const malformedAccountToken = (): GraphQLError =>
     'The EP-Account-Management-Authentication-Token header is not a token Elastic Path issued (up to 8192 letters, digits and -._~+/ characters). Send the token as Elastic Path issued it, or leave the header out.',
   );
 
-/** What the failed call was about: which resource a 404 means, and the ids involved. */
-export interface UpstreamCall {
-  notFound: (detail: string | undefined) => NotFoundError;
-  accountId?: string;
-  accountMemberId?: string;
-}
+/** The statuses a typed upstream call may give a meaning of its own; every other status is shared. */
+export type CallStatus = 400 | 404 | 409 | 422;
 
 /**
- * The one map from an upstream status to what the caller sees. The HTTP status decides; the
- * body's `status` (a string from the service, a number from Elastic Path's API gateway) is not read.
+ * What one upstream call's statuses mean: each typed method in `src/upstream/account-management.ts`
+ * declares its own (the create's 400, 404 and 409, a list's 404). A status it leaves out falls to
+ * the shared map.
  */
-export function fromUpstream(upstream: UpstreamDetail, call: UpstreamCall): Error {
-  const { status, detail } = upstream;
-  switch (status) {
-    case 400:
-      return /exceeds the limit/i.test(detail ?? '') && call.accountId
-        ? new MembershipLimitReachedError(call.accountId)
-        : new ValidationError(upstreamSentence(upstream));
-    case 422:
-      return new ValidationError(upstreamSentence(upstream));
-    case 404:
-      return call.notFound(detail);
-    case 409:
-      return call.accountId && call.accountMemberId
-        ? new MembershipAlreadyExistsError(call.accountMemberId, call.accountId)
-        : gatewayError(ErrorCode.CONFLICT, `Elastic Path reported a conflict: ${upstreamSentence(upstream)}`, upstream);
+export type StatusMeanings = Readonly<Partial<Record<CallStatus, (upstream: UpstreamDetail) => Error>>>;
+
+/**
+ * The one map from an upstream status to what the caller sees: the call's own meaning when it
+ * declared one, otherwise what every call shares (401, 403, 429, 502/503/504, anything else). The
+ * HTTP status decides; the body's `status` (a string from the service, a number from Elastic
+ * Path's API gateway) is not read.
+ */
+export function fromUpstream(upstream: UpstreamDetail, meanings: StatusMeanings): Error {
+  const own = meanings[upstream.status as CallStatus];
+  return own ? own(upstream) : sharedMeaning(upstream);
+}
+
+function sharedMeaning(upstream: UpstreamDetail): Error {
+  switch (upstream.status) {
     case 401:
       return gatewayError(
         ErrorCode.UNAUTHENTICATED,
@@ -163,10 +162,20 @@ export function fromUpstream(upstream: UpstreamDetail, call: UpstreamCall): Erro
     default:
       return gatewayError(
         ErrorCode.UPSTREAM_ERROR,
-        `Elastic Path answered with an unexpected status ${status}.`,
+        `Elastic Path answered with an unexpected status ${upstream.status}.`,
         upstream,
       );
   }
+}
+
+/** A 400 or 422 to a call that sent input: Elastic Path refused it, and its reason is the message. */
+export function inputRefused(upstream: UpstreamDetail): ValidationError {
+  return new ValidationError(upstreamSentence(upstream));
+}
+
+/** A 409 where no domain error fits (a delete): Elastic Path's words, with the CONFLICT code. */
+export function upstreamConflict(upstream: UpstreamDetail): GraphQLError {
+  return gatewayError(ErrorCode.CONFLICT, `Elastic Path reported a conflict: ${upstreamSentence(upstream)}`, upstream);
 }
 
 export function unavailable(upstream?: UpstreamDetail): GraphQLError {
@@ -191,6 +200,10 @@ export class UnansweredWriteError extends GraphQLError {
   }
 }
 
+/**
+ * One phase of an attempt took longer than EP_API_TIMEOUT_MS: connecting (at most 5 s), waiting
+ * for the response head, or a gap while the body arrived. Not a bound on the whole attempt.
+ */
 export function timedOut(timeoutMs: number): GraphQLError {
   return gatewayError(
     ErrorCode.UPSTREAM_TIMEOUT,
@@ -211,6 +224,41 @@ export function budgetExceeded(limit: number, estimated?: number): GraphQLError 
     `${message} Ask for smaller pages (a lower first), fewer aliases or nested lists, or split it into several requests.`,
     { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit, ...(estimated !== undefined && { estimated }) } },
   );
+}
+
+/** The operation's deadline passed, or its caller went away, before or while a call waited. */
+export function deadlineError(signal: AbortSignal | undefined, timeoutMs: number): GraphQLError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time waiting for Elastic Path. Try again shortly.');
+  }
+  return timedOut(timeoutMs);
+}
+
+/** The circuit breaker is open: Elastic Path failed for many calls, so calls fail fast for a while. */
+export function breakerOpen(): GraphQLError {
+  return gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    'Elastic Path is failing for many calls, so the gateway is pausing calls to it for a few seconds. Try again shortly.',
+  );
+}
+
+/** The outbound limiter's queue is full (EP_API_QUEUE_LIMIT). */
+export function queueFull(): GraphQLError {
+  return gatewayError(
+    ErrorCode.RATE_LIMITED,
+    'The gateway is at its limit of calls to Elastic Path. Wait a moment and try again.',
+  );
+}
+
+/**
+ * The request body is over MAX_BODY_BYTES: answered with 413 by the HTTP server before Yoga sees
+ * the request, so it carries the request id itself.
+ */
+export function payloadTooLarge(maxBodyBytes: number, requestId: string): GraphQLError {
+  return new GraphQLError(`The request body is larger than ${maxBodyBytes} bytes.`, {
+    extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, requestId },
+  });
 }
 
 export function malformed(what: string, status: number): GraphQLError {

@@ -1,6 +1,7 @@
 /** Puts an app on a node:http server and takes it down cleanly; shared by the entry points and tests. */
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './listen.js';
+import { payloadTooLarge } from './errors.js';
 import { requestIdFrom } from './observability/records.js';
 
 export interface RunningServer {
@@ -23,44 +24,16 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const server = createServer(options.maxBodyBytes ? limitBody(listener, options.maxBodyBytes) : listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listen(server, port, host);
   let closing: Promise<void> | undefined;
-  return {
-    server,
-    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost === '[::]' ? 'localhost' : shownHost}:${address.port}`,
-    close: () =>
-      (closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        server.once('close', () => clearInterval(sweep));
-      })),
-  };
+  return { server, url, close: () => (closing ??= closeServer(server)) };
 }
 
 function tooLarge(req: Parameters<RequestListener>[0], res: Parameters<RequestListener>[1], maxBodyBytes: number): void {
   if (res.headersSent) return;
   const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
   res.writeHead(413, { 'content-type': 'application/json', connection: 'close', 'x-request-id': requestId });
-  res.end(
-    JSON.stringify({
-      errors: [
-        {
-          message: `The request body is larger than ${maxBodyBytes} bytes.`,
-          extensions: { code: 'PAYLOAD_TOO_LARGE', requestId },
-        },
-      ],
-    }),
-  );
+  res.end(JSON.stringify({ errors: [payloadTooLarge(maxBodyBytes, requestId)] }));
 }
 
 /**

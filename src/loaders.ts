@@ -6,9 +6,8 @@
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { ErrorCode, ValidationError } from './errors.js';
-import type { AccountManagementApi, ListOptions } from './upstream/account-management.js';
+import type { AccountManagementApi } from './upstream/account-management.js';
 import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
-import { inIds } from './upstream/filter.js';
 import { GraphQLError } from 'graphql';
 
 export interface LoaderOptions {
@@ -69,9 +68,9 @@ export function createLoaders(api: AccountManagementApi, options: LoaderOptions)
   };
 }
 
-const batchOf = (ids: readonly string[]): ListOptions => ({
+const batchOf = (ids: readonly string[]) => ({
   page: { limit: BATCH_SIZE, offset: 0 },
-  filter: inIds(ids),
+  filter: { ids },
 });
 
 interface LoaderSource<T> {

@@ -2,12 +2,12 @@
 import { builder } from '../builder.js';
 import { ValidationError } from '../errors.js';
 import type { Context } from '../context.js';
-import { allOf, contains, eq } from '../upstream/filter.js';
+import type { MemberFilter } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
 import { pageRequest, toConnection } from './pagination.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
-import { orTopLevelError, uuidArgument } from './resolve.js';
+import { orTopLevelError, uuidArgument } from './error-adapters.js';
 
 /**
  * A member as far as it is known: always the id, and the record when a response already carried
@@ -98,13 +98,14 @@ export const AccountMemberFilter = builder.inputType('AccountMemberFilter', {
   }),
 });
 
-type MemberFilter = { name?: string | null; email?: string | null; nameLike?: string | null; emailLike?: string | null };
+type MemberFilterArgument = Pick<MemberFilter, 'name' | 'email' | 'nameLike' | 'emailLike'>;
 
 /**
- * Values become quoted, escaped operands: a caller cannot inject filter syntax. A value longer than
- * MAX_FILTER_VALUE_LENGTH is a `ValidationError` naming it, before any call.
+ * The `filter` argument as the upstream API's member filter, which quotes every value (a caller
+ * cannot inject filter syntax). A value longer than MAX_FILTER_VALUE_LENGTH is a `ValidationError`
+ * naming it, before any call.
  */
-export function memberFilter(filter: MemberFilter | null | undefined): string | undefined {
+function memberFilter(filter: MemberFilterArgument | null | undefined): MemberFilter | undefined {
   if (!filter) return undefined;
   for (const [name, value] of Object.entries(filter)) {
     if (typeof value === 'string' && value.length > MAX_FILTER_VALUE_LENGTH) {
@@ -114,12 +115,8 @@ export function memberFilter(filter: MemberFilter | null | undefined): string | 
       );
     }
   }
-  return allOf([
-    filter.name != null ? eq('name', filter.name) : undefined,
-    filter.email != null ? eq('email', filter.email) : undefined,
-    filter.nameLike != null ? contains('name', filter.nameLike) : undefined,
-    filter.emailLike != null ? contains('email', filter.emailLike) : undefined,
-  ]);
+  const { name, email, nameLike, emailLike } = filter;
+  return { name, email, nameLike, emailLike };
 }
 
 builder.queryFields((t) => ({

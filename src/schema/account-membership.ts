@@ -12,11 +12,10 @@ import {
 import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
 import type { MembershipAnswer } from '../upstream/account-management.js';
 import type { AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
-import { eqId } from '../upstream/filter.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
 import { MAX_PAGE_SIZE, pageRequest, toConnection } from './pagination.js';
-import { nullIfNotFound, orTopLevelError, uuidArgument } from './resolve.js';
+import { nullIfNotFound, orTopLevelError, uuidArgument } from './error-adapters.js';
 import { selectsBeyondId } from './selection.js';
 
 /**
@@ -171,7 +170,7 @@ async function accountMemberships(
   const memberId = args.accountMemberId != null ? uuidArgument(args.accountMemberId, 'accountMemberId') : undefined;
   const result = await context.api.listAccountMemberships(accountId, {
     page,
-    filter: memberId ? eqId('account_member_id', memberId) : undefined,
+    filter: memberId ? { accountMemberId: memberId } : undefined,
     includeMembers,
   });
   primeMembers(result.included?.account_members, context);

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import type { AccountDto } from '../upstream/dto.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
-import { uuidArgument } from './resolve.js';
+import { uuidArgument } from './error-adapters.js';
 
 /** An account as far as it is known: the id always, the record when a response carried it. */
 export type AccountRef = RecordRef<AccountDto>;

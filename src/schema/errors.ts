@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../errors.js';
 
-export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure the caller can act on. `message` is written for people.',
   fields: (t) => ({
     message: t.exposeString('message', { description: 'What went wrong and what to do about it.' }),

@@ -5,7 +5,7 @@
  */
 import type DataLoader from 'dataloader';
 import type { Context } from '../context.js';
-import { nullIfNotFound, orTopLevelError } from './resolve.js';
+import { nullIfNotFound, orTopLevelError } from './error-adapters.js';
 
 export interface RecordRef<T> {
   id: string;

@@ -1,21 +1,26 @@
 /**
  * Typed Elastic Path account-management calls, bound to one caller's credentials. Resolvers and
- * loaders call these methods, never URLs; each method says which resource a 404 means and checks
- * the answer's shape before anything reads it.
+ * loaders call these methods, never URLs; each method declares what its statuses mean (the
+ * create's 400, 404 and 409, a list's 404; `StatusMeanings`) and checks the answer's shape before
+ * anything reads it. What every call shares (401, 403, 429, 5xx) is mapped in `src/errors.ts`.
  */
 import {
   ErrorCode,
   MembershipAlreadyExistsError,
+  MembershipLimitReachedError,
   NotFoundError,
   UnansweredWriteError,
   UpstreamStatusError,
   gatewayError,
   fromUpstream,
+  inputRefused,
   malformed,
   missingToken,
-  type UpstreamCall,
+  upstreamConflict,
+  type StatusMeanings,
 } from '../errors.js';
-import type { CallMeter, CallerCredentials, UpstreamClient, UpstreamRequest, UpstreamResponse } from './client.js';
+import type { CallMeter, CallerCredentials, UpstreamClient, UpstreamRequest } from './client.js';
+import type { UpstreamResponse } from './transport.js';
 import type {
   AccountDto,
   AccountMemberDto,
@@ -27,7 +32,14 @@ import type {
   PageDto,
   SingleDto,
 } from './dto.js';
-import { eqId } from './filter.js';
+import {
+  accountFilterExpression,
+  memberFilterExpression,
+  membershipFilterExpression,
+  type AccountFilter,
+  type MemberFilter,
+  type MembershipFilter,
+} from './filter.js';
 import { epRoute } from './path.js';
 import {
   isAccount,
@@ -44,10 +56,10 @@ export interface PageRequest {
   offset: number;
 }
 
-export interface ListOptions {
+/** A page of a list, narrowed by that list's own filter type (`./filter.ts` builds the expression). */
+export interface ListOptions<Filter = never> {
   page: PageRequest;
-  /** A filter expression built with `./filter.js`. */
-  filter?: string;
+  filter?: Filter;
 }
 
 /** One membership as an answer carried it, with its member when the answer included it. */
@@ -110,23 +122,24 @@ export interface AccountManagementApi {
   ): Promise<SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers }>;
   listAccountMemberships(
     accountId: string,
-    options: ListOptions & { includeMembers: boolean },
+    options: ListOptions<MembershipFilter> & { includeMembers: boolean },
   ): Promise<PageDto<AccountMembershipDto, IncludedAccountMembers>>;
   deleteAccountMembership(accountId: string, id: string): Promise<void>;
-  listUnassignedAccountMembers(accountId: string, options: ListOptions): Promise<PageDto<AccountMemberDto>>;
+  listUnassignedAccountMembers(accountId: string, options: ListOptions<MemberFilter>): Promise<PageDto<AccountMemberDto>>;
   getAccountMember(id: string): Promise<AccountMemberDto>;
-  listAccountMembers(options: ListOptions): Promise<PageDto<AccountMemberDto>>;
+  listAccountMembers(options: ListOptions<MemberFilter>): Promise<PageDto<AccountMemberDto>>;
   listMemberAccountMemberships(
     accountMemberId: string,
     options: ListOptions & { includeAccounts: boolean },
   ): Promise<PageDto<MemberAccountMembershipDto, IncludedAccounts>>;
   getAccount(id: string): Promise<AccountDto>;
-  listAccounts(options: ListOptions): Promise<PageDto<AccountDto>>;
+  listAccounts(options: ListOptions<AccountFilter>): Promise<PageDto<AccountDto>>;
 }
 
-const pageQuery = ({ page, filter }: ListOptions): Record<string, string | undefined> => ({
-  'page[limit]': String(page.limit),
-  'page[offset]': String(page.offset),
+/** `page[limit]`, `page[offset]` and, when there is one, the `filter` expression. */
+const pageQuery = ({ limit, offset }: PageRequest, filter?: string): Record<string, string | undefined> => ({
+  'page[limit]': String(limit),
+  'page[offset]': String(offset),
   filter,
 });
 
@@ -165,7 +178,7 @@ export function createAccountManagementApi(
 
   async function call<T>(
     request: Omit<UpstreamRequest, 'signal' | 'meter'>,
-    about: UpstreamCall,
+    meanings: StatusMeanings,
     isExpected: (body: unknown) => body is T,
   ): Promise<T> {
     // Checked here, before any I/O, so a call without a token never leaves the gateway.
@@ -176,24 +189,28 @@ export function createAccountManagementApi(
     try {
       ({ body, status } = await send(credentials, request));
     } catch (error) {
-      throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, about) : error;
+      throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, meanings) : error;
     }
     if (!isExpected(body)) throw malformed('an answer of an unexpected shape', status);
     return body;
   }
 
-  const accountNotFound = (accountId: string): UpstreamCall => ({
-    accountId,
-    notFound: () => new NotFoundError('Account', accountId),
+  /** A list under one account, or the account itself: a 404 means the account does not exist. */
+  const ofAccount = (accountId: string): StatusMeanings => ({
+    ...INPUT_REFUSED,
+    404: () => new NotFoundError('Account', accountId),
   });
-  const membershipNotFound = (accountId: string, id: string): UpstreamCall => ({
-    accountId,
-    notFound: (detail) =>
-      detail === 'account not found'
-        ? new NotFoundError('Account', accountId)
-        : new NotFoundError('AccountMembership', id),
+  /** One membership: a 404 names the account when Elastic Path says so, otherwise the membership. */
+  const ofMembership = (accountId: string, id: string): StatusMeanings => ({
+    ...INPUT_REFUSED,
+    404: ({ detail }) =>
+      detail === ACCOUNT_NOT_FOUND ? new NotFoundError('Account', accountId) : new NotFoundError('AccountMembership', id),
   });
-  const memberNotFound = (id: string): UpstreamCall => ({ notFound: () => new NotFoundError('AccountMember', id) });
+  /** One member, or a list under it: a 404 means the member does not exist. */
+  const ofMember = (id: string): StatusMeanings => ({
+    ...INPUT_REFUSED,
+    404: () => new NotFoundError('AccountMember', id),
+  });
   const isNothing = (body: unknown): body is undefined => body === undefined;
 
   async function findMembership(
@@ -206,11 +223,11 @@ export function createAccountManagementApi(
         method: 'GET',
         ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }),
         query: {
-          ...pageQuery({ page: { limit: 1, offset: 0 }, filter: eqId('account_member_id', accountMemberId) }),
+          ...pageQuery({ limit: 1, offset: 0 }, membershipFilterExpression({ accountMemberId })),
           include: includeMember ? 'account_member' : undefined,
         },
       },
-      accountNotFound(accountId),
+      ofAccount(accountId),
       (value): value is PageDto<AccountMembershipDto, IncludedAccountMembers> =>
         isPage(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
     );
@@ -236,12 +253,16 @@ export function createAccountManagementApi(
       const answer = await call(
         { method: 'POST', ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }), body },
         {
-          accountId,
-          accountMemberId,
-          notFound: (detail) =>
-            detail === 'account not found'
+          400: (upstream) =>
+            /exceeds the limit/i.test(upstream.detail ?? '')
+              ? new MembershipLimitReachedError(accountId)
+              : inputRefused(upstream),
+          422: inputRefused,
+          404: ({ detail }) =>
+            detail === ACCOUNT_NOT_FOUND
               ? new NotFoundError('Account', accountId)
               : new NotFoundError('AccountMember', accountMemberId),
+          409: () => new MembershipAlreadyExistsError(accountMemberId, accountId),
         },
         (value) => isSingle(value, isAccountMembership),
       );
@@ -304,7 +325,7 @@ export function createAccountManagementApi(
           ...epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id }),
           query: { include: includeMember ? 'account_member' : undefined },
         },
-        membershipNotFound(accountId, id),
+        ofMembership(accountId, id),
         (value): value is SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers } =>
           isSingle(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
       );
@@ -315,9 +336,12 @@ export function createAccountManagementApi(
         {
           method: 'GET',
           ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }),
-          query: { ...pageQuery(options), include: options.includeMembers ? 'account_member' : undefined },
+          query: {
+            ...pageQuery(options.page, membershipFilterExpression(options.filter)),
+            include: options.includeMembers ? 'account_member' : undefined,
+          },
         },
-        accountNotFound(accountId),
+        ofAccount(accountId),
         (value): value is PageDto<AccountMembershipDto, IncludedAccountMembers> =>
           isPage(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
       );
@@ -326,7 +350,8 @@ export function createAccountManagementApi(
     async deleteAccountMembership(accountId, id) {
       await call(
         { method: 'DELETE', ...epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id }) },
-        membershipNotFound(accountId, id),
+        // A 409 here is Elastic Path's own conflict (the membership is being changed), not a duplicate.
+        { ...ofMembership(accountId, id), 409: upstreamConflict },
         isNothing,
       );
     },
@@ -336,9 +361,9 @@ export function createAccountManagementApi(
         {
           method: 'GET',
           ...epRoute('/v2/accounts/{accountId}/account-memberships/unassigned-account-members', { accountId }),
-          query: pageQuery(options),
+          query: pageQuery(options.page, memberFilterExpression(options.filter)),
         },
-        accountNotFound(accountId),
+        ofAccount(accountId),
         (value): value is PageDto<AccountMemberDto> => isPage(value, isAccountMember),
       );
     },
@@ -346,7 +371,7 @@ export function createAccountManagementApi(
     async getAccountMember(id) {
       const { data } = await call(
         { method: 'GET', ...epRoute('/v2/account-members/{accountMemberId}', { accountMemberId: id }) },
-        memberNotFound(id),
+        ofMember(id),
         (value) => isSingle(value, isAccountMember),
       );
       return data;
@@ -354,8 +379,9 @@ export function createAccountManagementApi(
 
     listAccountMembers(options) {
       return call(
-        { method: 'GET', ...epRoute('/v2/account-members'), query: pageQuery(options) },
-        { notFound: () => new NotFoundError('AccountMember', '(list)') },
+        { method: 'GET', ...epRoute('/v2/account-members'), query: pageQuery(options.page, memberFilterExpression(options.filter)) },
+        // The collection always exists: a 404 here is no answer about a record (shared map: UPSTREAM_ERROR).
+        INPUT_REFUSED,
         (value): value is PageDto<AccountMemberDto> => isPage(value, isAccountMember),
       );
     },
@@ -365,9 +391,9 @@ export function createAccountManagementApi(
         {
           method: 'GET',
           ...epRoute('/v2/account-members/{accountMemberId}/account-memberships', { accountMemberId }),
-          query: { ...pageQuery(options), include: options.includeAccounts ? 'account' : undefined },
+          query: { ...pageQuery(options.page), include: options.includeAccounts ? 'account' : undefined },
         },
-        memberNotFound(accountMemberId),
+        ofMember(accountMemberId),
         (value): value is PageDto<MemberAccountMembershipDto, IncludedAccounts> =>
           isPage(value, isMemberAccountMembership) && includedOf(value, 'accounts', isAccount),
       );
@@ -376,7 +402,7 @@ export function createAccountManagementApi(
     async getAccount(id) {
       const { data } = await call(
         { method: 'GET', ...epRoute('/v2/accounts/{accountId}', { accountId: id }) },
-        accountNotFound(id),
+        ofAccount(id),
         (value) => isSingle(value, isAccount),
       );
       return data;
@@ -384,13 +410,20 @@ export function createAccountManagementApi(
 
     listAccounts(options) {
       return call(
-        { method: 'GET', ...epRoute('/v2/accounts'), query: pageQuery(options) },
-        { notFound: () => new NotFoundError('Account', '(list)') },
+        { method: 'GET', ...epRoute('/v2/accounts'), query: pageQuery(options.page, accountFilterExpression(options.filter)) },
+        // The collection always exists: a 404 here is no answer about a record (shared map: UPSTREAM_ERROR).
+        INPUT_REFUSED,
         (value): value is PageDto<AccountDto> => isPage(value, isAccount),
       );
     },
   };
 }
+
+/** A 400 or 422: Elastic Path refused what the call sent (an id, a filter, a page); its reason is the message. */
+const INPUT_REFUSED: StatusMeanings = { 400: inputRefused, 422: inputRefused };
+
+/** The detail of a 404 about the account in a path under it, rather than the record the path names. */
+const ACCOUNT_NOT_FOUND = 'account not found';
 
 /**
  * How far Elastic Path's clock may be from the gateway's when a membership found after a lost

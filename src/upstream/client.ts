@@ -1,32 +1,27 @@
 /**
- * The one HTTP client every Elastic Path call goes through: a keep-alive undici pool bound to the
- * configured origin, explicit timeouts, bodies always consumed (and capped), JSON parsed only when
- * the answer says it is JSON, and only the caller's Elastic Path credentials forwarded.
+ * The one HTTP client every Elastic Path call goes through: the policy around each call. Sending
+ * one attempt (the keep-alive pool, timeouts, the capped body, safe JSON) is `./transport.ts`;
+ * only the caller's Elastic Path credentials are forwarded, as headers built here.
  *
- * Around each call, in this order: the circuit breaker (fail fast while Elastic Path is down), the
- * outbound limiter (concurrency, requests per second, a bounded queue), and retries with full-jitter
- * backoff inside a retry budget and the operation's deadline.
+ * Each call, from the outside in:
+ * 1. retries (`send`): full-jitter backoff, up to EP_API_MAX_ATTEMPTS, each retry taken from the
+ *    retry budget and none past the operation's deadline; a write that left and was never
+ *    answered is marked `UnansweredWriteError`, never sent again;
+ * 2. admission of each attempt (`attempt`): the bounded queue (refused at once when
+ *    EP_API_QUEUE_LIMIT calls already wait), the circuit breaker (fail fast while Elastic Path is
+ *    down), then a slot of the outbound limiter (EP_API_CONNECTIONS in flight);
+ * 3. the rate window (`startWithinRate`: EP_API_MAX_RPS started in any sliding second), then the
+ *    observer around the attempt as it goes on the wire;
+ * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on.
  */
-import sjson from 'secure-json-parse';
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
-import {
-  ErrorCode,
-  UnansweredWriteError,
-  UpstreamStatusError,
-  gatewayError,
-  malformed,
-  timedOut,
-  unavailable,
-  type UpstreamDetail,
-} from '../errors.js';
+import { UnansweredWriteError, breakerOpen, deadlineError, queueFull } from '../errors.js';
 import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
-import type { ErrorItemDto } from './dto.js';
 import { delay } from './delay.js';
 import { Limiter } from './limiter.js';
 import { RateWindow } from './rate-window.js';
 import { RetryBudget } from './retry-budget.js';
+import { createTransport, settle, type Attempt, type UpstreamResponse, type WireRequest } from './transport.js';
 
 /** The settings the client owns, passed straight through from `Config`. */
 export type UpstreamSettings = Pick<
@@ -81,24 +76,13 @@ export interface CallerCredentials {
   accountManagementToken?: string;
 }
 
-export interface UpstreamRequest {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** Built with `epPath`, so ids are already single encoded segments. */
-  path: string;
+/** A call as the typed methods make it; `signal` is the operation's, so no backoff outlives it either. */
+export interface UpstreamRequest extends WireRequest {
   /** The path's template, ids as `{names}`: what metrics and spans show, never an id. */
   route: string;
-  query?: Record<string, string | undefined>;
   body?: unknown;
-  /** The operation's deadline and the caller going away; no attempt or backoff outlives it. */
-  signal?: AbortSignal;
   /** The operation's counters. */
   meter?: CallMeter;
-}
-
-export interface UpstreamResponse {
-  status: number;
-  /** Parsed JSON, or `undefined` for an empty answer (204). */
-  body: unknown;
 }
 
 export interface UpstreamStats {
@@ -126,43 +110,14 @@ export interface UpstreamClient {
 
 const RETRY_MAX_DELAY_MS = 2_000;
 
-/** What one attempt came to. */
-type Attempt =
-  | { kind: 'answer'; status: number; contentType: string; text: string }
-  /** Failed before the request could have reached Elastic Path: safe to repeat any method. */
-  | { kind: 'unsent'; error: Error }
-  /** Failed after the request may have reached Elastic Path. */
-  | { kind: 'lost'; error: Error }
-  | { kind: 'timeout'; error: Error }
-  /** Refused by the gateway itself (breaker open, queue full, caller gone): never retried. */
-  | { kind: 'refused'; error: Error };
-
-const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
 export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver): UpstreamClient {
-  const base = new URL(settings.epApiBaseUrl);
-  const pathPrefix = base.pathname.replace(/\/+$/, '');
-  const maxBytes = settings.epApiMaxResponseBytes;
   const maxAttempts = settings.epApiMaxAttempts;
   const retryBaseMs = settings.epApiRetryBaseMs;
   const timeoutMs = settings.epApiTimeoutMs;
-  const connections = settings.epApiConnections;
   const queueLimit = settings.epApiQueueLimit;
 
-  const pool = new Pool(base.origin, {
-    connections,
-    // undici's own defaults are 300 s; one attempt must never outlive the configured budget.
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: { timeout: Math.min(timeoutMs, 5_000) },
-    // Close idle sockets before a typical upstream keep-alive (5 s) does, so a reused socket is
-    // rarely one the peer is closing at that moment.
-    keepAliveTimeout: 4_000,
-    keepAliveMaxTimeout: 30_000,
-    keepAliveTimeoutThreshold: 1_000,
-  });
-  const limiter = new Limiter(connections);
+  const transport = createTransport(settings);
+  const limiter = new Limiter(settings.epApiConnections);
   const rate = new RateWindow(settings.epApiMaxRps);
   const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
   const breaker = new CircuitBreaker({
@@ -214,45 +169,12 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     body?: string,
   ): Promise<Attempt> {
     if (!(await rate.take(request.signal))) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
-    if (!observer) return dispatch(request, headers, body);
+    if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);
-    const outcome = await dispatch(request, headers, body);
+    const outcome = await transport.send(request, headers, body);
     if (outcome.kind === 'answer') finish(outcome.status);
     else finish(undefined, outcome.kind);
     return outcome;
-  }
-
-  async function dispatch(request: UpstreamRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
-    // The pool's connect, headers and body timeouts bound each attempt; the signal is the operation's.
-    const { signal } = request;
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await pool.request({
-        method: request.method,
-        path: pathPrefix + request.path + queryString(request.query),
-        headers,
-        body,
-        signal,
-      });
-    } catch (error) {
-      return transportFailure(error, request.signal, timeoutMs);
-    }
-    try {
-      const text = await readCapped(response.body, maxBytes);
-      return {
-        kind: 'answer',
-        status: response.statusCode,
-        contentType: String(response.headers['content-type'] ?? ''),
-        text,
-      };
-    } catch (error) {
-      if (error instanceof TooLargeError) {
-        return { kind: 'refused', error: malformed(`a response larger than ${maxBytes} bytes`, response.statusCode) };
-      }
-      // The status line arrived, so the request did reach Elastic Path.
-      const failure = transportFailure(error, request.signal, timeoutMs);
-      return failure.kind === 'unsent' ? { kind: 'lost', error: failure.error } : failure;
-    }
   }
 
   async function send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse> {
@@ -297,7 +219,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued }),
     async close() {
       limiter.clear();
-      await pool.close();
+      await transport.close();
     },
   };
 }
@@ -331,101 +253,4 @@ function isRetryable(outcome: Attempt, method: UpstreamRequest['method']): boole
 /** Exponential backoff with full jitter: a random delay up to base × 2^(n-1), capped. */
 function backoff(attemptNumber: number, baseMs: number): number {
   return Math.random() * Math.min(RETRY_MAX_DELAY_MS, baseMs * 2 ** (attemptNumber - 1));
-}
-
-function settle(outcome: Attempt): UpstreamResponse {
-  if (outcome.kind !== 'answer') throw outcome.error;
-  const { status, text, contentType } = outcome;
-  const isJson = /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
-  if (status >= 200 && status < 300) {
-    if (text === '') return { status, body: undefined };
-    if (!isJson) throw malformed('a response that is not JSON', status);
-    const parsed = parseJson(text);
-    if (parsed === undefined) throw malformed('malformed JSON', status);
-    return { status, body: parsed };
-  }
-  throw new UpstreamStatusError(describeFailure(status, isJson ? parseJson(text) : undefined));
-}
-
-function queryString(query: UpstreamRequest['query']): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) params.set(key, value);
-  }
-  const encoded = params.toString();
-  return encoded ? `?${encoded}` : '';
-}
-
-/** Upstream JSON is untrusted: `__proto__` and `constructor.prototype` keys are dropped, never applied. */
-function parseJson(text: string): unknown {
-  try {
-    return sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
-  } catch {
-    return undefined;
-  }
-}
-
-/** Elastic Path's error body is `{errors: [{status, title, detail}]}`; keep only the words, never the whole body. */
-function describeFailure(status: number, body: unknown): UpstreamDetail {
-  const first = (body as { errors?: unknown } | undefined)?.errors;
-  const item = Array.isArray(first) ? (first[0] as ErrorItemDto | undefined) : undefined;
-  const detail: UpstreamDetail = { status };
-  if (typeof item?.title === 'string') detail.title = item.title.slice(0, 500);
-  if (typeof item?.detail === 'string') detail.detail = item.detail.slice(0, 2000);
-  return detail;
-}
-
-class TooLargeError extends Error {}
-
-/** The whole body as text, or TooLargeError past `maxBytes`; read with events, cheaper than an async iterator. */
-function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        reject(new TooLargeError());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.once('error', reject);
-    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
-function transportFailure(error: unknown, operation: AbortSignal | undefined, timeoutMs: number): Attempt {
-  if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs) };
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-    return { kind: 'timeout', error: timedOut(timeoutMs) };
-  }
-  if (typeof code === 'string' && UNSENT_CODES.has(code)) return { kind: 'unsent', error: unavailable() };
-  return { kind: 'lost', error: unavailable() };
-}
-
-/** The operation's deadline passed, or its caller went away. */
-function deadlineError(signal: AbortSignal | undefined, timeoutMs: number): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time waiting for Elastic Path. Try again shortly.');
-  }
-  return timedOut(timeoutMs);
-}
-
-function breakerOpen(): Error {
-  return gatewayError(
-    ErrorCode.UPSTREAM_UNAVAILABLE,
-    'Elastic Path is failing for many calls, so the gateway is pausing calls to it for a few seconds. Try again shortly.',
-  );
-}
-
-function queueFull(): Error {
-  return gatewayError(
-    ErrorCode.RATE_LIMITED,
-    'The gateway is at its limit of calls to Elastic Path. Wait a moment and try again.',
-  );
 }

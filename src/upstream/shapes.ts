@@ -12,11 +12,9 @@ import type {
   SingleDto,
   Timestamps,
 } from './dto.js';
+import { isObject } from '../json.js';
 
 type Guard<T> = (value: unknown) => value is T;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isOptionalString = (value: unknown): boolean => value === undefined || value === null || isString(value);

@@ -1,4 +1,4 @@
-/** Small adapters between loaders and fields that have no result union. */
+/** Error adapters between loaders and fields that have no result union: not found as null, failures as coded top-level errors. */
 import { NotFoundError, asTopLevel } from '../errors.js';
 import { requireUuid } from '../ids.js';
 
