@@ -3,10 +3,11 @@
  * as separate processes on loopback ports, so the load generator, the gateway and the emulator do
  * not share one event loop.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { startCommand, startProcess, type StartedProcess } from '../test/support/child-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,44 +22,26 @@ export interface Processes {
   stop(): Promise<void>;
 }
 
-function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = pattern.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        // Stop collecting: a gateway logging every operation would grow this string without end.
-        child.stdout?.off('data', onData).resume();
-        child.stderr?.off('data', onData).resume();
-        resolve(match);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
-  });
-}
-
 export async function startProcesses(options: { faultFlags?: string[]; gatewayEnv?: Record<string, string> } = {}): Promise<Processes> {
-  const emulator = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts', ...(options.faultFlags ?? [])], {
-    cwd: root,
-    env: { ...process.env, EMULATOR_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const emulatorStarted = await waitFor(emulator, /listening on (http:\/\/\S+)[\s\S]*ready token[^:]*: (\S+)/, 'the emulator');
+  // Run from the repository root (npm run bench and soak do), as the tests run these processes.
+  const emulator = startProcess('src/emulator/main.ts', { args: options.faultFlags ?? [], env: { EMULATOR_PORT: '0' } });
+  const emulatorStarted = await emulator.waitFor(/listening on (http:\/\/\S+)[\s\S]*ready token[^:]*: (\S+)/, 30_000);
   const emulatorUrl = emulatorStarted[1] as string;
   const token = emulatorStarted[2] as string;
 
-  const gateway = fork(fileURLToPath(new URL('./gateway-process.ts', import.meta.url)), [], {
-    cwd: root,
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)],
-    env: { ...process.env, EP_API_BASE_URL: emulatorUrl, LOG_LEVEL: 'silent', ...options.gatewayEnv },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const gatewayUrl = (await waitFor(gateway, /gateway at (http:\/\/\S+)/, 'the gateway'))[1] as string;
+  const gatewayProcess = startCommand(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      fileURLToPath(new URL('./gateway-process.ts', import.meta.url)),
+    ],
+    { env: { EP_API_BASE_URL: emulatorUrl, LOG_LEVEL: 'silent', ...options.gatewayEnv }, ipc: true },
+  );
+  const gateway = gatewayProcess.child;
+  const gatewayUrl = (await gatewayProcess.waitFor(/gateway at (http:\/\/\S+)/, 30_000))[1] as string;
 
   let nextId = 0;
   function ask<T>(command: string): Promise<T> {
@@ -81,12 +64,8 @@ export async function startProcesses(options: { faultFlags?: string[]; gatewayEn
     heapAfterGc: () => ask<number>('heap'),
     stats: () => ask('stats'),
     async stop() {
-      for (const child of [gateway, emulator]) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await gatewayProcess.stop('SIGTERM');
+      await emulator.stop('SIGTERM');
     },
   };
 }
@@ -128,16 +107,13 @@ export async function startBenchProcesses(options: {
 }): Promise<BenchProcesses> {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const latency = options.latencyMs > 0 ? [`--latency-ms=${options.latencyMs}`] : [];
-  const fixed = spawn(process.execPath, ['--import', 'tsx', 'bench/fixed-upstream.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const fixedUrl = (await waitFor(fixed, /fixed upstream at (http:\/\/\S+)/, 'the fixed upstream'))[1] as string;
+  const fixed = startProcess('bench/fixed-upstream.ts');
+  const fixedUrl = (await fixed.waitFor(/fixed upstream at (http:\/\/\S+)/, 30_000))[1] as string;
   // The fixed upstream answers at once; latency, when asked for, is the emulator's.
-  const emulator = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts', ...latency], {
-    cwd: root,
-    env: { ...process.env, EMULATOR_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const emulatorUrl = (await waitFor(emulator, /listening on (http:\/\/\S+)/, 'the emulator'))[1] as string;
-  const children: ChildProcess[] = [fixed, emulator];
+  const emulator = startProcess('src/emulator/main.ts', { args: latency, env: { EMULATOR_PORT: '0' } });
+  const emulatorUrl = (await emulator.waitFor(/listening on (http:\/\/\S+)/, 30_000))[1] as string;
+  const started: StartedProcess[] = [fixed, emulator];
+  const children: ChildProcess[] = [];
 
   async function gatewayTo(upstreamUrl: string): Promise<BenchGateway> {
     const port = await freePort();
@@ -191,6 +167,7 @@ export async function startBenchProcesses(options: {
         child.kill('SIGTERM');
         await exited;
       }
+      for (const process of started.reverse()) await process.stop('SIGTERM');
     },
   };
 }

@@ -4,10 +4,10 @@
  * surfacing later as a confusing runtime failure.
  */
 
-export const TRUSTED_DOCUMENTS_MODES = ['enforce', 'log'] as const;
+const TRUSTED_DOCUMENTS_MODES = ['enforce', 'log'] as const;
 export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
@@ -395,15 +395,16 @@ export function loadEmulatorConfig(env: Env): EmulatorConfig {
 }
 
 /**
- * For process entry points: the settings, or the problem printed on stderr and exit status 1, so
- * a bad value never starts a half-configured process.
+ * For process entry points: the settings, or the problem printed on stderr (after `refusal`, when
+ * given, such as "Elastic Path emulator not started.") and exit status 1, so a bad value never
+ * starts a half-configured process.
  */
-export function settingsOrExit<T>(load: () => T): T {
+export function settingsOrExit<T>(load: () => T, refusal?: string): T {
   try {
     return load();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${refusal === undefined ? '' : `${refusal} `}${error.message}\n`);
       process.exit(1);
     }
     throw error;

@@ -1,10 +1,13 @@
 import { ValidationError } from './errors.js';
 
-/** Elastic Path ids are UUIDs; anything else is refused before it can reach a URL. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An Elastic Path id as Elastic Path writes it: a UUID in lowercase. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Elastic Path reads ids in any case. */
+const ANY_CASE_UUID = new RegExp(UUID.source, 'i');
 
+/** Elastic Path ids are UUIDs; anything else is refused before it can reach a URL. */
 export function isUuid(value: string): boolean {
-  return UUID.test(value);
+  return ANY_CASE_UUID.test(value);
 }
 
 /**

@@ -34,5 +34,5 @@ if (process.env.npm_lifecycle_event) {
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) shutdown('SIGHUP');
-  }, 500).unref();
+  }, 250).unref();
 }

@@ -17,12 +17,12 @@ export type TokenKind = 'client_credentials' | 'implicit';
 export type Access = 'public' | 'client' | 'account-reader';
 
 /** Elastic Path's access tokens last an hour; `EMULATOR_TOKEN_LIFETIME_S` changes it (tests). */
-export const ACCESS_TOKEN_LIFETIME_S = 3600;
+const ACCESS_TOKEN_LIFETIME_S = 3600;
 const ACCOUNT_TOKEN_LIFETIME_S = 86_400;
 /** Pruning expired tokens every so many issues keeps a long-running emulator's memory flat. */
 const PRUNE_EVERY = 1024;
 
-export const ACCOUNT_TOKEN_HEADER = 'ep-account-management-authentication-token';
+const ACCOUNT_TOKEN_HEADER = 'ep-account-management-authentication-token';
 
 export interface IssuedToken {
   readonly accessToken: string;

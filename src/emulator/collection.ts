@@ -2,7 +2,8 @@
  * Records under a key, with each sort order a list asks for computed once and kept until the
  * records change: an unfiltered page then costs the page, not a sort of the whole collection.
  */
-import type { Comparator } from './sort.js';
+/** How two records order: negative, zero or positive, as `Array.prototype.sort` takes it. */
+export type Comparator<T> = (a: T, b: T) => number;
 
 export interface ReadonlyCollection<T> {
   readonly size: number;

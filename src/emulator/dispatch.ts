@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenRegistry } from './auth.js';
 import type { EmulatorSettings, Reply } from './context.js';
-import type { RecordedRequest } from './emulator.js';
 import { EpError, internalError, methodNotAllowed, routeNotFound, uriTooLong } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { flattenHeaders, jsonAnswer, originOf, readBody, sendJson, writeAnswer, type Answer } from './http.js';
@@ -16,7 +15,20 @@ import type { EmulatorStore } from './store.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** EP-BEHAVIOUR: a filtered request must stay under 8 KB. */
-export const MAX_TARGET_BYTES = 8 * 1024;
+const MAX_TARGET_BYTES = 8 * 1024;
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** The path as sent, still percent-encoded, without the query. */
+  readonly path: string;
+  /** The request target as sent: path and query. */
+  readonly url: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased names; repeated headers joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Empty when there was none, or when it was refused for its size. */
+  readonly body: string;
+}
 
 export interface DispatchDependencies {
   readonly store: EmulatorStore;

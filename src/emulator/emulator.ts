@@ -7,9 +7,9 @@
  *   const token = emulator.issueToken();
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../listen.js';
 import { TokenRegistry, type TokenKind } from './auth.js';
-import { createRequestListener } from './dispatch.js';
+import { createRequestListener, type RecordedRequest } from './dispatch.js';
 import { createFaultInjector, type FaultController, type FaultSettings } from './faults.js';
 import { answerClientError } from './http.js';
 import { seedDemoData } from './seed.js';
@@ -51,19 +51,6 @@ export interface EmulatorOptions {
    * @default {} (normal service)
    */
   faults?: FaultSettings;
-}
-
-export interface RecordedRequest {
-  readonly method: string;
-  /** The path as sent, still percent-encoded, without the query. */
-  readonly path: string;
-  /** The request target as sent: path and query. */
-  readonly url: string;
-  readonly query: URLSearchParams;
-  /** Lower-cased names; repeated headers joined with ', '. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** Empty when there was none, or when it was refused for its size. */
-  readonly body: string;
 }
 
 export interface Emulator {
@@ -117,30 +104,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     store,
     requests,
     faults: faults.controller,
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        faults.resume();
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const address = server.address() as AddressInfo;
-          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          origin = `http://${hostPart}:${address.port}`;
-          resolve(origin);
-        });
-      });
+    async listen(port = 0, host = '127.0.0.1') {
+      faults.resume();
+      origin = await listen(server, port, host);
+      return origin;
     },
     close() {
-      return new Promise((resolve, reject) => {
-        // A request waiting out injected latency, or a body being cut off, would hold close() up.
-        faults.abortPending();
-        if (!server.listening) {
-          resolve();
-          return;
-        }
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      });
+      // A request waiting out injected latency, or a body being cut off, would hold close() up.
+      faults.abortPending();
+      return closeServer(server);
     },
     issueToken(kind = 'client_credentials', issueOptions = {}) {
       return tokens.issue(kind, issueOptions).accessToken;

@@ -115,7 +115,7 @@ export interface FaultInjector {
 }
 
 /** mulberry32: a tiny 32-bit PRNG, plenty for picking faults, and repeatable from its seed. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

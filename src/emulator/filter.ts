@@ -5,7 +5,7 @@
  */
 import { badRequest } from './errors.js';
 
-export const MAX_FILTERS = 10;
+const MAX_FILTERS = 10;
 
 export type Operator = 'eq' | 'like' | 'ilike' | 'in' | 'lt' | 'le' | 'gt' | 'ge';
 const OPERATORS: ReadonlySet<string> = new Set<Operator>(['eq', 'like', 'ilike', 'in', 'lt', 'le', 'gt', 'ge']);

@@ -4,7 +4,7 @@
  * `loadEmulatorConfig`, the project's one reader of the environment; faults to inject come from
  * flags (`npm run emulator -- --error-rate=503:0.1`, see fault-flags.ts).
  */
-import { ConfigError, loadEmulatorConfig, type EmulatorConfig } from '../config.js';
+import { loadEmulatorConfig, settingsOrExit } from '../config.js';
 import { createEmulator } from './emulator.js';
 import { FAULT_FLAG_USAGE, FaultFlagError, parseFaultFlags } from './fault-flags.js';
 import { describeFaults, type FaultSettings } from './faults.js';
@@ -24,14 +24,7 @@ async function main(): Promise<number> {
     faults = { ...faults, seed: Math.floor(Math.random() * 4_294_967_296) };
   }
 
-  let config: EmulatorConfig;
-  try {
-    config = loadEmulatorConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Elastic Path emulator not started. ${error.message}`);
-    return 1;
-  }
+  const config = settingsOrExit(() => loadEmulatorConfig(process.env), 'Elastic Path emulator not started.');
 
   // A long-running process must not keep every request it ever received.
   const emulator = createEmulator({

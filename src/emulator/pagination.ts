@@ -2,8 +2,8 @@
 import type { PageDto } from '../upstream/dto.js';
 import { badRequest, validationFailed } from './errors.js';
 
-export const MAX_PAGE_LIMIT = 100;
-export const MAX_PAGE_OFFSET = 10_000;
+const MAX_PAGE_LIMIT = 100;
+const MAX_PAGE_OFFSET = 10_000;
 const LIMIT = 'page[limit]';
 const OFFSET = 'page[offset]';
 

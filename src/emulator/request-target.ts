@@ -6,13 +6,10 @@
 import { badRequest } from './errors.js';
 
 export interface RequestTarget {
-  /** The path as the client sent it, still encoded. */
-  readonly rawPathname: string;
   /** Decoded path segments, without the leading empty one and without a trailing slash. */
   readonly segments: readonly string[];
   /** `segments` encoded again: the canonical path that links repeat. */
   readonly pathname: string;
-  readonly rawQuery: string;
   /** The first value of each query parameter, decoded, with `+` read as a space. */
   readonly params: ReadonlyMap<string, string>;
 }
@@ -31,10 +28,8 @@ export function parseRequestTarget(target: string): RequestTarget {
   }
   const segments = rawSegments.map((segment) => decode(segment, 'the request path'));
   return {
-    rawPathname,
     segments,
     pathname: `/${segments.map(encodeURIComponent).join('/')}`,
-    rawQuery,
     params: parseQuery(rawQuery),
   };
 }

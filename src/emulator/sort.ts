@@ -1,8 +1,8 @@
 /** The `sort` parameter: a field name, `-` in front for descending; newest first by default. */
+import type { Comparator } from './collection.js';
 import { badRequest } from './errors.js';
 import type { StoredResource } from './store.js';
 
-export type Comparator<T> = (a: T, b: T) => number;
 /** Ascending comparators by field name. */
 export type SortFields<T> = Readonly<Record<string, Comparator<T>>>;
 

@@ -5,7 +5,8 @@
  * production runs it (`node dist/server.js`), with `GATEWAY_NODE` choosing the Node binary (CI
  * sets it to Node 22 and 24); `startCommand` runs anything else, such as `npm start`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 export interface StartProcessOptions {
   /** Command-line arguments after the script. */
@@ -14,6 +15,8 @@ export interface StartProcessOptions {
   env?: Record<string, string>;
   /** Start it as the leader of a new process group, so a test can signal the whole group. */
   detached?: boolean;
+  /** Open an IPC channel (`child.send`, `'message'`), as `fork` does. */
+  ipc?: boolean;
 }
 
 /** The Node binary the built gateway runs on: `GATEWAY_NODE`, or this test's own. */
@@ -52,14 +55,14 @@ export function startProcess(script: string, options: StartProcessOptions = {}):
 export function startCommand(
   command: string,
   commandArgs: string[],
-  { env = {}, detached = false }: StartProcessOptions = {},
+  { env = {}, detached = false, ipc = false }: StartProcessOptions = {},
 ): StartedProcess {
   const script = [command, ...commandArgs].join(' ');
   const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     detached,
-  });
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   let output = '';
   let stdout = '';
   let stderr = '';

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { StartedProcess } from './child-process.js';
-import { MEMBER_ID, TOKEN, memberBody } from './ids.js';
+import { MEMBER_ID, TOKEN } from './ids.js';
+import { memberBody } from './bodies.js';
 import type { ScriptedUpstream } from './scripted-upstream.js';
 
 export const settings = (env: Record<string, string>) => ({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });

@@ -1,5 +1,6 @@
 /** The gateway and the Elastic Path emulator, both real servers on loopback ports. */
-import { createEmulator, type Emulator, type EmulatorOptions, type RecordedRequest } from '../../src/emulator/emulator.js';
+import type { RecordedRequest } from '../../src/emulator/dispatch.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js';
 import { seedDemoData } from '../../src/emulator/seed.js';
 import { startGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 

@@ -8,6 +8,7 @@ import type {
   IncludedAccountMembers,
   SingleDto,
 } from '../../upstream/dto.js';
+import { isObject } from '../../json.js';
 import { pathParam, type Handler, type RequestContext } from '../context.js';
 import { accountNotFound, badRequest, membershipNotFound, validationFailed } from '../errors.js';
 import { textField } from '../filter.js';
@@ -115,8 +116,4 @@ function readCreateBody(text: string): string {
     throw validationFailed('AccountMemberID', 'required', 422);
   }
   return data.account_member_id;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

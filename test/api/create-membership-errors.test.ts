@@ -1,0 +1,232 @@
+/**
+ * createAccountMembership against a scripted Elastic Path: every row of the error table, what the
+ * caller sees and what Elastic Path received.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CreateAccountMembershipDocument } from '../gql/graphql.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { ACCOUNT_ID, MEMBER_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
+import { epError, memberBody, membershipBody, pageBody } from '../support/bodies.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+
+let upstream: ScriptedUpstream;
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  upstream = await startScriptedUpstream();
+  gateway = await startGateway({
+    upstreamUrl: upstream.url,
+    // The table below answers many 5xx on purpose: a breaker that opened part-way would change
+    // later rows' answers, so it cannot open here (the breaker has its own tests).
+    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
+  });
+});
+afterEach(() => {
+  upstream.verify();
+  upstream.received.length = 0;
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+const create = (headers: Record<string, string> = { authorization: TOKEN }) =>
+  gateway.execute(CreateAccountMembershipDocument, { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID }, headers);
+
+describe('createAccountMembership', () => {
+  it('posts the membership to Elastic Path and returns it with the member looked up by id', async () => {
+    upstream.reply({ status: 201, json: membershipBody() }, { status: 200, json: memberBody() });
+
+    const result = await create();
+
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.createAccountMembership).toEqual({
+      __typename: 'AccountMembership',
+      id: MEMBERSHIP_ID,
+      accountId: ACCOUNT_ID,
+      createdAt: '2022-10-10T14:34:00.881Z',
+      updatedAt: '2021-03-10T07:35:38.883Z',
+      accountMember: { id: MEMBER_ID, name: 'Ron Swanson', email: 'ron@swanson.com' },
+    });
+    const [post, get] = upstream.received;
+    expect(post?.method).toBe('POST');
+    expect(post?.rawUrl).toBe(`/v2/accounts/${ACCOUNT_ID}/account-memberships`);
+    expect(post?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(post?.body ?? '')).toEqual({
+      data: { type: 'account_membership', account_member_id: MEMBER_ID },
+    });
+    expect(get?.method).toBe('GET');
+    expect(get?.rawUrl).toBe(`/v2/account-members/${MEMBER_ID}`);
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  const typedFailures: Array<[string, number, unknown, Record<string, unknown>]> = [
+    [
+      'a 400 about the limit becomes MembershipLimitReachedError',
+      400,
+      epError('400', 'Bad Request', 'the number of account memberships with a particular account exceeds the limit'),
+      { __typename: 'MembershipLimitReachedError', limit: 1000 },
+    ],
+    [
+      'any other 400 becomes ValidationError with Elastic Path\'s detail',
+      400,
+      epError('400', 'Bad Request', "Validation failed: field 'AccountMemberId' on the 'uuid' tag."),
+      {
+        __typename: 'ValidationError',
+        field: null,
+        message: expect.stringContaining("Validation failed: field 'AccountMemberId' on the 'uuid' tag."),
+      },
+    ],
+    [
+      'a 422 becomes ValidationError with Elastic Path\'s detail',
+      422,
+      epError('422', 'Unprocessable Entity', "Validation failed: field 'Type' on the 'account-membership-type' tag."),
+      { __typename: 'ValidationError', message: expect.stringContaining("field 'Type'") },
+    ],
+    [
+      'a 404 "account not found" becomes NotFoundError for the Account',
+      404,
+      epError('404', 'Not Found', 'account not found'),
+      { __typename: 'NotFoundError', resource: 'Account', message: `Account ${ACCOUNT_ID} was not found.` },
+    ],
+    [
+      'any other 404 on create becomes NotFoundError for the AccountMember',
+      404,
+      epError('404', 'Not Found', 'not found'),
+      { __typename: 'NotFoundError', resource: 'AccountMember', message: `Account member ${MEMBER_ID} was not found.` },
+    ],
+    [
+      'a 409 becomes MembershipAlreadyExistsError',
+      409,
+      epError('409', 'Conflict', 'account membership with the given account id and account member id already exists'),
+      { __typename: 'MembershipAlreadyExistsError', message: expect.stringContaining('already a member') },
+    ],
+    [
+      'the HTTP status decides even when the body says another status as a number',
+      409,
+      epError(400, 'Conflict'),
+      { __typename: 'MembershipAlreadyExistsError' },
+    ],
+  ];
+
+  it.each(typedFailures)('%s', async (_name, status, json, expected) => {
+    upstream.reply({ status, json });
+    const result = await create();
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.createAccountMembership).toMatchObject(expected);
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  const codedFailures: Array<[string, number, unknown, string, Record<string, unknown> | undefined]> = [
+    ['401 is UNAUTHENTICATED', 401, epError(401, 'Unable to validate access token'), 'UNAUTHENTICATED', {
+      status: 401,
+      title: 'Unable to validate access token',
+    }],
+    ['403 is FORBIDDEN', 403, epError('403', 'Forbidden', 'forbidden'), 'FORBIDDEN', {
+      status: 403,
+      title: 'Forbidden',
+      detail: 'forbidden',
+    }],
+    ['429 is RATE_LIMITED', 429, epError('429', 'Too Many Requests'), 'RATE_LIMITED', {
+      status: 429,
+      title: 'Too Many Requests',
+    }],
+    ['502 is UPSTREAM_UNAVAILABLE', 502, undefined, 'UPSTREAM_UNAVAILABLE', { status: 502 }],
+    ['503 is UPSTREAM_UNAVAILABLE', 503, epError('503', 'Service Unavailable'), 'UPSTREAM_UNAVAILABLE', {
+      status: 503,
+      title: 'Service Unavailable',
+    }],
+    ['504 is UPSTREAM_UNAVAILABLE', 504, undefined, 'UPSTREAM_UNAVAILABLE', { status: 504 }],
+    ['500 is UPSTREAM_ERROR with Elastic Path\'s words kept', 500, epError('500', 'Internal Server Error', 'there was a problem processing your request'), 'UPSTREAM_ERROR', {
+      status: 500,
+      title: 'Internal Server Error',
+      detail: 'there was a problem processing your request',
+    }],
+    ['an unexpected status such as 418 is UPSTREAM_ERROR', 418, epError('418', "I'm a teapot"), 'UPSTREAM_ERROR', {
+      status: 418,
+      title: "I'm a teapot",
+    }],
+  ];
+
+  it.each(codedFailures)('%s', async (_name, status, json, code, upstreamDetail) => {
+    upstream.reply(json === undefined ? { status, body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } } : { status, json });
+    const result = await create();
+    expect(result.data).toBeNull();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors?.[0]?.extensions).toEqual({ code, upstream: upstreamDetail });
+    expect(result.errors?.[0]?.message).not.toMatch(/unexpected error/i);
+    expect(JSON.stringify(result)).not.toContain(TOKEN.slice(7));
+  });
+
+  const brokenAnswers: Array<[string, Parameters<ScriptedUpstream['reply']>[0]]> = [
+    ['a 201 that is not JSON', { status: 201, body: 'created', headers: { 'content-type': 'text/plain' } }],
+    ['a 201 with malformed JSON', { status: 201, body: '{"data": {', headers: { 'content-type': 'application/json' } }],
+    ['a 201 of an unexpected shape', { status: 201, json: { data: { id: MEMBERSHIP_ID, type: 'account' } } }],
+    ['a 201 with an unreadable timestamp', {
+      status: 201,
+      json: { data: { ...membershipBody().data, meta: { timestamps: { created_at: 'yesterday', updated_at: 'now' } } } },
+    }],
+  ];
+
+  it.each(brokenAnswers)('answers UPSTREAM_ERROR for %s', async (_name, reply) => {
+    upstream.reply(reply);
+    const result = await create();
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+    expect(result.errors?.[0]?.message).toMatch(/^Elastic Path sent /);
+  });
+
+  // A lost answer is looked up before answering (test/api/ensure-membership.test.ts has the cases
+  // where it landed); here it did not, so the caller gets the transport failure's code.
+  const noMembership = { status: 200, json: pageBody([]) };
+
+  it('answers UPSTREAM_UNAVAILABLE when Elastic Path resets the connection and the create did not land', async () => {
+    upstream.reply({ reset: true }, noMembership);
+    const result = await create();
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+  });
+
+  it('answers UPSTREAM_TIMEOUT when Elastic Path does not answer within EP_API_TIMEOUT_MS and the create did not land', async () => {
+    upstream.reply({ hang: true }, noMembership);
+    const result = await create();
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'Elastic Path did not answer within 300 ms. Try again shortly.',
+      extensions: { code: 'UPSTREAM_TIMEOUT' },
+    });
+    expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+  });
+
+  it('keeps serving after every kind of upstream failure', async () => {
+    upstream.reply(
+      { reset: true },
+      noMembership,
+      { status: 500, body: 'x' },
+      { status: 201, json: membershipBody() },
+      { status: 200, json: memberBody() },
+    );
+    await create();
+    await create();
+    const result = await create();
+    expect(result.data?.createAccountMembership).toMatchObject({ __typename: 'AccountMembership' });
+    const health = await fetch(`${gateway.url}/health`);
+    expect(health.status).toBe(200);
+  });
+});
+
+describe('createAccountMembership with an unreachable Elastic Path', () => {
+  it('answers UPSTREAM_UNAVAILABLE when the connection is refused', async () => {
+    // Nothing listens on port 1 (a freed ephemeral port could be taken by a parallel test).
+    const offline = await startGateway({ upstreamUrl: 'http://127.0.0.1:1' });
+    try {
+      const result = await offline.execute(
+        CreateAccountMembershipDocument,
+        { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID },
+        { authorization: TOKEN },
+      );
+      expect(result.errors?.[0]?.extensions).toEqual({ code: 'UPSTREAM_UNAVAILABLE' });
+      expect(result.errors?.[0]?.message).toBe('Elastic Path is unavailable right now. Try again shortly.');
+    } finally {
+      await offline.close();
+    }
+  });
+});

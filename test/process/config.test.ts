@@ -1,0 +1,201 @@
+/** Configuration: defaults, and a bad value stops start-up with a message naming the variable. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { killLeftoverProcesses, startProcess } from '../support/child-process.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      epApiBaseUrl: 'https://useast.api.elasticpath.com',
+      host: '0.0.0.0',
+      port: 4000,
+      epApiTimeoutMs: 10_000,
+      logLevel: 'info',
+      graphiql: true,
+      epApiConnections: 32,
+      epApiMaxRps: 80,
+      epApiQueueLimit: 256,
+      epApiMaxAttempts: 3,
+      epApiRetryBaseMs: 100,
+      epApiRetryBudgetPercent: 10,
+      epApiBreakerFailurePercent: 50,
+      epApiBreakerMinCalls: 20,
+      epApiBreakerWindowMs: 10_000,
+      epApiBreakerCooldownMs: 5_000,
+      epApiMaxResponseBytes: 5 * 1024 * 1024,
+      operationTimeoutMs: 30_000,
+      maxDepth: 12,
+      maxAliases: 30,
+      maxTokens: 2000,
+      maxMutationFields: 5,
+      maxUpstreamCalls: 100,
+      costExtensions: true,
+      maxBodyBytes: 100 * 1024,
+      batchLimit: 10,
+      introspection: true,
+      trustedDocumentsFile: undefined,
+      trustedDocumentsMode: 'enforce',
+      shutdownGraceMs: 10_000,
+      shutdownDelayMs: 0,
+      readinessFollowsBreaker: false,
+      metricsPort: undefined,
+      metricsMaxOperationNames: 100,
+      otlpTracesEndpoint: undefined,
+      otelServiceName: 'ep-account-membership-gateway',
+      epApiPropagateTrace: false,
+      corsOrigins: '*',
+      corsCredentials: false,
+      epLookupConcurrency: 8,
+      epBulkConcurrency: 4,
+      epMemberBatchLookup: false,
+    });
+  });
+
+  it('reads the operations settings', () => {
+    expect(
+      loadConfig({
+        METRICS_PORT: '9464',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
+        CORS_CREDENTIALS: 'true',
+        READINESS_FOLLOWS_BREAKER: 'yes',
+      }),
+    ).toMatchObject({
+      metricsPort: 9464,
+      otlpTracesEndpoint: 'http://collector:4318/v1/traces',
+      corsOrigins: ['https://shop.example.com', 'https://admin.example.com'],
+      corsCredentials: true,
+      readinessFollowsBreaker: true,
+    });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces' })
+        .otlpTracesEndpoint,
+    ).toBe('http://b:4318/traces');
+  });
+
+  it('reads each variable and strips a trailing slash from the base URL', () => {
+    const config = loadConfig({
+      EP_API_BASE_URL: 'https://euwest.api.elasticpath.com/',
+      HOST: '127.0.0.1',
+      PORT: '8080',
+      EP_API_TIMEOUT_MS: '2500',
+      LOG_LEVEL: 'debug',
+      GRAPHIQL: 'false',
+    });
+    expect(config).toMatchObject({
+      epApiBaseUrl: 'https://euwest.api.elasticpath.com',
+      host: '127.0.0.1',
+      port: 8080,
+      epApiTimeoutMs: 2500,
+      logLevel: 'debug',
+      graphiql: false,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('turns GraphiQL, introspection and cross-origin calls off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['EP_API_TIMEOUT_MS', '0'],
+    ['EP_API_TIMEOUT_MS', '10s'],
+    ['LOG_LEVEL', 'loud'],
+    ['GRAPHIQL', 'maybe'],
+    ['EP_API_BASE_URL', 'not a url'],
+    ['EP_API_BASE_URL', 'ftp://example.com'],
+    ['EP_API_BASE_URL', 'https://user:pass@example.com'],
+    ['EP_API_BASE_URL', 'https://example.com/?x=1'],
+    ['METRICS_PORT', 'metrics'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['CORS_ORIGINS', 'shop.example.com'],
+    ['CORS_ORIGINS', 'https://shop.example.com/path'],
+    ['EP_API_BREAKER_FAILURE_PERCENT', '0'],
+    ['EP_API_BREAKER_MIN_CALLS', 'many'],
+    ['READINESS_FOLLOWS_BREAKER', 'sometimes'],
+    ['EP_BULK_CONCURRENCY', '0'],
+  ])('refuses %s=%j with an error naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+});
+
+describe('every setting', () => {
+  /** A value each validated setting must refuse; the settings read as free text are listed apart. */
+  const badValues: Record<string, string> = {
+    EP_API_BASE_URL: 'not a url',
+    PORT: '65536',
+    EP_API_TIMEOUT_MS: '0',
+    LOG_LEVEL: 'loud',
+    GRAPHIQL: 'maybe',
+    EP_API_CONNECTIONS: '0',
+    EP_API_MAX_RPS: '0',
+    EP_API_QUEUE_LIMIT: '-1',
+    EP_API_MAX_ATTEMPTS: '11',
+    EP_API_RETRY_BASE_MS: '0',
+    EP_API_RETRY_BUDGET_PERCENT: '101',
+    EP_API_BREAKER_FAILURE_PERCENT: '0',
+    EP_API_BREAKER_MIN_CALLS: '0',
+    EP_API_BREAKER_WINDOW_MS: '99',
+    EP_API_BREAKER_COOLDOWN_MS: '0',
+    EP_API_MAX_RESPONSE_BYTES: '1023',
+    OPERATION_TIMEOUT_MS: '0',
+    MAX_DEPTH: '0',
+    MAX_ALIASES: '1.5',
+    MAX_TOKENS: '9',
+    MAX_MUTATION_FIELDS: '0',
+    MAX_UPSTREAM_CALLS: '0',
+    COST_EXTENSIONS: 'sometimes',
+    MAX_BODY_BYTES: '1023',
+    BATCH_LIMIT: '1001',
+    INTROSPECTION: 'perhaps',
+    TRUSTED_DOCUMENTS_MODE: 'strict',
+    SHUTDOWN_GRACE_MS: '600001',
+    SHUTDOWN_DELAY_MS: '1e3',
+    READINESS_FOLLOWS_BREAKER: 'sometimes',
+    METRICS_PORT: '-1',
+    METRICS_MAX_OPERATION_NAMES: '10001',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://collector',
+    EP_API_PROPAGATE_TRACE: 'w3c',
+    CORS_ORIGINS: 'shop.example.com',
+    CORS_CREDENTIALS: 'always',
+    EP_LOOKUP_CONCURRENCY: '101',
+    EP_BULK_CONCURRENCY: '0',
+    EP_MEMBER_BATCH_LOOKUP: 'both',
+  };
+  /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
+  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME'];
+
+  it('is either refused with a bad value below or read as free text', () => {
+    const read = new Set<string>();
+    loadConfig(new Proxy({}, { get: (_target, name) => (typeof name === 'string' && read.add(name), undefined) }));
+    expect([...read].sort()).toEqual([...Object.keys(badValues), ...freeText].sort());
+  });
+
+  it.each(Object.entries(badValues))('%s=%j stops loadConfig with an error naming it', (name, value) => {
+    // TRUSTED_DOCUMENTS_MODE is checked only beside a file, where it has an effect.
+    const env = name === 'TRUSTED_DOCUMENTS_MODE' ? { [name]: value, TRUSTED_DOCUMENTS_FILE: '/tmp/documents.json' } : { [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+
+  it.each([
+    ['production, with INTROSPECTION and GRAPHIQL turned on', { NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' }, true],
+    ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
+  ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
+    expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
+  });
+});
+
+describe('npm start with a bad setting', () => {
+  afterEach(killLeftoverProcesses);
+
+  it('exits 1 and names the variable', async () => {
+    const server = startProcess('src/server.ts', { env: { PORT: 'eighty' } });
+    expect(await server.exited).toBe(1);
+    expect(server.stderr()).toContain("Invalid PORT: expected a whole number from 0 to 65535, got 'eighty'");
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * `npm start`, as an operator or a supervisor runs it: a signal to npm alone, or to its whole
+ * process group, drains in-flight work and exits 0, and no gateway process outlives npm.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { killLeftoverProcesses, startCommand } from '../support/child-process.js';
+import { childrenOf, expectAnswered, isAlive, operationInFlight, served, settings } from '../support/lifecycle.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+
+let upstream: ScriptedUpstream | undefined;
+
+afterEach(async () => {
+  await killLeftoverProcesses();
+  await upstream?.close();
+});
+
+describe('npm start', () => {
+  /** `npm start` and the gateway process it runs. */
+  async function npmStart(detached: boolean) {
+    upstream = await startScriptedUpstream();
+    const npm = await served(startCommand('npm', ['start'], { env: settings({ EP_API_BASE_URL: upstream.url }), detached }));
+    const [gatewayPid] = childrenOf(npm.child.pid);
+    expect(gatewayPid).toBeDefined();
+    return { npm, gatewayPid: gatewayPid! };
+  }
+
+  it.each([
+    ['SIGTERM', 'the npm process alone', false],
+    ['SIGINT', 'the npm process alone', false],
+    ['SIGTERM', 'the whole process group', true],
+    ['SIGINT', 'the whole process group', true],
+  ] as const)('drains on %s sent to %s, exits 0 and leaves no gateway behind', async (signal, _to, group) => {
+    const { npm, gatewayPid } = await npmStart(group);
+    const { response: inFlight } = await operationInFlight(upstream!, npm.url);
+
+    void (group ? npm.stopGroup(signal) : npm.stop(signal));
+    await expectAnswered(inFlight);
+    expect(await npm.exited).toBe(0);
+    expect(npm.output()).toContain('"msg":"stopped"');
+    expect(isAlive(gatewayPid)).toBe(false);
+  });
+
+  it('stops the gateway when npm itself is killed outright', { timeout: 40_000 }, async () => {
+    const { npm, gatewayPid } = await npmStart(false);
+    // Not awaited: npm's output pipes stay open for as long as the gateway holds them.
+    npm.child.kill('SIGKILL');
+    try {
+      for (let waited = 0; isAlive(gatewayPid) && waited < 20_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(isAlive(gatewayPid)).toBe(false);
+    } finally {
+      if (isAlive(gatewayPid)) process.kill(gatewayPid, 'SIGKILL');
+    }
+  });
+});
+
