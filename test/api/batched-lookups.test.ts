@@ -1,10 +1,11 @@
 /** The loaders against a scripted Elastic Path: account batches that are refused or ignored, and bounded single lookups. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FiveMembersDocument, ThreeAccountsDocument } from '../gql/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { TOKEN } from '../support/ids.js';
 import { epError } from '../support/bodies.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { useScriptedGateway } from '../support/scripted-gateway.js';
 
 const ids = ['0a000000-0000-4000-8000-0000000000a1', '0a000000-0000-4000-8000-0000000000a2', '0a000000-0000-4000-8000-0000000000a3'];
 const account = (id: string, name: string) => ({ id, type: 'account', name });
@@ -16,18 +17,7 @@ const page = (items: unknown[]) => ({
 
 let upstream: ScriptedUpstream;
 let gateway: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  gateway = await startGateway({ upstreamUrl: upstream.url });
-});
-afterEach(() => {
-  upstream.verify();
-  upstream.received.length = 0;
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
+useScriptedGateway({}, (started) => ({ upstream, gateway } = started));
 
 const three = () => gateway.execute(ThreeAccountsDocument, { a: ids[0]!, b: ids[1]!, c: ids[2]! }, { authorization: TOKEN });
 const expected = { a: { name: 'A' }, b: { name: 'B' }, c: { name: 'C' } };

@@ -2,33 +2,22 @@
  * createAccountMembership against a scripted Elastic Path: every row of the error table, what the
  * caller sees and what Elastic Path received.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateAccountMembershipDocument } from '../gql/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
 import { epError, memberBody, membershipBody, pageBody } from '../support/bodies.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import type { ScriptedUpstream } from '../support/scripted-upstream.js';
+import { useScriptedGateway } from '../support/scripted-gateway.js';
 
 let upstream: ScriptedUpstream;
 let gateway: TestGateway;
 
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  gateway = await startGateway({
-    upstreamUrl: upstream.url,
+useScriptedGateway({
     // The table below answers many 5xx on purpose: a breaker that opened part-way would change
     // later rows' answers, so it cannot open here (the breaker has its own tests).
     env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
-  });
-});
-afterEach(() => {
-  upstream.verify();
-  upstream.received.length = 0;
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
+  }, (started) => ({ upstream, gateway } = started));
 
 const create = (headers: Record<string, string> = { authorization: TOKEN }) =>
   gateway.execute(CreateAccountMembershipDocument, { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID }, headers);

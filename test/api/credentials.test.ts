@@ -1,26 +1,16 @@
 /** The caller's token: forwarded verbatim to Elastic Path only, required where Elastic Path is reached, never echoed. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AccountMemberDocument, CreateAccountMembershipDocument } from '../gql/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, TOKEN } from '../support/ids.js';
 import { memberBody, membershipBody } from '../support/bodies.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import type { ScriptedUpstream } from '../support/scripted-upstream.js';
+import { useScriptedGateway } from '../support/scripted-gateway.js';
 
 let upstream: ScriptedUpstream;
 let gateway: TestGateway;
 
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  gateway = await startGateway({ upstreamUrl: upstream.url });
-});
-afterEach(() => {
-  upstream.verify();
-  upstream.received.length = 0;
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
+useScriptedGateway({}, (started) => ({ upstream, gateway } = started));
 
 const variables = { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID };
 

@@ -17,7 +17,8 @@ import {
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
 import { epError, memberBody, membershipBody, pageBody } from '../support/bodies.js';
-import { startScriptedUpstream, type ReceivedRequest, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import type { ReceivedRequest, ScriptedUpstream } from '../support/scripted-upstream.js';
+import { useScriptedGateway } from '../support/scripted-gateway.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const { acme, globex } = DEMO.accounts;
@@ -424,22 +425,10 @@ describe('against a scripted Elastic Path', () => {
   let upstream: ScriptedUpstream;
   let gateway: TestGateway;
 
-  beforeAll(async () => {
-    upstream = await startScriptedUpstream();
-    gateway = await startGateway({
-      upstreamUrl: upstream.url,
+  useScriptedGateway({
       // One create at a time, so that scripted replies meet the requests they were written for.
       env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1' },
-    });
-  });
-  afterEach(() => {
-    upstream.verify();
-    upstream.received.length = 0;
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+    }, (started) => ({ upstream, gateway } = started));
 
   const OTHER_MEMBER = '2c3a5e63-1f6b-4bb9-9c7e-6b1f4d0b7a11';
   const THIRD_MEMBER = '7d1c0b55-3e2a-4f7e-8a4c-2f9e1b6c5d33';

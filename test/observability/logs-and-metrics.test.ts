@@ -16,6 +16,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, TOKEN } from '../support/ids.js';
 import { epError, memberBody } from '../support/bodies.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { useScriptedGateway } from '../support/scripted-gateway.js';
 
 /** A request id the gateway makes: a random (version 4) UUID, a stricter shape than an Elastic Path id. */
 const RANDOM_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -74,18 +75,7 @@ const TOKEN_SECRET = TOKEN.replace(/^Bearer\s+/, '');
 let upstream: ScriptedUpstream;
 let gateway: TestGateway;
 
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  gateway = await startGateway({ upstreamUrl: upstream.url, env: { MAX_BODY_BYTES: '2048', EP_API_RETRY_BASE_MS: '1' } });
-});
-afterEach(() => {
-  upstream.verify();
-  upstream.received.length = 0;
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
+useScriptedGateway({ env: { MAX_BODY_BYTES: '2048', EP_API_RETRY_BASE_MS: '1' } }, (started) => ({ upstream, gateway } = started));
 
 describe('request ids', () => {
   /** Each kind of request the gateway answers, sent with the given extra headers. */
