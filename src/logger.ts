@@ -9,6 +9,12 @@ import type { LogLevel } from './config.js';
 export type { Logger };
 
 const SECRET_KEYS = ['authorization', 'ep-account-management-authentication-token', 'cookie', 'access_token', 'client_secret'];
+/**
+ * Where a header or credential object could land in a log line. Named paths, not wildcards:
+ * pino's `*` and `*.*` paths walk every key of every line, and cost the access log line about 45 µs
+ * (ten times the rest of the line) on every operation.
+ */
+const SECRET_HOLDERS = ['', 'headers', 'req.headers', 'request.headers', 'res.headers', 'err', 'err.headers', 'body', 'credentials'];
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
@@ -16,7 +22,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       level,
       base: { service: 'ep-account-membership-gateway' },
       redact: {
-        paths: SECRET_KEYS.flatMap((key) => [`["${key}"]`, `*["${key}"]`, `*.*["${key}"]`]),
+        paths: SECRET_HOLDERS.flatMap((holder) => SECRET_KEYS.map((key) => `${holder}["${key}"]`)),
         censor: '[redacted]',
       },
     },
