@@ -82,6 +82,9 @@ export function createApp({
     // Never attach original messages or stacks, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
+    // The node server refuses larger bodies first (and hands JSON bodies on parsed, which this limit
+    // then never streams); the same limit holds wherever else the app is mounted.
+    maxRequestBodySize: config.maxBodyBytes,
     // GraphQL over HTTP's trusted-document id: read by trusted-documents.ts, harmless without a list.
     extraParamNames: ['documentId'],
     cors: corsOptions(config),

@@ -108,6 +108,35 @@ describe('request bodies', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('keeps MAX_BODY_BYTES where the app is mounted without the gateway\'s own server', async () => {
+    await start({ MAX_BODY_BYTES: '2048' });
+    const body = JSON.stringify({ query: `{ __typename } # ${'x'.repeat(4000)}` });
+    // A stream, so no Content-Length announces the size: the app itself must count.
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body));
+        controller.close();
+      },
+    });
+    const response = await gateway.gateway.app.fetch(
+      new Request('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(413);
+    const small = await gateway.gateway.app.fetch(
+      new Request('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      }),
+    );
+    expect(await small.json()).toMatchObject({ data: { __typename: 'Query' } });
+  });
+
   it('answers 413 to a chunked body that grows past MAX_BODY_BYTES', async () => {
     await start({ MAX_BODY_BYTES: '2048' });
     const url = new URL(gateway.url);
