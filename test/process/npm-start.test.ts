@@ -2,6 +2,7 @@
  * `npm start`, as an operator or a supervisor runs it: a signal to npm alone, or to its whole
  * process group, drains in-flight work and exits 0, and no gateway process outlives npm.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killLeftoverProcesses, startCommand } from '../support/child-process.js';
 import { childrenOf, expectAnswered, isAlive, operationInFlight, served, settings } from '../support/lifecycle.js';
@@ -48,7 +49,9 @@ describe('npm start', () => {
       for (let waited = 0; isAlive(gatewayPid) && waited < 20_000; waited += 50) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(isAlive(gatewayPid)).toBe(false);
+      // Should it fail, say what the process is doing (its state and its parent now).
+      const status = isAlive(gatewayPid) ? readFileSync(`/proc/${gatewayPid}/status`, 'utf8').split('\n').filter((line) => /^(State|PPid):/.test(line)) : [];
+      expect(isAlive(gatewayPid), status.join(', ')).toBe(false);
     } finally {
       if (isAlive(gatewayPid)) process.kill(gatewayPid, 'SIGKILL');
     }

@@ -40,12 +40,20 @@ export function childrenOf(pid: number | undefined): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
+/**
+ * Whether the process still runs (Linux). A process that has exited but whose new parent (an
+ * orphan's adopter, such as PID 1) has not reaped it yet is a zombie: it answers signals, but it
+ * has stopped.
+ */
 export function isAlive(pid: number): boolean {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return false;
   }
+  // `pid (comm) state …`: comm may hold spaces and parentheses, so read the state after the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
