@@ -85,7 +85,7 @@ function limitBody(listener: RequestListener, maxBodyBytes: number): RequestList
 
 type RequestWithBody = IncomingMessage & { body?: unknown };
 
-const JSON_TYPE = /^application\/(?:graphql-response\+|graphql\+)?json\s*(?:;|$)/i;
+const JSON_TYPE = /^application\/(?:graphql\+)?json\s*(?:;|$)/i;
 
 /** The parsed body when it is a non-empty JSON object or array (what the adapter takes as parsed); otherwise the bytes. */
 function parsedOrRaw(raw: Buffer): unknown {

@@ -20,12 +20,12 @@ import { readFileSync } from 'node:fs';
 import { GraphQLError, getOperationAST, parse } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { ConfigError, type TrustedDocumentsMode } from './config.js';
+import { namedDocumentIds, normalDocumentId } from './document-id.js';
 import { ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { documentHash } from './observability/records.js';
 
 /** Document ids by which a list is looked up: the `sha256:` prefix of GraphQL over HTTP is optional. */
-const normalId = (id: string): string => id.replace(/^sha256:/i, '');
 /** Longer than any hash; a longer "id" is not one. */
 const MAX_ID_LENGTH = 256;
 /** Distinct unlisted operations `log` mode reports; past this it says so once and stops. */
@@ -62,7 +62,7 @@ export function readTrustedDocuments(file: string): Map<string, string> {
   }
   const documents = new Map<string, string>();
   for (const [id, body] of entries as Array<[string, string]>) {
-    const key = normalId(id);
+    const key = normalDocumentId(id);
     if (documents.has(key) && documents.get(key) !== body) throw invalid(`lists two different documents under the id ${id}`);
     documents.set(key, body);
   }
@@ -120,20 +120,12 @@ export function trustedDocuments(documents: ReadonlyMap<string, string>, mode: T
  * which Yoga's parser does not keep) or `extensions.persistedQuery.sha256Hash`.
  */
 function requestedId(params: GraphQLParams, request: Request): string | undefined {
-  const named: unknown[] = [];
-  const documentId = (params as { documentId?: unknown }).documentId;
-  if (documentId != null) named.push(documentId);
-  if (request.method === 'GET' && request.url.includes('documentId=')) {
-    const fromUrl = new URL(request.url).searchParams.get('documentId');
-    if (fromUrl !== null) named.push(fromUrl);
-  }
-  const persistedQuery = (params.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery;
-  if (persistedQuery != null) named.push(persistedQuery.sha256Hash);
+  const named = namedDocumentIds(params, request);
   if (named.length === 0) return undefined;
   if (!named.every((id): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH)) {
     throw invalidId('A trusted document id must be a string such as "sha256:<hex>", sent as documentId or extensions.persistedQuery.sha256Hash.');
   }
-  const ids = new Set(named.map(normalId));
+  const ids = new Set(named.map(normalDocumentId));
   if (ids.size > 1) throw invalidId('The request names two different trusted documents (documentId and extensions.persistedQuery.sha256Hash); send one id.');
   return [...ids][0];
 }

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { namedDocumentIds, normalDocumentId } from '../document-id.js';
 import type { Logger } from '../logger.js';
 import type { OperationMeter } from '../upstream/account-management.js';
 
@@ -105,11 +106,12 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         requestCodes: [],
       });
     },
-    onParams({ params, context }) {
+    onParams({ params, request, context }) {
       // Seen before the trusted-documents plugin swaps the id for its text: only an operation sent
       // without text is known by its id. A caller's id beside a text of its own proves nothing.
-      const id = params.query ? undefined : persistedId(params);
-      if (id !== undefined) persistedIds.set(context, id);
+      if (params.query) return;
+      const [id] = namedDocumentIds(params, request);
+      if (typeof id === 'string') persistedIds.set(context, normalDocumentId(id).slice(0, 128));
     },
     onParse({ context, params }) {
       const initial = context as { request?: Request; params?: { operationName?: string } };
@@ -198,12 +200,6 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
 function header(request: Request, name: string, alias: string): string | undefined {
   const value = request.headers.get(name) ?? request.headers.get(alias);
   return value === null ? undefined : value.slice(0, 128);
-}
-
-/** The trusted document id a request names: `documentId` (GraphQL over HTTP, without `sha256:`) or Apollo's `sha256Hash`. */
-function persistedId(params: { extensions?: Record<string, unknown>; documentId?: unknown }): string | undefined {
-  const id = params.documentId ?? (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
-  return typeof id === 'string' ? id.replace(/^sha256:/, '').slice(0, 128) : undefined;
 }
 
 const hasErrors = (result: unknown): boolean =>

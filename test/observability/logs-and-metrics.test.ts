@@ -448,6 +448,17 @@ describe('access log of trusted documents', () => {
     ]);
   });
 
+  it('hashes a document named by documentId, in a GET query string too, by its id', async () => {
+    await graphql(trusted, { documentId: 'sha256:typename-v1' }, { 'x-request-id': 'trusted-3' });
+    const answer = await raw(trusted, '/graphql?documentId=typename-v1', {
+      headers: { 'x-request-id': 'trusted-4', 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+    });
+    expect(answer.status).toBe(200);
+    for (const requestId of ['trusted-3', 'trusted-4']) {
+      expect(accessLines(trusted, requestId)).toEqual([expect.objectContaining({ operationName: 'Typename', documentHash: 'typename-v1' })]);
+    }
+  });
+
   it('logs a document that is not on the list, with its code', async () => {
     await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: 'not-listed' } } }, { 'x-request-id': 'trusted-2' });
     expect(accessLines(trusted, 'trusted-2')).toEqual([expect.objectContaining({ errorCodes: ['PERSISTED_QUERY_NOT_FOUND'] })]);
