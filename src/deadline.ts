@@ -1,6 +1,7 @@
 /**
- * One deadline per GraphQL operation: a signal that aborts when the operation's time budget runs
- * out or when the caller goes away, whichever comes first. Built from one controller and one
+ * One deadline per HTTP request (a batch's operations share it): a signal that aborts when the
+ * request's time budget (OPERATION_TIMEOUT_MS) runs out or when the caller goes away, whichever
+ * comes first. Built from one controller and one
  * timer (Node 20's AbortSignal.any/timeout cost far more per request, and this is on every one).
  */
 export interface Deadline {
