@@ -124,6 +124,13 @@ export interface Config {
    */
   readonly maxBodyBytes: number;
   /**
+   * Serve `POST /graphql` with a JSON body straight from node:http into Yoga's pipeline, without
+   * the fetch adapter's Request (see README, Performance). Every other request, and this one when
+   * it is off, goes through the full Yoga handler.
+   * @default true
+   */
+  readonly httpFastPath: boolean;
+  /**
    * Operations in one batched request; 0 turns batching off.
    * @default 10
    */
@@ -347,6 +354,7 @@ export function loadConfig(env: Env): Config {
     maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 100, 1, 100_000),
     costExtensions: boolean(env, 'COST_EXTENSIONS', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
+    httpFastPath: boolean(env, 'HTTP_FAST_PATH', true),
     batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
     introspection: boolean(env, 'INTROSPECTION', !production),
     trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),

@@ -6,6 +6,7 @@
 import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
+import { fastPath } from './fast-path.js';
 import { startServer, type RunningServer } from './http-server.js';
 import type { Logger } from './logger.js';
 import { accessLog } from './observability/access-log.js';
@@ -88,7 +89,10 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     metrics,
     tracing,
     async listen() {
-      const main = await startServer(app, config.host, config.port, { maxBodyBytes: config.maxBodyBytes });
+      const main = await startServer(app, config.host, config.port, {
+        maxBodyBytes: config.maxBodyBytes,
+        parsedBody: config.httpFastPath ? fastPath(app, metrics.fastPath) : undefined,
+      });
       servers.push(main);
       let metricsUrl: string | undefined;
       if (config.metricsPort !== undefined) {

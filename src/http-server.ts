@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { closeServer, listen } from './listen.js';
 import { payloadTooLarge } from './errors.js';
+import type { ParsedBodyHandler } from './fast-path.js';
 import { requestIdFrom } from './observability/records.js';
 
 export interface RunningServer {
@@ -15,6 +16,8 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Requests with a larger body get 413 before the app reads them. */
   maxBodyBytes?: number;
+  /** Given each JSON body parsed to an object or array first; serves the request when it answers true. */
+  parsedBody?: ParsedBodyHandler;
 }
 
 export async function startServer(
@@ -23,7 +26,7 @@ export async function startServer(
   port: number,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const server = createServer(options.maxBodyBytes ? limitBody(listener, options.maxBodyBytes) : listener);
+  const server = createServer(options.maxBodyBytes ? limitBody(listener, options.maxBodyBytes, options.parsedBody) : listener);
   const url = await listen(server, port, host);
   let closing: Promise<void> | undefined;
   return { server, url, close: () => (closing ??= closeServer(server)) };
@@ -45,7 +48,7 @@ function tooLarge(req: Parameters<RequestListener>[0], res: Parameters<RequestLi
  * the gateway more per operation than anything else it did. A body that is not a JSON object or
  * array goes on as its raw bytes, so the app answers it exactly as it would have.
  */
-function limitBody(listener: RequestListener, maxBodyBytes: number): RequestListener {
+function limitBody(listener: RequestListener, maxBodyBytes: number, parsedBody?: ParsedBodyHandler): RequestListener {
   return (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
@@ -67,7 +70,9 @@ function limitBody(listener: RequestListener, maxBodyBytes: number): RequestList
       });
       req.on('end', () => {
         const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-        (req as RequestWithBody).body = parsedOrRaw(raw);
+        const body = parsedOrRaw(raw);
+        if (parsedBody && !Buffer.isBuffer(body) && parsedBody(req, res, body as object)) return;
+        (req as RequestWithBody).body = body;
         listener(req, res);
       });
       return;

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway: operations and their durations,
  * GraphQL error codes, reconciled writes, every upstream attempt by method, route template and status, retries,
- * refusals, the breaker's state, the limiter's in-flight calls and queue, and Node's standard
+ * refusals, requests served by the HTTP fast path, the breaker's state, the limiter's in-flight calls and queue, and Node's standard
  * process metrics. Labels carry operation names (bounded) and route templates, never ids or tokens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -18,6 +18,8 @@ export interface Metrics {
   registry: Registry;
   sink: RequestSink;
   upstream: Pick<UpstreamObserver, 'attempt' | 'event'>;
+  /** Counts a request served by the HTTP fast path (fast-path.ts). */
+  fastPath(): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -59,6 +61,11 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     name: 'graphql_reconciliations_total',
     help: 'Writes whose answer was lost, looked up before answering, by what the lookup found: landed, existing, absent or failed.',
     labelNames: ['outcome'],
+    registers,
+  });
+  const fastPathRequests = new Counter({
+    name: 'http_fast_path_requests_total',
+    help: 'Requests served by the HTTP fast path (POST /graphql with a JSON body) rather than the full handler.',
     registers,
   });
   const upstreamRequests = new Counter({
@@ -173,6 +180,9 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
       event(_request, name) {
         upstreamRefused.inc({ reason: name });
       },
+    },
+    fastPath() {
+      fastPathRequests.inc();
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -1,0 +1,101 @@
+/**
+ * The fast path for what nearly every request to a gateway is: `POST /graphql` with a JSON body,
+ * which the node server has already read and parsed (http-server.ts).
+ *
+ * It runs the same Yoga app as every other request: each plugin's onRequest and onResponse, Yoga's
+ * parsers, parse/validate caches, batching, masking and result processing, and the Response is
+ * written by the fetch adapter's own writer. What it leaves out is the adapter's request: a URL, a
+ * Headers copy, an AbortController behind a Proxy with three listeners, a Request, and a second
+ * Proxy around it that every property read went through. In their place is `ParsedJsonRequest`,
+ * which has what Yoga and the plugins read of a request: method, url, headers, signal, json().
+ *
+ * Anything else goes to the full handler: other methods, paths and media types, streaming accepts
+ * (`text/event-stream`, `multipart/mixed`), and content types Yoga's JSON parser would not take as
+ * they are. `HTTP_FAST_PATH=false` sends everything there.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
+import type { App } from './app.js';
+
+/** Takes a request whose JSON body is parsed; false when it is not one for the fast path. */
+export type ParsedBodyHandler = (req: IncomingMessage, res: ServerResponse, body: object) => boolean;
+
+const GRAPHQL_PATH = '/graphql';
+/** The content types Yoga's JSON parser takes, compared as it compares them (exactly, first of a list). */
+const JSON_TYPES = ['application/json', 'application/graphql+json'];
+/** Accepts that may be answered with a stream, which only the full handler writes. */
+const STREAMING = /text\/event-stream|multipart\/mixed/i;
+
+export function fastPath(app: App, served: () => void): ParsedBodyHandler {
+  const { fetchAPI } = app;
+  return (req, res, body) => {
+    if (!eligible(req)) return false;
+    served();
+    const request = new ParsedJsonRequest(req, res, body, new fetchAPI.Headers(req.headers as Record<string, string>));
+    // The context the adapter gives every request; `handleRequest` adds its waitUntil.
+    Promise.resolve()
+      .then(() => app.handleRequest(request as unknown as Request, { req, res }))
+      .catch((error: unknown) => handleErrorFromRequestHandler(error as Error, fetchAPI.Response))
+      .then((response) => sendNodeResponse(response, res, req, true))
+      .catch((error: unknown) => console.error(`Unexpected error while handling request: ${(error as Error).message}`));
+    return true;
+  };
+}
+
+function eligible(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false;
+  const url = req.url ?? '';
+  if (url !== GRAPHQL_PATH && !url.startsWith(`${GRAPHQL_PATH}?`)) return false;
+  const type = req.headers['content-type']?.split(',')[0] ?? '';
+  if (!JSON_TYPES.some((json) => type === json || type.startsWith(`${json};`))) return false;
+  const accept = req.headers.accept;
+  return accept === undefined || !STREAMING.test(accept);
+}
+
+/**
+ * What Yoga and the plugins read of a request, over node's own request. The body is already
+ * parsed: `json()` answers it, and `body` is null, as it is for the adapter's pre-parsed requests,
+ * so nothing streams it again.
+ */
+class ParsedJsonRequest {
+  readonly method = 'POST';
+  readonly body = null;
+  readonly bodyUsed = false;
+  readonly headers: Headers;
+  #signal: AbortSignal | undefined;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #parsed: object;
+
+  constructor(req: IncomingMessage, res: ServerResponse, parsed: object, headers: Headers) {
+    this.#req = req;
+    this.#res = res;
+    this.#parsed = parsed;
+    this.headers = headers;
+  }
+
+  /** As the adapter builds it: the Host header's authority and the path as sent. */
+  get url(): string {
+    const protocol = (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    return `${protocol}://${this.#req.headers.host ?? 'localhost'}${this.#req.url}`;
+  }
+
+  /** Aborts when the caller goes away before the response is finished; made on first read. */
+  get signal(): AbortSignal {
+    if (this.#signal) return this.#signal;
+    const controller = new AbortController();
+    const res = this.#res;
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(res.errored ?? undefined);
+    });
+    return (this.#signal = controller.signal);
+  }
+
+  json(): Promise<unknown> {
+    return Promise.resolve(this.#parsed);
+  }
+
+  text(): Promise<string> {
+    return Promise.resolve(JSON.stringify(this.#parsed));
+  }
+}
