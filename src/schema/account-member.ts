@@ -17,9 +17,22 @@ export type AccountMemberRef = RecordRef<AccountMemberDto>;
 
 const { field, find } = recordFields((context) => context.loaders.accountMember);
 
-/** Makes member records a response carried available to later lookups in the same request. */
-export function primeMembers(members: readonly AccountMemberDto[] | undefined, context: Context): void {
-  for (const dto of members ?? []) context.loaders.accountMember.prime(dto.id, dto);
+/**
+ * Makes member records a response carried available to later lookups in the same request, and
+ * answers them by id, for refs that carry their record from the start.
+ */
+export function primeMembers(
+  members: readonly AccountMemberDto[] | undefined,
+  context: Context,
+): ReadonlyMap<string, AccountMemberDto> | undefined {
+  if (!members || members.length === 0) return undefined;
+  const byId = new Map<string, AccountMemberDto>();
+  const loader = context.loaders.accountMember;
+  for (const dto of members) {
+    loader.prime(dto.id, dto);
+    byId.set(dto.id, dto);
+  }
+  return byId;
 }
 
 const toRef = (dto: AccountMemberDto): AccountMemberRef => ({ id: dto.id, dto });

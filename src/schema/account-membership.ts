@@ -11,7 +11,7 @@ import {
 } from '../errors.js';
 import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
 import type { MembershipAnswer } from '../upstream/account-management.js';
-import type { AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
+import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
 import { MAX_PAGE_SIZE, pageRequest, toConnection } from './pagination.js';
@@ -27,14 +27,21 @@ export interface AccountMembershipShape {
   id: string;
   accountId: string;
   accountMemberId: string;
+  /** The member's record, when the same answer included it. */
+  member?: AccountMemberDto;
   createdAt: string;
   updatedAt: string;
 }
 
-const fromAccountSide = (accountId: string, dto: AccountMembershipDto): AccountMembershipShape => ({
+const fromAccountSide = (
+  accountId: string,
+  dto: AccountMembershipDto,
+  members?: ReadonlyMap<string, AccountMemberDto>,
+): AccountMembershipShape => ({
   id: dto.id,
   accountId,
   accountMemberId: dto.relationships.account_member.data.id,
+  member: members?.get(dto.relationships.account_member.data.id),
   createdAt: dto.meta.timestamps.created_at,
   updatedAt: dto.meta.timestamps.updated_at,
 });
@@ -60,7 +67,8 @@ export const AccountMembership = builder.objectRef<AccountMembershipShape>('Acco
     accountMember: t.field({
       type: AccountMember,
       description: 'The member. Selecting only `id` costs no extra Elastic Path call.',
-      resolve: (membership) => ({ id: membership.accountMemberId }),
+      // With the record at hand, its fields are read without a load or a promise each.
+      resolve: (membership) => ({ id: membership.accountMemberId, dto: membership.member }),
     }),
     createdAt: t.field({
       type: 'DateTime',
@@ -173,8 +181,8 @@ async function accountMemberships(
     filter: memberId ? { accountMemberId: memberId } : undefined,
     includeMembers,
   });
-  primeMembers(result.included?.account_members, context);
-  return toConnection(result, page, (dto) => fromAccountSide(accountId, dto));
+  const members = primeMembers(result.included?.account_members, context);
+  return toConnection(result, page, (dto) => fromAccountSide(accountId, dto, members));
 }
 
 const MEMBER_FIELDS_OF_PAGE = ['edges', 'node', 'accountMember'] as const;
@@ -232,8 +240,7 @@ builder.queryFields((t) => ({
         const result = await context.api.getAccountMembership(accountId, id, {
           includeMember: selectsBeyondId(info, ['accountMember']),
         });
-        primeMembers(result.included?.account_members, context);
-        return fromAccountSide(accountId, result.data);
+        return fromAccountSide(accountId, result.data, primeMembers(result.included?.account_members, context));
       });
     },
   }),
@@ -278,8 +285,7 @@ builder.mutationFields((t) => ({
       const answer = await context.api.createAccountMembership(accountId, accountMemberId, {
         includeMember: selectsBeyondId(info, ['accountMember']),
       });
-      primeMembers(answer.included?.account_members, context);
-      return fromAccountSide(accountId, answer.data);
+      return fromAccountSide(accountId, answer.data, primeMembers(answer.included?.account_members, context));
     },
   }),
   ensureAccountMembership: t.field({
@@ -296,8 +302,8 @@ builder.mutationFields((t) => ({
       const answer = await context.api.ensureAccountMembership(accountId, accountMemberId, {
         includeMember: selectsBeyondId(info, ['membership', 'accountMember']),
       });
-      primeMembers(answer.included?.account_members, context);
-      return { created: answer.created, membership: fromAccountSide(accountId, answer.data) };
+      const members = primeMembers(answer.included?.account_members, context);
+      return { created: answer.created, membership: fromAccountSide(accountId, answer.data, members) };
     },
   }),
   ensureAccountMemberships: t.field({
@@ -399,8 +405,8 @@ async function ensureMemberships(
         if (stopped) return undefined;
         try {
           const answer = await api.ensureAccountMembership(accountId, id, { includeMember });
-          primeMembers(answer.included?.account_members, context);
-          return { created: answer.created, membership: fromAccountSide(accountId, answer.data) };
+          const members = primeMembers(answer.included?.account_members, context);
+          return { created: answer.created, membership: fromAccountSide(accountId, answer.data, members) };
         } catch (error) {
           if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof MembershipLimitReachedError) {
             return error;

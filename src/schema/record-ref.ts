@@ -12,7 +12,7 @@ export interface RecordRef<T> {
   dto?: T;
 }
 
-type Resolver<T, R> = (ref: RecordRef<T>, args: unknown, context: Context) => Promise<R | null>;
+type Resolver<T, R> = (ref: RecordRef<T>, args: unknown, context: Context) => R | null | Promise<R | null>;
 
 /**
  * The record access for one entity: `field((dto) => dto.name)` makes a resolver for one value
@@ -28,7 +28,9 @@ export function recordFields<T>(loader: (context: Context) => DataLoader<string,
       nullIfNotFound(async () => ({ id, dto: await loader(context).load(id) })),
     field:
       <R>(read: (dto: T) => R | null | undefined): Resolver<T, R> =>
-      async (ref, _args, context) =>
-        read(await record(ref, context)) ?? null,
+      (ref, _args, context) =>
+        // A record already at hand is read at once: a page of 100 members with names is 200 such
+        // reads, and a promise each cost more than the rest of their execution.
+        ref.dto ? (read(ref.dto) ?? null) : record(ref, context).then((dto) => read(dto) ?? null),
   };
 }
