@@ -175,8 +175,9 @@ function releaseRequestScopes(requests: WeakMap<Request, RequestScope>): Plugin 
  */
 function readiness(lifecycle: Lifecycle, breakerOf: UpstreamClient | undefined): Plugin {
   return {
-    onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/readiness') return;
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      // The string test first: reading `url` parses the request's URL, on every request.
+      if (!request.url.includes('/readiness') || url.pathname !== '/readiness') return;
       const breaker = breakerOf?.stats().breaker;
       const ready = lifecycle.state === 'ready' && breaker !== 'open';
       endResponse(
@@ -196,7 +197,7 @@ function readiness(lifecycle: Lifecycle, breakerOf: UpstreamClient | undefined):
 function metricsEndpoint(metrics: Metrics): Plugin {
   return {
     onRequest({ url, request, endResponse, fetchAPI }) {
-      if (url.pathname !== '/metrics' || request.method !== 'GET') return undefined;
+      if (request.method !== 'GET' || !request.url.includes('/metrics') || url.pathname !== '/metrics') return undefined;
       return metrics.render().then(({ contentType, body }) =>
         endResponse(new fetchAPI.Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } })),
       );

@@ -32,9 +32,10 @@ export function fastPath(app: App, served: () => void): ParsedBodyHandler {
     if (!eligible(req)) return false;
     served();
     const request = new ParsedJsonRequest(req, res, body, new fetchAPI.Headers(req.headers as Record<string, string>));
-    // The context the adapter gives every request; `handleRequest` adds its waitUntil.
+    // No server context: the adapter then gives the request just its `waitUntil` (nothing here
+    // reads the `req`/`res` it adds to its own), instead of copying a given one property by property.
     Promise.resolve()
-      .then(() => app.handleRequest(request as unknown as Request, { req, res }))
+      .then(() => app.handleRequest(request as unknown as Request, undefined as never))
       .catch((error: unknown) => handleErrorFromRequestHandler(error as Error, fetchAPI.Response))
       .then((response) => sendNodeResponse(response, res, req, true))
       .catch((error: unknown) => console.error(`Unexpected error while handling request: ${(error as Error).message}`));
