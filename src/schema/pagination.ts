@@ -49,11 +49,20 @@ function offsetOf(cursor: string): number | undefined {
   return offsetToCursor(offset) === cursor ? offset : undefined;
 }
 
+/** An edge whose cursor is encoded only when selected: a page of 100 seldom asks for 100 cursors. */
+class Edge<N> {
+  constructor(
+    private readonly offset: number,
+    readonly node: N,
+  ) {}
+
+  get cursor(): string {
+    return offsetToCursor(this.offset);
+  }
+}
+
 export function toConnection<T, N>(page: PageDto<T, unknown>, request: PageRequest, toNode: (item: T) => N): Connection<N> {
-  const edges = page.data.map((item, index) => ({
-    cursor: offsetToCursor(request.offset + index),
-    node: toNode(item),
-  }));
+  const edges = page.data.map((item, index) => new Edge(request.offset + index, toNode(item)));
   const totalCount = page.meta.results.total;
   return {
     edges,
