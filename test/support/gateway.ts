@@ -61,6 +61,9 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     // Tests fire bursts at the emulator; the production per-second cap would only slow them down.
     EP_API_MAX_RPS: '100000',
     GRAPHIQL: 'false',
+    // `HTTP_FAST_PATH=false npx vitest run …` runs whole suites through the full Yoga handler; a
+    // test's own setting still wins.
+    ...(process.env.HTTP_FAST_PATH !== undefined && { HTTP_FAST_PATH: process.env.HTTP_FAST_PATH }),
     ...options.env,
     HOST: '127.0.0.1',
     PORT: '0',
