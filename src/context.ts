@@ -27,15 +27,9 @@ export interface ContextInput {
 
 export function createContext({ upstream, credentials, scope, loaderOptions, bulkConcurrency }: ContextInput): Context {
   const api = createAccountManagementApi(upstream, credentials, scope);
-  // Made on first use: an operation that only writes, or reads one list, never needs them.
-  let loaders: Loaders | undefined;
-  return {
-    api,
-    get loaders() {
-      return (loaders ??= createLoaders(api, loaderOptions));
-    },
-    bulkConcurrency,
-  };
+  // A plain property: envelop copies the context with Object.assign, which would call a getter
+  // here for every request. The loaders inside are made on first use.
+  return { api, loaders: createLoaders(api, loaderOptions), bulkConcurrency };
 }
 
 // RFC 6750 b64token; anything else is not a bearer token and is not forwarded.

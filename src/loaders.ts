@@ -4,7 +4,7 @@
  * is ever shared between callers.
  */
 import DataLoader from 'dataloader';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { ErrorCode, ValidationError } from './errors.js';
 import type { AccountManagementApi } from './upstream/account-management.js';
 import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
@@ -41,30 +41,45 @@ export interface MembershipKey {
 /** Elastic Path's largest page, and so the most ids one `in(id,…)` request can answer. */
 const BATCH_SIZE = 100;
 
+/**
+ * Each loader, and the limit they share, is made on first use: most operations (a create, one
+ * list) use none, and envelop copies the context's properties into every operation's context, so
+ * anything made eagerly here is made for every request.
+ */
 export function createLoaders(api: AccountManagementApi, options: LoaderOptions): Loaders {
-  // One limit per request, shared by both loaders, so one operation cannot open a flood of calls.
-  const limit = pLimit(options.lookupConcurrency);
+  // One limit per request, shared by every loader, so one operation cannot open a flood of calls.
+  let shared: LimitFunction | undefined;
+  const limit = <T>(call: () => Promise<T>): Promise<T> => (shared ??= pLimit(options.lookupConcurrency))(call);
+  let accountMember: Loaders['accountMember'] | undefined;
+  let account: Loaders['account'] | undefined;
+  let accountMembership: Loaders['accountMembership'] | undefined;
   return {
-    accountMember: createLoader({
-      one: (id) => limit(() => api.getAccountMember(id)),
-      many: options.memberBatchLookup ? (ids) => limit(() => api.listAccountMembers(batchOf(ids))) : undefined,
-    }),
-    account: createLoader({
-      one: (id) => limit(() => api.getAccount(id)),
-      many: (ids) => limit(() => api.listAccounts(batchOf(ids))),
-    }),
-    accountMembership: new DataLoader<MembershipKey, AccountMembershipDto, string>(
-      (keys) =>
-        Promise.all(
-          keys.map(({ accountId, id }) =>
-            limit(() => api.getAccountMembership(accountId, id, { includeMember: false })).then(
-              ({ data }) => data,
-              toError,
+    get accountMember() {
+      return (accountMember ??= createLoader({
+        one: (id) => limit(() => api.getAccountMember(id)),
+        many: options.memberBatchLookup ? (ids) => limit(() => api.listAccountMembers(batchOf(ids))) : undefined,
+      }));
+    },
+    get account() {
+      return (account ??= createLoader({
+        one: (id) => limit(() => api.getAccount(id)),
+        many: (ids) => limit(() => api.listAccounts(batchOf(ids))),
+      }));
+    },
+    get accountMembership() {
+      return (accountMembership ??= new DataLoader<MembershipKey, AccountMembershipDto, string>(
+        (keys) =>
+          Promise.all(
+            keys.map(({ accountId, id }) =>
+              limit(() => api.getAccountMembership(accountId, id, { includeMember: false })).then(
+                ({ data }) => data,
+                toError,
+              ),
             ),
           ),
-        ),
-      { cacheKeyFn: ({ accountId, id }) => `${accountId}/${id}` },
-    ),
+        { cacheKeyFn: ({ accountId, id }) => `${accountId}/${id}` },
+      ));
+    },
   };
 }
 
