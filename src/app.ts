@@ -4,6 +4,7 @@
  */
 import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { refuseUnacceptable } from './acceptable.js';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
 import { CallBudget } from './cost/budget.js';
@@ -100,6 +101,7 @@ export function createApp({
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
+      refuseUnacceptable(),
       releaseRequestScopes(requests),
       ...protectionPlugins(config, logger),
       costPlugin(config),

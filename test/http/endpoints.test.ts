@@ -32,6 +32,24 @@ describe('HTTP surface', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
+  it.each([
+    ['text/html', 'text/event-stream; charset=utf-8, multipart/mixed; charset=utf-8, application/graphql-response+json; charset=utf-8, application/json'],
+    // Yoga serves utf-8 only: a type asked for in another charset leaves nothing to offer.
+    ['application/json; charset=latin1', ''],
+  ])('refuses a mutation accepting only %s with 406 before it reaches Elastic Path', async (accept, offered) => {
+    const query = `mutation { createAccountMembership(accountId: "${ACCOUNT_ID}", accountMemberId: "${MEMBER_ID}") { __typename } }`;
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { accept, 'content-type': 'application/json', authorization: TOKEN },
+      body: JSON.stringify({ query }),
+    });
+    expect(response.status).toBe(406);
+    expect(response.headers.get('accept')).toBe(offered);
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    expect(await response.text()).toBe('');
+    expect(upstream.received).toHaveLength(0);
+  });
+
   it.each(['x-graphql-yoga-csrf', 'apollo-require-preflight'])('answers queries over GET that carry the CSRF-prevention header %s', async (header) => {
     const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: 'application/graphql-response+json', [header]: '1' },
