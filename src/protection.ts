@@ -7,7 +7,15 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ErrorCode } from './errors.js';
@@ -25,10 +33,10 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger):
     // carry a header a page on another origin cannot set. JSON POSTs (GraphiQL's) are preflighted.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
     EnvelopArmorPlugin({
-      maxDepth: { n: settings.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true },
-      maxAliases: { n: settings.maxAliases, exposeLimits: true },
+      maxDepth: { n: settings.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, ...asValidationError },
+      maxAliases: { n: settings.maxAliases, exposeLimits: true, ...asValidationError },
       maxTokens: { n: settings.maxTokens, exposeLimits: true },
-      maxDirectives: { n: 50, exposeLimits: true },
+      maxDirectives: { n: 50, exposeLimits: true, ...asValidationError },
       // Depth, aliases, tokens and the mutation limit already bound the work; Armor's generic cost
       // weights know nothing of which fields reach Elastic Path.
       costLimit: { enabled: false },
@@ -49,6 +57,21 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger):
   }
   return plugins;
 }
+
+/**
+ * Armor throws its depth, alias and directive refusals out of validation, where they lose what a
+ * validation error has: they answered 200, with no `extensions.code`, as a "Syntax Error". Reported
+ * as validation errors instead, they answer as the mutation-field limit does: 400, BAD_USER_INPUT.
+ */
+const asValidationError = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(
+        new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: ErrorCode.BAD_USER_INPUT } }),
+      ),
+  ],
+};
 
 /** One operation must not fan out into many upstream writes: each root mutation field is one. */
 function maxMutationFields(limit: number): ValidationRule {

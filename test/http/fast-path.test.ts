@@ -99,8 +99,8 @@ const MAIN_CASES: Case[] = [
   one('an operationName that names no operation', post({ query: MEMBER, operationName: 'Nope' }), true, 400),
   // Each limit. Armor's depth and alias refusals carry no code and the budget's estimate refuses
   // in execution, so those three answer 200 even under application/graphql-response+json.
-  one('a query nested deeper than MAX_DEPTH', post({ query: `{ account(id: "${acme.id}") { parent { parent { parent { parent { parent { name } } } } } } }` }), true, 200),
-  one('more aliases than MAX_ALIASES', post({ query: `{ ${[ron, leslie, april, andy].map((member, index) => read(`m${index}`, member.id)).join(' ')} }` }), true, 200),
+  one('a query nested deeper than MAX_DEPTH', post({ query: `{ account(id: "${acme.id}") { parent { parent { parent { parent { parent { name } } } } } } }` }), true, 400),
+  one('more aliases than MAX_ALIASES', post({ query: `{ ${[ron, leslie, april, andy].map((member, index) => read(`m${index}`, member.id)).join(' ')} }` }), true, 400),
   one('more tokens than MAX_TOKENS', post({ query: `{ ${'__typename '.repeat(120)}}` }), true, 400),
   one('more mutation fields than MAX_MUTATION_FIELDS', post({ query: `mutation { ${create('a')} ${create('b')} ${create('c')} }` }), true, 400),
   one(

@@ -32,8 +32,12 @@ describe('operation limits', () => {
     await start({ MAX_DEPTH: '4' });
     const deep = `{ account(id: "${ACCOUNT_ID}") { parent { parent { parent { parent { name } } } } } }`;
     const result = await gateway.post({ query: deep }, auth);
+    expect(result.status).toBe(400);
     expect(result.data ?? null).toBeNull();
-    expect(result.errors?.[0]?.message).toMatch(/depth limit of 4 exceeded/i);
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'Query depth limit of 4 exceeded, found 6.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     expect(upstream.received).toHaveLength(0);
   });
 
@@ -41,7 +45,8 @@ describe('operation limits', () => {
     await start({ MAX_ALIASES: '3' });
     const query = `{ ${[1, 2, 3, 4].map((n) => `m${n}: accountMember(id: "${MEMBER_ID}") { id }`).join(' ')} }`;
     const result = await gateway.post({ query }, auth);
-    expect(result.errors?.[0]?.message).toMatch(/aliases/i);
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]).toMatchObject({ message: 'Aliases limit of 3 exceeded, found 4.', extensions: { code: 'BAD_USER_INPUT' } });
     expect(upstream.received).toHaveLength(0);
   });
 
