@@ -14,6 +14,7 @@
  * they are. `HTTP_FAST_PATH=false` sends everything there.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fakePromise, unfakePromise } from '@whatwg-node/promise-helpers';
 import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
 import type { App } from './app.js';
 
@@ -34,11 +35,14 @@ export function fastPath(app: App, served: () => void): ParsedBodyHandler {
     const request = new ParsedJsonRequest(req, res, body, new fetchAPI.Headers(req.headers as Record<string, string>));
     // No server context: the adapter then gives the request just its `waitUntil` (nothing here
     // reads the `req`/`res` it adds to its own), instead of copying a given one property by property.
-    Promise.resolve()
-      .then(() => app.handleRequest(request as unknown as Request, undefined as never))
-      .catch((error: unknown) => handleErrorFromRequestHandler(error as Error, fetchAPI.Response))
-      .then((response) => sendNodeResponse(response, res, req, true))
-      .catch((error: unknown) => console.error(`Unexpected error while handling request: ${(error as Error).message}`));
+    // The adapter's own chain: fake promises keep every step that answers at once synchronous.
+    unfakePromise(
+      fakePromise()
+        .then(() => app.handleRequest(request as unknown as Request, undefined as never))
+        .catch((error: unknown) => handleErrorFromRequestHandler(error as Error, fetchAPI.Response))
+        .then((response) => sendNodeResponse(response, res, req, true))
+        .catch((error: unknown) => console.error(`Unexpected error while handling request: ${(error as Error).message}`)),
+    );
     return true;
   };
 }
@@ -64,6 +68,7 @@ class ParsedJsonRequest {
   readonly bodyUsed = false;
   readonly headers: Headers;
   #signal: AbortSignal | undefined;
+  #url: string | undefined;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #parsed: object;
@@ -75,10 +80,13 @@ class ParsedJsonRequest {
     this.headers = headers;
   }
 
-  /** As the adapter builds it: the Host header's authority and the path as sent. */
+  /** As the adapter builds it: the Host header's authority and the path as sent. Read by several plugins. */
   get url(): string {
-    const protocol = (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    return `${protocol}://${this.#req.headers.host ?? 'localhost'}${this.#req.url}`;
+    if (this.#url === undefined) {
+      const protocol = (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+      this.#url = `${protocol}://${this.#req.headers.host ?? 'localhost'}${this.#req.url}`;
+    }
+    return this.#url;
   }
 
   /** Aborts when the caller goes away before the response is finished; made on first read. */
@@ -92,11 +100,12 @@ class ParsedJsonRequest {
     return (this.#signal = controller.signal);
   }
 
+  /** Already there, so answered as the adapter answers it: synchronously, without a microtask. */
   json(): Promise<unknown> {
-    return Promise.resolve(this.#parsed);
+    return fakePromise(this.#parsed);
   }
 
   text(): Promise<string> {
-    return Promise.resolve(JSON.stringify(this.#parsed));
+    return fakePromise(JSON.stringify(this.#parsed));
   }
 }
