@@ -15,6 +15,9 @@ RUN npm run build
 # as the unprivileged `node` user, so the process cannot rewrite its own code.
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production
+# A larger young generation: every operation leaves short-lived garbage (parsed answers, results),
+# and V8's default 16 MiB semi-spaces made the collector a fifth of a page's CPU (README, Performance).
+ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
