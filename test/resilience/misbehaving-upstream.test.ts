@@ -350,10 +350,12 @@ describe('untrusted answers', () => {
     });
   });
 
-  it('drops __proto__ and constructor keys instead of letting them pollute objects', async () => {
+  it.each([
+    ['spelt out', '"__proto__":{"polluted":"yes","name":"Mallory"},"constructor":{"prototype":{"polluted":"yes"}}'],
+    ['disguised with escapes', '"\\u005f_proto__":{"polluted":"yes","name":"Mallory"},"constructo\\u0072":{"prototype":{"polluted":"yes"}}'],
+  ])('drops __proto__ and constructor keys (%s) instead of letting them pollute objects', async (_spelling, keys) => {
     await start();
-    const hostile = `{"data":{"id":"${MEMBER_ID}","type":"account_member","name":"Ron","email":"r@s.com",` +
-      '"__proto__":{"polluted":"yes","name":"Mallory"},"constructor":{"prototype":{"polluted":"yes"}}}}';
+    const hostile = `{"data":{"id":"${MEMBER_ID}","type":"account_member","name":"Ron","email":"r@s.com",${keys}}}`;
     upstream.reply(
       { status: 200, body: hostile, headers: { 'content-type': 'application/json' } },
       { status: 200, body: hostile, headers: { 'content-type': 'application/json' } },
