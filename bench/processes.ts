@@ -84,11 +84,15 @@ export interface BenchProcesses {
   tokens: string[];
   fixedGateway: BenchGateway;
   emulatorGateway: BenchGateway;
+  /** The same gateway to the fixed upstream with `HTTP_FAST_PATH=false`, when asked for. */
+  fixedFullHandlerGateway?: BenchGateway;
+  /** The baseline checkout's gateway to the fixed upstream, when asked for. */
+  fixedBaselineGateway?: BenchGateway;
   stop(): Promise<void>;
 }
 
 /** A port nothing listens on right now, for a process that cannot report the one it got. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -104,6 +108,10 @@ export async function startBenchProcesses(options: {
   latencyMs: number;
   connections: number;
   gatewayEnv: Record<string, string>;
+  /** Also a gateway to the fixed upstream with the HTTP fast path off. */
+  fullHandler?: boolean;
+  /** Also the gateway built in this other checkout (its `dist/server.js`), to the fixed upstream. */
+  baseline?: string;
 }): Promise<BenchProcesses> {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const latency = options.latencyMs > 0 ? [`--latency-ms=${options.latencyMs}`] : [];
@@ -115,11 +123,11 @@ export async function startBenchProcesses(options: {
   const started: StartedProcess[] = [fixed, emulator];
   const children: ChildProcess[] = [];
 
-  async function gatewayTo(upstreamUrl: string): Promise<BenchGateway> {
+  async function gatewayTo(upstreamUrl: string, env: Record<string, string> = {}, cwd = root): Promise<BenchGateway> {
     const port = await freePort();
     const child = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/server.js'], {
-      cwd: root,
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...options.gatewayEnv },
+      cwd,
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...options.gatewayEnv, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
@@ -160,6 +168,9 @@ export async function startBenchProcesses(options: {
     tokens,
     fixedGateway: await gatewayTo(fixedUrl),
     emulatorGateway: await gatewayTo(emulatorUrl),
+    fixedFullHandlerGateway: options.fullHandler ? await gatewayTo(fixedUrl, { HTTP_FAST_PATH: 'false' }) : undefined,
+    // As that checkout ran: its container set no NODE_OPTIONS.
+    fixedBaselineGateway: options.baseline ? await gatewayTo(fixedUrl, { NODE_OPTIONS: '' }, options.baseline) : undefined,
     async stop() {
       for (const child of children.reverse()) {
         if (child.exitCode !== null) continue;

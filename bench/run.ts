@@ -6,6 +6,8 @@
  *   - member: one member read through the gateway and straight from the emulator;
  *   - page+names: a page of memberships with member names, one gateway call (include) against
  *     the hand-written REST way (the page, then each member).
+ * `npm run bench:peer` (`--peer`) adds the create through what a user would pick instead: GraphQL
+ * Mesh over an OpenAPI description of the endpoint, served by Hive Gateway (bench/peer/peer.ts).
  * Each runs at 1 connection and at BENCH_CONNECTIONS (50), in alternating rounds, and reports the
  * median round: req/s, p50 and p99, the gateway's CPU milliseconds per operation (process CPU time
  * over operations, read from its own /metrics), and upstream calls per operation. Every
@@ -16,6 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO } from '../src/emulator/seed.js';
 import { jsonClient, runLoad, type LoadResult } from './load.js';
+import { installPeer, startPeer } from './peer/peer.js';
 import { startBenchProcesses, type BenchGateway } from './processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -26,8 +29,17 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
 /** `1` turns tracing on, exporting every span over OTLP/HTTP to a sink on loopback. */
 const TRACING = process.env.BENCH_TRACING === '1';
+/** `1` adds the create through a gateway with the HTTP fast path off (`HTTP_FAST_PATH=false`), side by side. */
+const FULL_HANDLER = process.env.BENCH_FULL_HANDLER === '1';
+/**
+ * Another checkout with its own `dist/` (e.g. a `git worktree` of an earlier commit, built): adds
+ * the create and the page of 100 through its gateway, side by side, for before/after figures.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
 /** Only the scenarios whose names contain this. */
 const ONLY = process.env.BENCH_ONLY ?? '';
+/** `--peer` (`npm run bench:peer`): also the create through GraphQL Mesh on Hive Gateway, its own process. */
+const PEER = process.argv.includes('--peer');
 
 interface Scenario {
   name: string;
@@ -72,7 +84,13 @@ async function bench(latencyMs: number): Promise<void> {
   const processes = await startBenchProcesses({
     latencyMs,
     connections: CONNECTIONS,
+    fullHandler: FULL_HANDLER,
+    baseline: BASELINE,
     gatewayEnv: {
+      // As the container runs it (the Dockerfile sets it): graphql-js skips its development-mode
+      // checks, and GraphiQL, introspection and CORS take their production defaults.
+      NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production',
+      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=32',
       EP_API_MAX_RPS: '100000',
       EP_API_CONNECTIONS: '64',
       LOG_LEVEL,
@@ -89,13 +107,26 @@ async function bench(latencyMs: number): Promise<void> {
   const emulator = jsonClient(processes.emulatorUrl, CONNECTIONS * 4);
   const toFixed = jsonClient(processes.fixedGateway.url, CONNECTIONS);
   const toEmulator = jsonClient(processes.emulatorGateway.url, CONNECTIONS);
+  const peer = PEER ? await startPeer(processes.fixedUrl) : undefined;
+  const toPeer = peer && jsonClient(peer.url, CONNECTIONS);
+  const fullHandler = processes.fixedFullHandlerGateway;
+  const toFullHandler = fullHandler && jsonClient(fullHandler.url, CONNECTIONS);
+  const baseline = processes.fixedBaselineGateway;
+  const toBaseline = baseline && jsonClient(baseline.url, CONNECTIONS);
 
   const create = {
     query: `mutation { createAccountMembership(accountId: "${acme.id}", accountMemberId: "${andy.id}") { __typename ... on AccountMembership { id createdAt accountMember { id } } } }`,
   };
+  // The same create as Mesh names it from Elastic Path's operationId, with the same fields selected.
+  const peerCreate = {
+    query: `mutation { post_v2_accounts_accountID_account_memberships(accountID: "${acme.id}", input: { data: { type: account_membership, account_member_id: "${andy.id}" } }) { data { id meta { timestamps { created_at } } relationships { account_member { data { id } } } } } }`,
+  };
   const member = { query: `{ accountMember(id: "${ron.id}") { name email } }` };
   const page = {
     query: `{ accountMemberships(accountId: "${acme.id}", first: 25) { edges { node { id accountMember { name email } } } } }`,
+  };
+  const page100 = {
+    query: `{ accountMemberships(accountId: "${acme.id}", first: 100) { edges { node { id accountMember { name email } } } } }`,
   };
   const createBody = { data: { type: 'account_membership', account_member_id: andy.id } };
 
@@ -115,6 +146,69 @@ async function bench(latencyMs: number): Promise<void> {
         return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
       },
     },
+    ...(fullHandler && toFullHandler
+      ? [
+          {
+            name: 'create: gateway, fast path off',
+            gateway: fullHandler,
+            run: async (connection: number) => {
+              const { status, body } = await toFullHandler.post('/graphql', create, fixedAuth(connection));
+              return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
+            },
+          },
+        ]
+      : []),
+    ...(peer && toPeer
+      ? [
+          {
+            name: 'create: Mesh peer',
+            gateway: peer,
+            run: async (connection: number) => {
+              const { status, body } = await toPeer.post('/graphql', peerCreate, fixedAuth(connection));
+              const created = body.data?.post_v2_accounts_accountID_account_memberships?.data;
+              if (status !== 200 || body.errors) return `status ${status}${body.errors ? `: ${body.errors[0]?.message}` : ''}`;
+              return created?.id && created.meta?.timestamps?.created_at && created.relationships?.account_member?.data?.id === andy.id
+                ? 'ok'
+                : 'no membership';
+            },
+          },
+        ]
+      : []),
+    {
+      name: 'page100+names: REST direct (1 call)',
+      run: async (connection) => {
+        const { status, body } = await fixed.get(`/v2/accounts/${acme.id}/account-memberships?page[limit]=100&include=account_member`, fixedAuth(connection));
+        return status === 200 && body.data.length === 100 ? 'ok' : `status ${status}`;
+      },
+    },
+    {
+      name: 'page100+names: gateway',
+      gateway: processes.fixedGateway,
+      run: async (connection) => {
+        const { status, body } = await toFixed.post('/graphql', page100, fixedAuth(connection));
+        return status === 200 && body.data?.accountMemberships?.edges?.length === 100 ? 'ok' : `status ${status}`;
+      },
+    },
+    ...(baseline && toBaseline
+      ? [
+          {
+            name: 'create: baseline gateway',
+            gateway: baseline,
+            run: async (connection: number) => {
+              const { status, body } = await toBaseline.post('/graphql', create, fixedAuth(connection));
+              return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
+            },
+          },
+          {
+            name: 'page100+names: baseline gateway',
+            gateway: baseline,
+            run: async (connection: number) => {
+              const { status, body } = await toBaseline.post('/graphql', page100, fixedAuth(connection));
+              return status === 200 && body.data?.accountMemberships?.edges?.length === 100 ? 'ok' : `status ${status}`;
+            },
+          },
+        ]
+      : []),
     {
       name: 'member: REST direct',
       run: async (connection) => {
@@ -174,6 +268,7 @@ async function bench(latencyMs: number): Promise<void> {
     `\nUpstream latency ${latencyMs} ms; gateway LOG_LEVEL ${LOG_LEVEL}, tracing ${TRACING ? 'on' : 'off'}. ` +
       `${ROUNDS} alternating rounds of ${DURATION_MS} ms; median round.\n`,
   );
+  if (peer) console.log(`${peer.description}.\n`);
   console.log(
     'scenario'.padEnd(44) + 'req/s'.padStart(8) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'CPU ms/op'.padStart(11) + 'calls/op'.padStart(10),
   );
@@ -197,20 +292,30 @@ async function bench(latencyMs: number): Promise<void> {
     if (!a || !b) return;
     console.log(
       `${gateway} / ${rest} @${concurrency}:`.padEnd(70) +
-        `${(a.perSecond / b.perSecond).toFixed(2)}x the throughput, p50 ${(a.p50Ms - b.p50Ms >= 0 ? '+' : '')}${(a.p50Ms - b.p50Ms).toFixed(2)} ms`,
+        `${(a.perSecond / b.perSecond).toFixed(2)}x the throughput, p50 ${(a.p50Ms - b.p50Ms >= 0 ? '+' : '')}${(a.p50Ms - b.p50Ms).toFixed(2)} ms` +
+        (a.cpuMsPerOp !== undefined && b.cpuMsPerOp !== undefined ? `, ${(a.cpuMsPerOp / b.cpuMsPerOp).toFixed(2)}x the CPU per operation` : ''),
     );
   };
   console.log('');
   for (const concurrency of levels) {
     ratio('create: gateway', 'create: REST direct', concurrency);
+    ratio('create: Mesh peer', 'create: REST direct', concurrency);
+    ratio('create: gateway', 'create: Mesh peer', concurrency);
+    ratio('create: gateway, fast path off', 'create: REST direct', concurrency);
+    ratio('page100+names: gateway', 'page100+names: REST direct (1 call)', concurrency);
+    ratio('create: gateway', 'create: baseline gateway', concurrency);
+    ratio('page100+names: gateway', 'page100+names: baseline gateway', concurrency);
     ratio('member: gateway', 'member: REST direct', concurrency);
     ratio('page+names: gateway (1 call)', 'page+names: REST by hand (1+N calls)', concurrency);
   }
 
-  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close()]);
+  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close(), toFullHandler?.close(), toBaseline?.close()]);
+  await toPeer?.close();
+  await peer?.stop();
   await processes.stop();
   await sink?.close();
 }
 
+if (PEER) installPeer();
 await bench(0);
 if (LATENCY_MS > 0) await bench(LATENCY_MS);
