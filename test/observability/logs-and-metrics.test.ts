@@ -553,6 +553,7 @@ describe('metrics', () => {
       graphql_operation_upstream_calls: 'histogram',
       graphql_errors_total: 'counter',
       graphql_reconciliations_total: 'counter',
+      http_fast_path_requests_total: 'counter',
       upstream_requests_total: 'counter',
       upstream_request_duration_seconds: 'histogram',
       upstream_retries_total: 'counter',
