@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
 import { CallBudget } from './cost/budget.js';
 import { costPlugin } from './cost/plugin.js';
-import { operationDeadline, type Deadline } from './deadline.js';
+import { requestDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
@@ -114,7 +114,7 @@ export function createApp({
       let shared = requests.get(request);
       if (!shared) {
         shared = {
-          deadline: operationDeadline(request.signal, config.operationTimeoutMs),
+          deadline: requestDeadline(request, config.operationTimeoutMs),
           budget: new CallBudget(config.maxUpstreamCalls),
           reads: new Map(),
         };

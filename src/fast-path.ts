@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakePromise, unfakePromise } from '@whatwg-node/promise-helpers';
 import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
 import type { App } from './app.js';
+import { WHEN_CALLER_GOES, type CallerGoneHook } from './deadline.js';
 
 /** Takes a request whose JSON body is parsed; false when it is not one for the fast path. */
 export type ParsedBodyHandler = (req: IncomingMessage, res: ServerResponse, body: object) => boolean;
@@ -62,7 +63,7 @@ function eligible(req: IncomingMessage): boolean {
  * parsed: `json()` answers it, and `body` is null, as it is for the adapter's pre-parsed requests,
  * so nothing streams it again.
  */
-class ParsedJsonRequest {
+class ParsedJsonRequest implements CallerGoneHook {
   readonly method = 'POST';
   readonly body = null;
   readonly bodyUsed = false;
@@ -93,11 +94,20 @@ class ParsedJsonRequest {
   get signal(): AbortSignal {
     if (this.#signal) return this.#signal;
     const controller = new AbortController();
-    const res = this.#res;
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort(res.errored ?? undefined);
-    });
+    this[WHEN_CALLER_GOES]((reason) => controller.abort(reason));
     return (this.#signal = controller.signal);
+  }
+
+  /** For the deadline, which then needs no signal here, nor an EventTarget listener on one. */
+  [WHEN_CALLER_GOES](gone: (reason?: unknown) => void): void {
+    const res = this.#res;
+    if (res.destroyed) {
+      if (!res.writableFinished) gone(res.errored ?? undefined);
+      return;
+    }
+    res.once('close', () => {
+      if (!res.writableFinished) gone(res.errored ?? undefined);
+    });
   }
 
   /** Already there, so answered as the adapter answers it: synchronously, without a microtask. */
