@@ -129,6 +129,25 @@ async function bench(latencyMs: number): Promise<void> {
     query: `{ accountMemberships(accountId: "${acme.id}", first: 100) { edges { node { id accountMember { name email } } } } }`,
   };
   const createBody = { data: { type: 'account_membership', account_member_id: andy.id } };
+  type Client = ReturnType<typeof jsonClient>;
+  // The create and the page of 100 through one gateway to the fixed upstream (as built here, with
+  // the fast path off, or another checkout's).
+  const createThrough = (name: string, gateway: BenchGateway, client: Client): Scenario => ({
+    name,
+    gateway,
+    run: async (connection) => {
+      const { status, body } = await client.post('/graphql', create, fixedAuth(connection));
+      return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
+    },
+  });
+  const page100Through = (name: string, gateway: BenchGateway, client: Client): Scenario => ({
+    name,
+    gateway,
+    run: async (connection) => {
+      const { status, body } = await client.post('/graphql', page100, fixedAuth(connection));
+      return status === 200 && body.data?.accountMemberships?.edges?.length === 100 ? 'ok' : `status ${status}`;
+    },
+  });
 
   const all: Scenario[] = [
     {
@@ -138,26 +157,8 @@ async function bench(latencyMs: number): Promise<void> {
         return status === 201 ? 'ok' : `status ${status}`;
       },
     },
-    {
-      name: 'create: gateway',
-      gateway: processes.fixedGateway,
-      run: async (connection) => {
-        const { status, body } = await toFixed.post('/graphql', create, fixedAuth(connection));
-        return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
-      },
-    },
-    ...(fullHandler && toFullHandler
-      ? [
-          {
-            name: 'create: gateway, fast path off',
-            gateway: fullHandler,
-            run: async (connection: number) => {
-              const { status, body } = await toFullHandler.post('/graphql', create, fixedAuth(connection));
-              return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
-            },
-          },
-        ]
-      : []),
+    createThrough('create: gateway', processes.fixedGateway, toFixed),
+    ...(fullHandler && toFullHandler ? [createThrough('create: gateway, fast path off', fullHandler, toFullHandler)] : []),
     ...(peer && toPeer
       ? [
           {
@@ -181,32 +182,11 @@ async function bench(latencyMs: number): Promise<void> {
         return status === 200 && body.data.length === 100 ? 'ok' : `status ${status}`;
       },
     },
-    {
-      name: 'page100+names: gateway',
-      gateway: processes.fixedGateway,
-      run: async (connection) => {
-        const { status, body } = await toFixed.post('/graphql', page100, fixedAuth(connection));
-        return status === 200 && body.data?.accountMemberships?.edges?.length === 100 ? 'ok' : `status ${status}`;
-      },
-    },
+    page100Through('page100+names: gateway', processes.fixedGateway, toFixed),
     ...(baseline && toBaseline
       ? [
-          {
-            name: 'create: baseline gateway',
-            gateway: baseline,
-            run: async (connection: number) => {
-              const { status, body } = await toBaseline.post('/graphql', create, fixedAuth(connection));
-              return status === 200 && body.data?.createAccountMembership?.__typename === 'AccountMembership' ? 'ok' : `status ${status}`;
-            },
-          },
-          {
-            name: 'page100+names: baseline gateway',
-            gateway: baseline,
-            run: async (connection: number) => {
-              const { status, body } = await toBaseline.post('/graphql', page100, fixedAuth(connection));
-              return status === 200 && body.data?.accountMemberships?.edges?.length === 100 ? 'ok' : `status ${status}`;
-            },
-          },
+          createThrough('create: baseline gateway', baseline, toBaseline),
+          page100Through('page100+names: baseline gateway', baseline, toBaseline),
         ]
       : []),
     {
