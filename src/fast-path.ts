@@ -4,10 +4,11 @@
  *
  * It runs the same Yoga app as every other request: each plugin's onRequest and onResponse, Yoga's
  * parsers, parse/validate caches, batching, masking and result processing, and the Response is
- * written by the fetch adapter's own writer. What it leaves out is the adapter's request: a URL, a
- * Headers copy, an AbortController behind a Proxy with three listeners, a Request, and a second
- * Proxy around it that every property read went through. In their place is `ParsedJsonRequest`,
- * which has what Yoga and the plugins read of a request: method, url, headers, signal, json().
+ * written by the fetch adapter's own writer. What it leaves out is the adapter's request: a URL, an
+ * AbortController behind a Proxy with three listeners, a Request, and a second Proxy around it that
+ * every property read went through. In their place is `ParsedJsonRequest`, which has what Yoga and
+ * the plugins read of a request: method, url, headers (the same lazy wrapper over node's), signal
+ * (made only if read: the deadline hears the caller go without one), json() and text().
  *
  * Anything else goes to the full handler: other methods, paths and media types, streaming accepts
  * (`text/event-stream`, `multipart/mixed`), and content types Yoga's JSON parser would not take as
@@ -34,9 +35,9 @@ export function fastPath(app: App, served: () => void): ParsedBodyHandler {
     if (!eligible(req)) return false;
     served();
     const request = new ParsedJsonRequest(req, res, body, new fetchAPI.Headers(req.headers as Record<string, string>));
-    // No server context: the adapter then gives the request just its `waitUntil` (nothing here
-    // reads the `req`/`res` it adds to its own), instead of copying a given one property by property.
-    // The adapter's own chain: fake promises keep every step that answers at once synchronous.
+    // The adapter's own chain, where fake promises keep every step that answers at once
+    // synchronous. No server context: the adapter then gives the request just its `waitUntil`
+    // (nothing here reads the `req` and `res` it adds) instead of copying one property by property.
     unfakePromise(
       fakePromise()
         .then(() => app.handleRequest(request as unknown as Request, undefined as never))
