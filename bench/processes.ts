@@ -169,8 +169,11 @@ export async function startBenchProcesses(options: {
     fixedGateway: await gatewayTo(fixedUrl),
     emulatorGateway: await gatewayTo(emulatorUrl),
     fixedFullHandlerGateway: options.fullHandler ? await gatewayTo(fixedUrl, { HTTP_FAST_PATH: 'false' }) : undefined,
-    // As that checkout ran: its container set no NODE_OPTIONS.
-    fixedBaselineGateway: options.baseline ? await gatewayTo(fixedUrl, { NODE_OPTIONS: '' }, options.baseline) : undefined,
+    // As that checkout ran (its container set no NODE_OPTIONS), unless BENCH_BASELINE_NODE_OPTIONS
+    // says otherwise: comparing two builds under the same options isolates a code change.
+    fixedBaselineGateway: options.baseline
+      ? await gatewayTo(fixedUrl, { NODE_OPTIONS: process.env.BENCH_BASELINE_NODE_OPTIONS ?? '' }, options.baseline)
+      : undefined,
     async stop() {
       for (const child of children.reverse()) {
         if (child.exitCode !== null) continue;
