@@ -21,58 +21,52 @@ export interface CallerGoneHook {
   [WHEN_CALLER_GOES](gone: (reason?: unknown) => void): void;
 }
 
+/** Tells `gone` when the caller leaves; may answer how to stop listening. */
+type CallerGone = (gone: (reason?: unknown) => void) => (() => void) | void;
+
 /** The deadline of a request: its own hook when it has one, else its `signal`. */
 export function requestDeadline(request: Request | (Request & CallerGoneHook), timeoutMs: number): Deadline {
-  return WHEN_CALLER_GOES in request ? hookedDeadline(request, timeoutMs) : operationDeadline(request.signal, timeoutMs);
+  const callerGone: CallerGone =
+    WHEN_CALLER_GOES in request ? (gone) => request[WHEN_CALLER_GOES](gone) : fromSignal(request.signal);
+  return deadline(callerGone, timeoutMs);
 }
 
-function hookedDeadline(request: CallerGoneHook, timeoutMs: number): Deadline {
+function fromSignal(signal: AbortSignal): CallerGone {
+  return (gone) => {
+    if (signal.aborted) return gone(signal.reason);
+    const onAbort = () => gone(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  };
+}
+
+function deadline(callerGone: CallerGone, timeoutMs: number): Deadline {
   const controller = new AbortController();
   let settled = false;
-  const timer = setTimeout(() => {
-    settled = true;
-    controller.abort(timedOut());
-  }, timeoutMs);
-  timer.unref();
-  request[WHEN_CALLER_GOES]((reason) => {
-    if (settled) return;
+  let timer: NodeJS.Timeout | undefined;
+  let stopListening: (() => void) | void;
+  const settle = () => {
     settled = true;
     clearTimeout(timer);
+    stopListening?.();
+  };
+  stopListening = callerGone((reason) => {
+    if (settled) return;
+    settle();
     controller.abort(reason);
   });
-  return {
-    signal: controller.signal,
-    release() {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-    },
-  };
-}
-
-const timedOut = () => new DOMException('The operation ran out of time', 'TimeoutError');
-
-export function operationDeadline(callerGone: AbortSignal, timeoutMs: number): Deadline {
-  const controller = new AbortController();
-  if (callerGone.aborted) {
-    controller.abort(callerGone.reason);
-    return { signal: controller.signal, release: () => {} };
+  // A caller already gone settled it above: no timer.
+  if (!settled) {
+    timer = setTimeout(() => {
+      settle();
+      controller.abort(new DOMException('The operation ran out of time', 'TimeoutError'));
+    }, timeoutMs);
+    timer.unref();
   }
-  const onGone = () => {
-    clearTimeout(timer);
-    controller.abort(callerGone.reason);
-  };
-  const timer = setTimeout(() => {
-    callerGone.removeEventListener('abort', onGone);
-    controller.abort(timedOut());
-  }, timeoutMs);
-  timer.unref();
-  callerGone.addEventListener('abort', onGone, { once: true });
   return {
     signal: controller.signal,
     release() {
-      clearTimeout(timer);
-      callerGone.removeEventListener('abort', onGone);
+      if (!settled) settle();
     },
   };
 }
