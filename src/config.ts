@@ -251,7 +251,7 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
   if (['0', 'false', 'no', 'off'].includes(value)) return false;
-  throw new ConfigError(name, `expected true or false, got '${value}'`);
+  throw new ConfigError(name, `expected true or false (or 1/0, yes/no, on/off), got '${value}'`);
 }
 
 function baseUrl(env: Env, name: string, fallback: string): string {
@@ -260,6 +260,10 @@ function baseUrl(env: Env, name: string, fallback: string): string {
   // Credentials, a query or a fragment here would be sent (or silently dropped) on every call.
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError(name, 'must not contain credentials, a query string or a fragment');
+  }
+  // Every call's path starts with /v2 already; a base ending in it would send /v2/v2/….
+  if (/\/v2\/*$/i.test(url.pathname)) {
+    throw new ConfigError(name, `must not end in /v2 (the gateway adds /v2/… to every call): use '${url.origin}${url.pathname.replace(/\/v2\/*$/i, '')}'`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

@@ -121,6 +121,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid ${name}: `));
   });
+
+  it('refuses a base URL ending in /v2, which would double it on every call, and says what to use', () => {
+    expect(() => loadConfig({ EP_API_BASE_URL: 'https://useast.api.elasticpath.com/v2' })).toThrow(
+      "Invalid EP_API_BASE_URL: must not end in /v2 (the gateway adds /v2/… to every call): use 'https://useast.api.elasticpath.com'",
+    );
+    expect(() => loadConfig({ EP_API_BASE_URL: 'https://proxy.example.com/ep/v2/' })).toThrow("use 'https://proxy.example.com/ep'");
+    expect(loadConfig({ EP_API_BASE_URL: 'https://proxy.example.com/ep/v2x' }).epApiBaseUrl).toBe('https://proxy.example.com/ep/v2x');
+  });
+
+  it('lists every spelling a boolean setting accepts when it refuses one', () => {
+    expect(() => loadConfig({ GRAPHIQL: 'maybe' })).toThrow("Invalid GRAPHIQL: expected true or false (or 1/0, yes/no, on/off), got 'maybe'");
+    expect(loadConfig({ GRAPHIQL: 'off', INTROSPECTION: 'YES' })).toMatchObject({ graphiql: false, introspection: true });
+  });
 });
 
 describe('every setting', () => {
