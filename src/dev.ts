@@ -7,6 +7,7 @@ import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
 
 const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation: press Run.
 # The Authorization header below is already set.
@@ -41,7 +42,9 @@ const emulator = createEmulator({
   // A long-running process must not keep every request it ever received.
   recordRequests: false,
 });
-const emulatorUrl = await emulator.listen(emulatorConfig.port, emulatorConfig.host);
+const emulatorUrl = await listenOrExit('Elastic Path emulator', () => emulator.listen(emulatorConfig.port, emulatorConfig.host), {
+  EMULATOR_PORT: emulatorConfig.port,
+});
 
 // GraphiQL's page holds its headers for as long as it stays open, so the session's token must
 // outlive the hour an ordinary Elastic Path token lasts: this one lasts as long as the process.
@@ -54,7 +57,7 @@ const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl };
 const gateway = createGateway(config, logger, {
   graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },
 });
-const server = await gateway.listen();
+const server = await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port, METRICS_PORT: config.metricsPort });
 
 process.stdout.write(`
   Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
@@ -70,10 +73,13 @@ process.stdout.write(`
 
 `);
 
-async function shutdown(): Promise<void> {
-  await gateway.close();
-  await emulator.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown());
-process.on('SIGINT', () => void shutdown());
+stopOnSignals(
+  async () => {
+    await gateway.close();
+    await emulator.close();
+  },
+  {
+    stopping: (signal) => logger.info({ signal }, 'signal received'),
+    failed: (error) => logger.error({ err: error }, 'shutdown failed'),
+  },
+);

@@ -9,6 +9,7 @@ import { createEmulator } from './emulator.js';
 import { FAULT_FLAG_USAGE, FaultFlagError, parseFaultFlags } from './fault-flags.js';
 import { describeFaults, type FaultSettings } from './faults.js';
 import { DEMO } from './seed.js';
+import { listenOrExit, stopOnSignals } from '../process/lifecycle.js';
 
 async function main(): Promise<number> {
   let faults: FaultSettings;
@@ -34,25 +35,13 @@ async function main(): Promise<number> {
     recordRequests: false,
     faults,
   });
-  let baseUrl: string;
-  try {
-    baseUrl = await emulator.listen(config.port, config.host);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    console.error(`Elastic Path emulator could not listen on ${config.host}:${config.port}: ${reason}`);
-    return 1;
-  }
+  const baseUrl = await listenOrExit('Elastic Path emulator', () => emulator.listen(config.port, config.host), { EMULATOR_PORT: config.port });
 
   // Before the start-up output: whoever reads it may stop the process straight away.
-  const stop = (signal: NodeJS.Signals): void => {
-    console.log(`Elastic Path emulator stopping (${signal})`);
-    emulator.close().catch((error: unknown) => {
-      console.error('Elastic Path emulator did not close cleanly', error);
-      process.exitCode = 1;
-    });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignals(() => emulator.close(), {
+    stopping: (signal) => console.log(`Elastic Path emulator stopping (${signal})`),
+    failed: (error) => console.error('Elastic Path emulator did not close cleanly', error),
+  });
 
   console.log(
     [
