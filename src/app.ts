@@ -3,7 +3,6 @@
  * environment: the server, the tests and the benchmarks all build the same app here.
  */
 import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { refuseUnacceptable } from './acceptable.js';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './context.js';
@@ -13,6 +12,7 @@ import { requestDeadline, type Deadline } from './deadline.js';
 import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
+import { renderGraphiQLPage, useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { protectionPlugins } from './protection.js';
 import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
@@ -89,7 +89,7 @@ export function createApp({
     // GraphQL over HTTP's trusted-document id: read by trusted-documents.ts, harmless without a list.
     extraParamNames: ['documentId'],
     cors: corsOptions(config),
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLPage,
     graphiql: config.graphiql && {
       title: 'Elastic Path account memberships',
       defaultQuery: graphiql.defaultQuery,
@@ -100,6 +100,7 @@ export function createApp({
       observeRequests(sinks, logger),
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
+      ...(config.graphiql ? [useGraphiQLAssets()] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
       refuseUnacceptable(),
       releaseRequestScopes(requests),
