@@ -10,7 +10,7 @@ import { AccountMemberDocument, AccountMembershipsDocument, CreateAccountMembers
 import type { GraphQLResponse } from '../support/gateway.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-const CODED = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR', 'RATE_LIMITED']);
+const CODED = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR', 'RATE_LIMITED', 'WRITE_OUTCOME_UNKNOWN']);
 const { acme, globex } = DEMO.accounts;
 const { ron } = DEMO.members;
 
