@@ -116,7 +116,7 @@ const WriteOutcome = builder.enumType('WriteOutcome', {
     EXISTED: { description: 'The member already belonged to the account before this call\'s write.' },
     UNCERTAIN: {
       description:
-        'The membership is in place, but the answer to this call\'s write was lost and its `createdAt` is too close to the moment the write left to tell whether this call created it or it was there already (see the README: about 2 to 3 seconds either side).',
+        'The membership is in place, but the answer to this call\'s write was lost and its `createdAt` is too close to the moment the write left to tell whether this call created it or it was there already: inside a window about 2 s wide around that moment, on Elastic Path\'s clock (README, "The uncertainty window").',
     },
   } as const,
 });
