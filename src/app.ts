@@ -16,7 +16,7 @@ import { renderGraphiQLPage, useGraphiQLAssets } from './plugins/use-graphiql-as
 import { protectionPlugins } from './protection.js';
 import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
-import type { CallScope } from './upstream/account-management.js';
+import { RequestReads } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
 
 export interface GraphiqlOptions {
@@ -115,16 +115,22 @@ export function createApp({
       let shared = requests.get(request);
       if (!shared) {
         shared = {
-          deadline: requestDeadline(request, config.operationTimeoutMs),
+          deadline: requestDeadline(request, config.operationTimeoutMs, lookupReserveMs(config)),
           budget: new CallBudget(config.maxUpstreamCalls),
-          reads: new Map(),
+          reads: new RequestReads(),
         };
         requests.set(request, shared);
       }
       return createContext({
         upstream,
         credentials: credentialsFrom(request.headers),
-        scope: { signal: shared.deadline.signal, meter: operationOf(initial), budget: shared.budget, reads: shared.reads },
+        scope: {
+          signal: shared.deadline.signal,
+          deadline: shared.deadline,
+          meter: operationOf(initial),
+          budget: shared.budget,
+          reads: shared.reads,
+        },
         loaderOptions,
         bulkConcurrency: config.epBulkConcurrency,
       });
@@ -159,7 +165,15 @@ function corsOptions(config: Config): CORSOptions | ((request: Request) => CORSO
 interface RequestScope {
   deadline: Deadline;
   budget: CallBudget;
-  reads: NonNullable<CallScope['reads']>;
+  reads: RequestReads;
+}
+
+/**
+ * The time a write leaves, at the end of the deadline, to look up what it did if its answer is
+ * lost: one lookup's worth (EP_API_TIMEOUT_MS), but never more than a quarter of the whole budget.
+ */
+function lookupReserveMs(config: Config): number {
+  return Math.min(config.epApiTimeoutMs, Math.floor(config.operationTimeoutMs / 4));
 }
 
 /** Keep-alive requests never abort their signal, so each deadline is released with its response. */

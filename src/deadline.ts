@@ -6,6 +6,17 @@
  */
 export interface Deadline {
   signal: AbortSignal;
+  /**
+   * For writes: ends `reserveMs` before `signal` does (and with it when the caller goes), so that a
+   * write cut off by the deadline leaves time to look up what it did. Made on first use.
+   */
+  readonly writeSignal: AbortSignal;
+  /**
+   * For the lookup after a write whose answer was lost: ends when the time budget does, whether
+   * or not the caller is still there (a caller who left gets no answer, but the metric and the
+   * log still learn what the write did).
+   */
+  lookupSignal(): AbortSignal;
   /** Call when the response is sent: drops the timer and listener so nothing outlives the request. */
   release(): void;
 }
@@ -25,11 +36,17 @@ export interface CallerGoneHook {
 type CallerGone = (gone: (reason?: unknown) => void) => (() => void) | void;
 
 /** The deadline of a request: its own hook when it has one, else its `signal`. */
-export function requestDeadline(request: Request | (Request & CallerGoneHook), timeoutMs: number): Deadline {
+export function requestDeadline(
+  request: Request | (Request & CallerGoneHook),
+  timeoutMs: number,
+  reserveMs: number,
+): Deadline {
   const callerGone: CallerGone =
     WHEN_CALLER_GOES in request ? (gone) => request[WHEN_CALLER_GOES](gone) : fromSignal(request.signal);
-  return deadline(callerGone, timeoutMs);
+  return deadline(callerGone, timeoutMs, reserveMs);
 }
+
+const outOfTime = () => new DOMException('The operation ran out of time', 'TimeoutError');
 
 function fromSignal(signal: AbortSignal): CallerGone {
   return (gone) => {
@@ -40,14 +57,18 @@ function fromSignal(signal: AbortSignal): CallerGone {
   };
 }
 
-function deadline(callerGone: CallerGone, timeoutMs: number): Deadline {
+function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number): Deadline {
   const controller = new AbortController();
+  const endsAt = performance.now() + timeoutMs;
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
+  let writeTimer: NodeJS.Timeout | undefined;
+  let writes: AbortController | undefined;
   let stopListening: (() => void) | void;
   const settle = () => {
     settled = true;
     clearTimeout(timer);
+    clearTimeout(writeTimer);
     stopListening?.();
   };
   stopListening = callerGone((reason) => {
@@ -59,12 +80,22 @@ function deadline(callerGone: CallerGone, timeoutMs: number): Deadline {
   if (!settled) {
     timer = setTimeout(() => {
       settle();
-      controller.abort(new DOMException('The operation ran out of time', 'TimeoutError'));
+      controller.abort(outOfTime());
     }, timeoutMs);
     timer.unref();
   }
   return {
     signal: controller.signal,
+    get writeSignal() {
+      if (writes) return writes.signal;
+      if (controller.signal.aborted || reserveMs <= 0) return controller.signal;
+      const own = (writes = new AbortController());
+      controller.signal.addEventListener('abort', () => own.abort(controller.signal.reason), { once: true });
+      writeTimer = setTimeout(() => own.abort(outOfTime()), Math.max(0, endsAt - reserveMs - performance.now()));
+      writeTimer.unref();
+      return own.signal;
+    },
+    lookupSignal: () => AbortSignal.timeout(Math.max(0, Math.round(endsAt - performance.now()))),
     release() {
       if (!settled) settle();
     },

@@ -69,6 +69,8 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
   UPSTREAM_BUDGET_EXCEEDED: 'UPSTREAM_BUDGET_EXCEEDED',
+  /** A write was sent but its answer never came, and looking it up could not tell what it did. */
+  WRITE_OUTCOME_UNKNOWN: 'WRITE_OUTCOME_UNKNOWN',
   /** The request body is over MAX_BODY_BYTES (HTTP 413, before any GraphQL). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** Trusted documents: the id the request names is not on the list (the name Apollo Client reacts to). */
@@ -187,17 +189,46 @@ export function unavailable(upstream?: UpstreamDetail): GraphQLError {
 }
 
 /**
- * A write that was sent but never answered: it timed out, or its connection was reset or closed,
- * after it left the gateway. Elastic Path may or may not have applied it. The caller sees the same
- * code and message as for any such failure (this is that error, marked); code that can look the
- * write up tells the two cases apart first. The client marks it; nothing else needs GraphQL to see it.
+ * A write that was written to Elastic Path but never answered: it timed out, its connection was
+ * reset or closed, or the operation ended (its deadline, or the caller leaving) while it was out.
+ * Elastic Path may or may not have applied it. The client marks it; the typed methods look the
+ * write up and answer from what they find, or with `writeOutcomeUnknown`. It never reaches a caller.
  */
-export class UnansweredWriteError extends GraphQLError {
-  constructor(failure: Error) {
-    super(failure.message, {
-      extensions: failure instanceof GraphQLError ? failure.extensions : { code: ErrorCode.UPSTREAM_UNAVAILABLE },
-    });
+export class UnansweredWriteError extends Error {
+  constructor(
+    /** Why no answer came, in words for the caller: "the connection closed before the answer came". */
+    readonly because: string,
+    /** When the request was written to the socket (ms since the epoch, our clock). */
+    readonly sentAt: number,
+  ) {
+    super(`A write's answer was lost: ${because}.`);
+    this.name = 'UnansweredWriteError';
   }
+}
+
+/**
+ * A write whose fate is unknown: its answer was lost and the lookup found nothing (lists can lag
+ * writes, so absence proves nothing), failed, or could not run. Never "try again": a blind repeat
+ * of a create can meet its own write. `what` says what was written, `safeRetry` what to do instead.
+ */
+export function writeOutcomeUnknown(what: string, safeRetry: string): GraphQLError {
+  return gatewayError(
+    ErrorCode.WRITE_OUTCOME_UNKNOWN,
+    `Elastic Path's answer to ${what} was lost, and the gateway could not tell whether it was applied: it may have been. ${safeRetry}`,
+  );
+}
+
+/**
+ * A create's answer was lost and the lookup found the membership, created too close to the moment
+ * the write left to tell whether this write made it or it was there already: the member belongs to
+ * the account either way. `createAccountMembership` answers this instead of either union member,
+ * each of which could be untrue.
+ */
+export function membershipOfUnknownOrigin(accountMemberId: string, accountId: string): GraphQLError {
+  return gatewayError(
+    ErrorCode.WRITE_OUTCOME_UNKNOWN,
+    `Account member ${accountMemberId} is a member of account ${accountId} now, but Elastic Path's answer to this call was lost and its clock cannot tell whether this call's write made the membership (it may have been applied) or it was there already. Do not send createAccountMembership again to find out: ensureAccountMembership is the safe retry, it answers the membership without writing it twice.`,
+  );
 }
 
 /**

@@ -59,7 +59,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   });
   const reconciliations = new Counter({
     name: 'graphql_reconciliations_total',
-    help: 'Writes whose answer was lost, looked up before answering, by what the lookup found: landed, existing, absent or failed.',
+    help: 'Writes whose answer was lost, looked up before answering, by what the lookup found: landed, existing, uncertain, absent or failed.',
     labelNames: ['outcome'],
     registers,
   });

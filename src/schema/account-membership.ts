@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
-import type { MembershipAnswer } from '../upstream/account-management.js';
+import type { MembershipAnswer, WriteOutcome as WriteOutcomeValue } from '../upstream/account-management.js';
 import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
@@ -108,16 +108,36 @@ const DeletedAccountMembership = builder
     }),
   });
 
+const WriteOutcome = builder.enumType('WriteOutcome', {
+  description:
+    'What an ensure did for one member. Elastic Path answers a create with the membership (`CREATED`) or a conflict (`EXISTED`); when that answer is lost, the gateway looks the membership up and compares its `createdAt` with the moment the write left, on Elastic Path\'s clock as measured from its `Date` headers.',
+  values: {
+    CREATED: { description: 'This call\'s write created the membership.' },
+    EXISTED: { description: 'The member already belonged to the account before this call\'s write.' },
+    UNCERTAIN: {
+      description:
+        'The membership is in place, but the answer to this call\'s write was lost and its `createdAt` is too close to the moment the write left to tell whether this call created it or it was there already: inside a window about 2 s wide around that moment, on Elastic Path\'s clock (README, "The uncertainty window").',
+    },
+  } as const,
+});
+
 interface EnsuredMembershipShape {
-  created: boolean;
+  outcome: WriteOutcomeValue;
   membership: AccountMembershipShape;
 }
 
 const EnsuredAccountMembership = builder.objectRef<EnsuredMembershipShape>('EnsuredAccountMembership').implement({
   description: 'A membership that is now in place, whether this call created it or it was there already.',
   fields: (t) => ({
-    created: t.exposeBoolean('created', {
-      description: 'True when this call created the membership; false when the member already belonged to the account.',
+    outcome: t.field({
+      type: WriteOutcome,
+      description: 'Whether this call created the membership, it was there already, or that cannot be told.',
+      resolve: (ensured) => ensured.outcome,
+    }),
+    created: t.boolean({
+      description: 'True only when `outcome` is `CREATED`.',
+      deprecationReason: 'Use `outcome`: `created` is false both for `EXISTED` and for `UNCERTAIN`.',
+      resolve: (ensured) => ensured.outcome === 'CREATED',
     }),
     membership: t.field({
       type: AccountMembership,
@@ -142,16 +162,22 @@ const EnsureAccountMembershipResult = builder.errorUnion('EnsureAccountMembershi
 interface EnsuredMembershipsShape {
   created: number;
   existing: number;
+  uncertain: number;
   failed: number;
   results: EnsureOutcome[];
 }
 
 const EnsuredAccountMemberships = builder.objectRef<EnsuredMembershipsShape>('EnsuredAccountMemberships').implement({
   description:
-    'What ensuring several members in one account came to: one result per id, in the order given. `created + existing + failed` is the number of ids.',
+    'What ensuring several members in one account came to: one result per id, in the order given. `created + existing + uncertain + failed` is the number of ids.',
   fields: (t) => ({
-    created: t.exposeInt('created', { description: 'Memberships this call created.' }),
-    existing: t.exposeInt('existing', { description: 'Members that already belonged to the account (nothing was written for them).' }),
+    created: t.exposeInt('created', { description: 'Memberships this call created (`outcome: CREATED`).' }),
+    existing: t.exposeInt('existing', {
+      description: 'Members that already belonged to the account (`outcome: EXISTED`; nothing was written for most of them).',
+    }),
+    uncertain: t.exposeInt('uncertain', {
+      description: 'Members now in the account whose write\'s answer was lost too close to their `createdAt` to tell who made it (`outcome: UNCERTAIN`).',
+    }),
     failed: t.exposeInt('failed', { description: 'Members that could not be added; their results say why.' }),
     results: t.field({
       type: [EnsureAccountMembershipResult],
@@ -270,7 +296,7 @@ builder.mutationFields((t) => ({
   createAccountMembership: t.field({
     type: AccountMembership,
     description:
-      'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`.',
+      'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`. When the lookup cannot tell whether this write made the membership or it was there already, or finds nothing, the answer is a top-level `WRITE_OUTCOME_UNKNOWN` error: the write may have been applied, and ensureAccountMembership is the safe retry.',
     args: {
       accountId: t.arg.id({ required: true, description: 'The account to add the member to (a UUID).' }),
       accountMemberId: t.arg.id({ required: true, description: 'The account member to add (a UUID).' }),
@@ -291,7 +317,7 @@ builder.mutationFields((t) => ({
   ensureAccountMembership: t.field({
     type: EnsureAccountMembershipResult,
     description:
-      'Makes sure an account member belongs to an account, and returns the membership whether it was created now (`created: true`) or was there already (`created: false`). Safe to repeat: it writes at most once, and an existing membership is found with the memberships list filtered by `account_member_id`. A lost answer is looked up as for createAccountMembership (`extensions.reconciled`).',
+      'Makes sure an account member belongs to an account, and returns the membership with its `outcome`: created now (`CREATED`), there already (`EXISTED`), or, after a lost answer, in place but too close in time to the write to tell (`UNCERTAIN`). Safe to repeat: it writes at most once, and an existing membership is found with the memberships list filtered by `account_member_id`. A lost answer is looked up as for createAccountMembership (`extensions.reconciled`); found nothing, it is `WRITE_OUTCOME_UNKNOWN`, and repeating this call is the safe retry.',
     args: {
       accountId: t.arg.id({ required: true, description: 'The account the member must belong to (a UUID).' }),
       accountMemberId: t.arg.id({ required: true, description: 'The account member (a UUID).' }),
@@ -303,7 +329,7 @@ builder.mutationFields((t) => ({
         includeMember: selectsBeyondId(info, ['membership', 'accountMember']),
       });
       const members = primeMembers(answer.included?.account_members, context);
-      return { created: answer.created, membership: fromAccountSide(accountId, answer.data, members) };
+      return { outcome: answer.outcome, membership: fromAccountSide(accountId, answer.data, members) };
     },
   }),
   ensureAccountMemberships: t.field({
@@ -334,7 +360,7 @@ builder.mutationFields((t) => ({
   deleteAccountMembership: t.field({
     type: DeletedAccountMembership,
     description:
-      'Removes a membership from an account (DELETE /v2/accounts/{accountId}/account-memberships/{id}). The member itself is kept.',
+      'Removes a membership from an account (DELETE /v2/accounts/{accountId}/account-memberships/{id}). The member itself is kept. If Elastic Path\'s answer is lost after the delete was sent, the membership is looked up by id: gone, the answer is `DeletedAccountMembership` with `extensions.reconciled: true`; still there, or not looked up, a top-level `WRITE_OUTCOME_UNKNOWN` error (repeating the delete is safe).',
     args: {
       accountId: t.arg.id({ required: true, description: 'The account (a UUID).' }),
       id: t.arg.id({ required: true, description: 'The membership to remove (a UUID).' }),
@@ -361,8 +387,9 @@ builder.mutationFields((t) => ({
  * 3. one POST per id still unknown (`ensureAccountMembership`), EP_BULK_CONCURRENCY at a time, under
  *    the outbound limiter; a 429 is retried by the client before it counts.
  * A member-level failure (unknown member, the limit, a refused id) is that id's result. Any other
- * failure (unavailable, rate-limited after retries, an unreconciled lost answer) stops the writes
- * not yet started and fails the whole call with its code: repeating the call is safe.
+ * failure (unavailable, rate-limited after retries, a lost answer the lookup could not settle:
+ * `WRITE_OUTCOME_UNKNOWN`) stops the writes not yet started and fails the whole call with its
+ * code: repeating the call is safe.
  */
 async function ensureMemberships(
   accountId: string,
@@ -400,13 +427,13 @@ async function ensureMemberships(
   const outcomes = await Promise.all(
     ids.map(async (id): Promise<EnsureOutcome | undefined> => {
       const found = known.get(id.toLowerCase());
-      if (found) return { created: false, membership: fromAccountSide(accountId, found.data) };
+      if (found) return { outcome: 'EXISTED', membership: fromAccountSide(accountId, found.data) };
       return limit(async () => {
         if (stopped) return undefined;
         try {
           const answer = await api.ensureAccountMembership(accountId, id, { includeMember });
           const members = primeMembers(answer.included?.account_members, context);
-          return { created: answer.created, membership: fromAccountSide(accountId, answer.data, members) };
+          return { outcome: answer.outcome, membership: fromAccountSide(accountId, answer.data, members) };
         } catch (error) {
           if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof MembershipLimitReachedError) {
             return error;
@@ -419,10 +446,11 @@ async function ensureMemberships(
   );
   if (stopped) throw stopped.error;
   const results = outcomes.filter((outcome): outcome is EnsureOutcome => outcome !== undefined);
-  const count = (created: boolean) => results.filter((outcome) => !(outcome instanceof Error) && outcome.created === created).length;
+  const count = (wanted: WriteOutcomeValue) => results.filter((outcome) => !(outcome instanceof Error) && outcome.outcome === wanted).length;
   return {
-    created: count(true),
-    existing: count(false),
+    created: count('CREATED'),
+    existing: count('EXISTED'),
+    uncertain: count('UNCERTAIN'),
     failed: results.filter((outcome) => outcome instanceof Error).length,
     results,
   };

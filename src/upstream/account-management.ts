@@ -13,12 +13,16 @@ import {
   UpstreamStatusError,
   gatewayError,
   fromUpstream,
+  membershipOfUnknownOrigin,
   inputRefused,
   malformed,
   missingToken,
   upstreamConflict,
+  writeOutcomeUnknown,
   type StatusMeanings,
 } from '../errors.js';
+import type { Deadline } from '../deadline.js';
+import type { OffsetRange } from './clock.js';
 import type { CallMeter, CallerCredentials, UpstreamClient, UpstreamRequest } from './client.js';
 import type { UpstreamResponse } from './transport.js';
 import type {
@@ -65,8 +69,15 @@ export interface ListOptions<Filter = never> {
 /** One membership as an answer carried it, with its member when the answer included it. */
 export type MembershipAnswer = SingleDto<AccountMembershipDto> & { included?: IncludedAccountMembers };
 
-/** An ensured membership: `created` when this call's write made it, otherwise it was there already. */
-export type EnsuredMembershipAnswer = MembershipAnswer & { created: boolean };
+/**
+ * What an ensure's write did: `CREATED` the membership, found it `EXISTED` before the write, or
+ * `UNCERTAIN`: its answer was lost, and the membership found has a `created_at` too close to the
+ * moment the write left to tell which.
+ */
+export type WriteOutcome = 'CREATED' | 'EXISTED' | 'UNCERTAIN';
+
+/** An ensured membership, with what this call's write did. */
+export type EnsuredMembershipAnswer = MembershipAnswer & { outcome: WriteOutcome };
 
 export interface MembershipWriteOptions {
   /**
@@ -77,11 +88,13 @@ export interface MembershipWriteOptions {
 }
 
 /**
- * What looking up a write whose answer was lost found: it `landed` (made by this write), it was
- * there already (`existing`: the write was refused as a duplicate), it is `absent`, or the lookup
- * itself `failed`.
+ * What looking up a write whose answer was lost found: it `landed` (a create's membership made
+ * after the write left, or a delete's membership gone), it was there already (`existing`: the
+ * create was a duplicate), it is there but `uncertain` whose it is, it is `absent` (a create's
+ * membership not found, a delete's still there: proves nothing, lists lag writes), or the lookup
+ * `failed` or could not run (no time or budget left).
  */
-export type ReconciliationOutcome = 'landed' | 'existing' | 'absent' | 'failed';
+export type ReconciliationOutcome = 'landed' | 'existing' | 'uncertain' | 'absent' | 'failed';
 
 /** An operation's counters, with its reconciliations by outcome. */
 export interface OperationMeter extends CallMeter {
@@ -90,10 +103,11 @@ export interface OperationMeter extends CallMeter {
 
 export interface AccountManagementApi {
   /**
-   * POST one membership. When the answer is lost (a timeout or a dropped connection after
-   * sending), the membership is looked up before answering: found and new, it is returned as if
-   * the answer had come; found and older than this write, the write was a duplicate
-   * (`MembershipAlreadyExistsError`); otherwise the transport failure stands. Never sent twice.
+   * POST one membership. When the answer is lost (a timeout, a dropped connection or the
+   * operation ending after sending), the membership is looked up before answering: found and
+   * made after this write left, it is returned as if the answer had come; found and older, the
+   * write was a duplicate (`MembershipAlreadyExistsError`); found but too close to tell, or not
+   * found, `WRITE_OUTCOME_UNKNOWN`. Never sent twice.
    */
   createAccountMembership(
     accountId: string,
@@ -102,7 +116,8 @@ export interface AccountManagementApi {
   ): Promise<MembershipAnswer>;
   /**
    * The membership, created by one POST when it did not exist; after a 409 it is read with the
-   * list filtered by `account_member_id`. A lost answer is reconciled as in `createAccountMembership`.
+   * list filtered by `account_member_id`. A lost answer is looked up as in `createAccountMembership`;
+   * a membership found too close to the write to tell is `UNCERTAIN`.
    */
   ensureAccountMembership(
     accountId: string,
@@ -124,6 +139,7 @@ export interface AccountManagementApi {
     accountId: string,
     options: ListOptions<MembershipFilter> & { includeMembers: boolean },
   ): Promise<PageDto<AccountMembershipDto, IncludedAccountMembers>>;
+  /** DELETE one membership; a lost answer is looked up by id: gone, it is answered as deleted. */
   deleteAccountMembership(accountId: string, id: string): Promise<void>;
   listUnassignedAccountMembers(accountId: string, options: ListOptions<MemberFilter>): Promise<PageDto<AccountMemberDto>>;
   getAccountMember(id: string): Promise<AccountMemberDto>;
@@ -143,17 +159,46 @@ const pageQuery = ({ limit, offset }: PageRequest, filter?: string): Record<stri
   filter,
 });
 
+/**
+ * The GETs of one request by path and query: an identical read within the request shares the
+ * first one's answer instead of calling again. Per request, so nothing is ever shared between
+ * callers. A write can change what any read says: the answers are dropped when a write starts and
+ * when it ends, and a read that overlaps a write is neither shared nor kept.
+ */
+export class RequestReads {
+  readonly #answers = new Map<string, Promise<UpstreamResponse>>();
+  #writes = 0;
+
+  get(key: string): Promise<UpstreamResponse> | undefined {
+    return this.#writes === 0 ? this.#answers.get(key) : undefined;
+  }
+
+  set(key: string, answer: Promise<UpstreamResponse>): void {
+    if (this.#writes === 0) this.#answers.set(key, answer);
+  }
+
+  /** A write starts; it ends when `answer` settles. */
+  write(answer: Promise<unknown>): void {
+    this.#answers.clear();
+    this.#writes += 1;
+    const ended = () => {
+      this.#writes -= 1;
+      this.#answers.clear();
+    };
+    answer.then(ended, ended);
+  }
+}
+
 /** What every call of one operation shares: its deadline, its counters (with its trace), and its request's budget and reads. */
 export interface CallScope extends Pick<UpstreamRequest, 'signal'> {
+  /** The request's deadline: writes end before it with a reserve, in which a lost answer is looked up. */
+  deadline?: Pick<Deadline, 'writeSignal' | 'lookupSignal'>;
   /** The operation's counters: calls and retries (the client's), reconciliations (this module's). */
   meter?: OperationMeter;
   /** The request's call budget: each call spends one first, and `spend` throws once none is left. */
   budget?: { spend(): void };
-  /**
-   * The request's GETs by path and query: an identical read within the request shares the first
-   * one's answer instead of calling again. Per request, so nothing is ever shared between callers.
-   */
-  reads?: Map<string, Promise<UpstreamResponse>>;
+  /** The request's reads, shared while no write could have changed them. */
+  reads?: RequestReads;
 }
 
 export function createAccountManagementApi(
@@ -162,17 +207,22 @@ export function createAccountManagementApi(
   credentials: CallerCredentials | Error | null,
   scope: CallScope = {},
 ): AccountManagementApi {
-  const { signal, meter, budget, reads } = scope;
+  const { signal, meter, budget, reads, deadline } = scope;
 
-  function send(caller: CallerCredentials, request: Omit<UpstreamRequest, 'signal' | 'meter'>): Promise<UpstreamResponse> {
+  /** `own` replaces the operation's signal (the lookup after a lost answer has its own). */
+  function send(
+    caller: CallerCredentials,
+    request: Omit<UpstreamRequest, 'signal' | 'meter'>,
+    own?: AbortSignal,
+  ): Promise<UpstreamResponse> {
     const key = reads && request.method === 'GET' ? `${request.path} ${JSON.stringify(request.query ?? {})}` : undefined;
     const shared = key === undefined ? undefined : reads?.get(key);
     if (shared) return shared;
     budget?.spend();
-    // Reads made before a write may no longer be true after it.
-    if (request.method !== 'GET') reads?.clear();
-    const response = client.send(caller, { ...request, signal, meter });
-    if (key !== undefined) reads?.set(key, response);
+    const isWrite = request.method !== 'GET';
+    const response = client.send(caller, { ...request, signal: own ?? (isWrite ? deadline?.writeSignal : undefined) ?? signal, meter });
+    if (isWrite) reads?.write(response);
+    else if (key !== undefined) reads?.set(key, response);
     return response;
   }
 
@@ -180,6 +230,7 @@ export function createAccountManagementApi(
     request: Omit<UpstreamRequest, 'signal' | 'meter'>,
     meanings: StatusMeanings,
     isExpected: (body: unknown) => body is T,
+    own?: AbortSignal,
   ): Promise<T> {
     // Checked here, before any I/O, so a call without a token never leaves the gateway.
     if (!credentials) throw missingToken();
@@ -187,7 +238,7 @@ export function createAccountManagementApi(
     let body: unknown;
     let status: number;
     try {
-      ({ body, status } = await send(credentials, request));
+      ({ body, status } = await send(credentials, request, own));
     } catch (error) {
       throw error instanceof UpstreamStatusError ? fromUpstream(error.upstream, meanings) : error;
     }
@@ -217,6 +268,7 @@ export function createAccountManagementApi(
     accountId: string,
     accountMemberId: string,
     { includeMember }: MembershipWriteOptions,
+    own?: AbortSignal,
   ): Promise<MembershipAnswer | undefined> {
     const page = await call(
       {
@@ -230,6 +282,7 @@ export function createAccountManagementApi(
       ofAccount(accountId),
       (value): value is PageDto<AccountMembershipDto, IncludedAccountMembers> =>
         isPage(value, isAccountMembership) && includedOf(value, 'account_members', isAccountMember),
+      own,
     );
     const wanted = accountMemberId.toLowerCase();
     const data = page.data.find((item) => item.relationships.account_member.data.id.toLowerCase() === wanted);
@@ -237,8 +290,8 @@ export function createAccountManagementApi(
   }
 
   /**
-   * One POST; a 409 is `MembershipAlreadyExistsError`. When its answer is lost, the lookup decides:
-   * a membership created since the POST left is this write's; an older one means it was a duplicate.
+   * One POST; a 409 is `MembershipAlreadyExistsError`. When its answer is lost, the lookup decides
+   * by `judge`; nothing found, or no lookup possible, is `WRITE_OUTCOME_UNKNOWN`.
    */
   async function addMembership(
     accountId: string,
@@ -248,7 +301,6 @@ export function createAccountManagementApi(
     const body: CreateAccountMembershipBody = {
       data: { type: 'account_membership', account_member_id: accountMemberId },
     };
-    const sentAt = Date.now();
     try {
       const answer = await call(
         { method: 'POST', ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }), body },
@@ -266,23 +318,28 @@ export function createAccountManagementApi(
         },
         (value) => isSingle(value, isAccountMembership),
       );
-      return { ...answer, created: true };
+      return { ...answer, outcome: 'CREATED' };
     } catch (error) {
       if (!(error instanceof UnansweredWriteError)) throw error;
+      const unknown = () =>
+        writeOutcomeUnknown(
+          `adding account member ${accountMemberId} to account ${accountId} (${error.because})`,
+          'Do not send createAccountMembership again to find out: ensureAccountMembership is the safe retry, it writes at most once and answers the membership whether or not this write made it.',
+        );
       let found: MembershipAnswer | undefined;
       try {
-        found = await findMembership(accountId, accountMemberId, options);
+        found = await findMembership(accountId, accountMemberId, options, deadline?.lookupSignal());
       } catch {
         reconciled('failed');
-        throw error;
+        throw unknown();
       }
       if (!found) {
         reconciled('absent');
-        throw error;
+        throw unknown();
       }
-      const created = !isOlderThan(found.data.meta.timestamps.created_at, sentAt - CLOCK_SKEW_MS);
-      reconciled(created ? 'landed' : 'existing');
-      return { ...found, created };
+      const outcome = judge(found.data.meta.timestamps.created_at, error.sentAt, client.clockOffset());
+      reconciled(outcome === 'CREATED' ? 'landed' : outcome === 'EXISTED' ? 'existing' : 'uncertain');
+      return { ...found, outcome };
     }
   }
 
@@ -294,9 +351,11 @@ export function createAccountManagementApi(
 
   return {
     async createAccountMembership(accountId, accountMemberId, options = { includeMember: false }) {
-      const outcome = await addMembership(accountId, accountMemberId, options);
-      if (!outcome.created) throw new MembershipAlreadyExistsError(accountMemberId, accountId);
-      return outcome;
+      const answer = await addMembership(accountId, accountMemberId, options);
+      if (answer.outcome === 'EXISTED') throw new MembershipAlreadyExistsError(accountMemberId, accountId);
+      // In place, but maybe not by this call: neither the new membership nor "already a member" is true.
+      if (answer.outcome === 'UNCERTAIN') throw membershipOfUnknownOrigin(accountMemberId, accountId);
+      return answer;
     },
 
     async ensureAccountMembership(accountId, accountMemberId, options = { includeMember: false }) {
@@ -313,7 +372,7 @@ export function createAccountManagementApi(
           `The membership of account member ${accountMemberId} in account ${accountId} changed while it was being ensured. Try again.`,
         );
       }
-      return { ...existing, created: false };
+      return { ...existing, outcome: 'EXISTED' };
     },
 
     findAccountMembership: findMembership,
@@ -348,12 +407,37 @@ export function createAccountManagementApi(
     },
 
     async deleteAccountMembership(accountId, id) {
-      await call(
-        { method: 'DELETE', ...epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id }) },
-        // A 409 here is Elastic Path's own conflict (the membership is being changed), not a duplicate.
-        { ...ofMembership(accountId, id), 409: upstreamConflict },
-        isNothing,
-      );
+      const route = epRoute('/v2/accounts/{accountId}/account-memberships/{membershipId}', { accountId, membershipId: id });
+      try {
+        await call(
+          { method: 'DELETE', ...route },
+          // A 409 here is Elastic Path's own conflict (the membership is being changed), not a duplicate.
+          { ...ofMembership(accountId, id), 409: upstreamConflict },
+          isNothing,
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof UnansweredWriteError)) throw error;
+        const unknown = () =>
+          writeOutcomeUnknown(
+            `removing membership ${id} from account ${accountId} (${error.because})`,
+            'deleteAccountMembership is safe to repeat: a NotFoundError for the membership then means it is gone.',
+          );
+        try {
+          await call({ method: 'GET', ...route }, ofMembership(accountId, id), (value) => isSingle(value, isAccountMembership), deadline?.lookupSignal());
+        } catch (lookup) {
+          // Gone: what the delete was for, whoever removed it.
+          if (lookup instanceof NotFoundError && lookup.resource === 'AccountMembership') {
+            reconciled('landed');
+            return;
+          }
+          reconciled('failed');
+          throw unknown();
+        }
+        // Still there: the delete may not have been applied yet.
+        reconciled('absent');
+        throw unknown();
+      }
     },
 
     listUnassignedAccountMembers(accountId, options) {
@@ -426,15 +510,24 @@ const INPUT_REFUSED: StatusMeanings = { 400: inputRefused, 422: inputRefused };
 const ACCOUNT_NOT_FOUND = 'account not found';
 
 /**
- * How far Elastic Path's clock may be from the gateway's when a membership found after a lost
- * answer is judged to be that write's (created after it left) or older.
+ * What Elastic Path's `Date` header cannot say about the clock that stamps `created_at`: the header
+ * may come from its edge rather than from the service, whose clocks are each kept by NTP but are
+ * not the same clock. Allowed either side of the measured offset.
  */
-const CLOCK_SKEW_MS = 30_000;
+export const EDGE_CLOCK_ALLOWANCE_MS = 1_000;
 
-/** True only when `timestamp` reads as an instant before `instantMs`; an unreadable one is not older. */
-function isOlderThan(timestamp: string, instantMs: number): boolean {
-  const time = Date.parse(timestamp);
-  return Number.isFinite(time) && time < instantMs;
+/**
+ * Whose is a membership found after a create's answer was lost? The write left at `sentAt` (our
+ * clock), which is `sentAt + offset` on Elastic Path's, with the offset known only within its
+ * range (and the edge allowance). Created before the earliest such instant, it existed before the
+ * write; after the latest, it was made after the write left; in between, it cannot be told.
+ */
+export function judge(createdAt: string, sentAt: number, offset: OffsetRange | undefined): WriteOutcome {
+  const created = Date.parse(createdAt);
+  if (!offset || !Number.isFinite(created)) return 'UNCERTAIN';
+  if (created < sentAt + offset.low - EDGE_CLOCK_ALLOWANCE_MS) return 'EXISTED';
+  if (created > sentAt + offset.high + EDGE_CLOCK_ALLOWANCE_MS) return 'CREATED';
+  return 'UNCERTAIN';
 }
 
 /** `included.<key>`, when present, must be an array of well-formed records. */

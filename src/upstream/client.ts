@@ -5,18 +5,21 @@
  *
  * Each call, from the outside in:
  * 1. retries (`send`): full-jitter backoff, up to EP_API_MAX_ATTEMPTS, each retry taken from the
- *    retry budget and none past the operation's deadline; a write that left and was never
- *    answered is marked `UnansweredWriteError`, never sent again;
+ *    retry budget and none past the operation's deadline; a write that was written to a socket
+ *    and never answered (lost, timed out, or cut off by the operation ending) is marked
+ *    `UnansweredWriteError` with the moment it was written, never sent again;
  * 2. admission of each attempt (`attempt`): the bounded queue (refused at once when
  *    EP_API_QUEUE_LIMIT calls already wait), the circuit breaker (fail fast while Elastic Path is
  *    down), then a slot of the outbound limiter (EP_API_CONNECTIONS in flight);
  * 3. the rate window (`startWithinRate`: EP_API_MAX_RPS started in any sliding second), then the
  *    observer around the attempt as it goes on the wire;
- * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on.
+ * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on. Each
+ *    answer's `Date` header feeds the clock offset to Elastic Path (`./clock.ts`).
  */
 import type { Config } from '../config.js';
 import { UnansweredWriteError, breakerOpen, deadlineError, queueFull } from '../errors.js';
 import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
+import { UpstreamClock, type OffsetRange } from './clock.js';
 import { delay } from './delay.js';
 import { Limiter } from './limiter.js';
 import { RateWindow } from './rate-window.js';
@@ -104,6 +107,8 @@ export interface UpstreamClient {
    * transport failures: an `UnansweredWriteError` when a POST or DELETE left but its answer never came.
    */
   send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Elastic Path's clock minus ours, as its recent answers' `Date` headers bound it; undefined before any. */
+  clockOffset(): OffsetRange | undefined;
   stats(): UpstreamStats;
   close(): Promise<void>;
 }
@@ -116,7 +121,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   const timeoutMs = settings.epApiTimeoutMs;
   const queueLimit = settings.epApiQueueLimit;
 
-  const transport = createTransport(settings);
+  const clock = new UpstreamClock();
+  const transport = createTransport(settings, (sample) => clock.record(sample));
   const limiter = new Limiter(settings.epApiConnections);
   const rate = new RateWindow(settings.epApiMaxRps);
   const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
@@ -207,8 +213,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
         continue;
       }
       // A write that left but was never answered may have been applied: say so to whoever sent it.
-      if (request.method !== 'GET' && (outcome.kind === 'lost' || outcome.kind === 'timeout')) {
-        throw new UnansweredWriteError(outcome.error);
+      if (request.method !== 'GET' && outcome.kind !== 'answer' && outcome.sentAt !== undefined) {
+        throw new UnansweredWriteError(unansweredBecause(outcome, request.signal, timeoutMs), outcome.sentAt);
       }
       return settle(outcome);
     }
@@ -216,12 +222,23 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
 
   return {
     send,
+    clockOffset: () => clock.offset(),
     stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued }),
     async close() {
       limiter.clear();
       await transport.close();
     },
   };
+}
+
+/** Why a write's answer never came, in words for the caller (never "try again": it may have been applied). */
+function unansweredBecause(outcome: Attempt, signal: AbortSignal | undefined, timeoutMs: number): string {
+  if (outcome.kind === 'timeout') return `no answer came within ${timeoutMs} ms`;
+  if (outcome.kind === 'refused') {
+    const reason: unknown = signal?.reason;
+    return reason instanceof Error && reason.name === 'TimeoutError' ? 'the operation ran out of time' : 'the caller went away';
+  }
+  return 'the connection closed before the answer came';
 }
 
 /** Only connection failures, timeouts and 502/503/504 say Elastic Path itself is unwell. */

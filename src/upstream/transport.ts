@@ -37,16 +37,34 @@ export interface UpstreamResponse {
   body: unknown;
 }
 
-/** What one attempt came to. */
+/**
+ * What one attempt came to. `sentAt` (ms since the epoch, our clock) is when the request was
+ * written to a socket: set whenever it was, so a failure with it may have reached Elastic Path.
+ */
 export type Attempt =
-  | { kind: 'answer'; status: number; contentType: string; text: string }
+  | { kind: 'answer'; status: number; contentType: string; text: string; sentAt?: number }
   /** Failed before the request could have reached Elastic Path: safe to repeat any method. */
-  | { kind: 'unsent'; error: Error }
+  | { kind: 'unsent'; error: Error; sentAt?: undefined }
   /** Failed after the request may have reached Elastic Path. */
-  | { kind: 'lost'; error: Error }
-  | { kind: 'timeout'; error: Error }
-  /** Refused by the gateway itself (breaker open, queue full, caller gone, body too large): never retried. */
-  | { kind: 'refused'; error: Error };
+  | { kind: 'lost'; error: Error; sentAt?: number }
+  | { kind: 'timeout'; error: Error; sentAt?: number }
+  /**
+   * Refused by the gateway itself (breaker open, queue full, caller gone, body too large): never
+   * retried. With `sentAt`, the operation ended (its deadline, or its caller leaving) after the
+   * request was written, so Elastic Path may have received it.
+   */
+  | { kind: 'refused'; error: Error; sentAt?: number };
+
+/**
+ * One answer's `Date` header with the interval it was stamped in, on our clock: what the clock
+ * offset to Elastic Path is measured from (`./clock.ts`).
+ */
+export interface DateSample {
+  /** The `Date` header as it came (parsed only when the offset is needed). */
+  date: string;
+  sentAt: number;
+  receivedAt: number;
+}
 
 export interface Transport {
   /** Sends one attempt; never throws, every outcome is an `Attempt`. */
@@ -54,10 +72,17 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** Hears of each answer's `Date` header, for the clock offset. */
+export type DateListener = (sample: DateSample) => void;
+
+/** A request option the interceptor below reads: called as the request is written to a socket. */
+const ON_WRITE = Symbol('onWrite');
+type WithWriteHook = Dispatcher.DispatchOptions & { [ON_WRITE]?: () => void };
+
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-export function createTransport(settings: TransportSettings): Transport {
+export function createTransport(settings: TransportSettings, onDate?: DateListener): Transport {
   const base = new URL(settings.epApiBaseUrl);
   const pathPrefix = base.pathname.replace(/\/+$/, '');
   const maxBytes = settings.epApiMaxResponseBytes;
@@ -75,22 +100,48 @@ export function createTransport(settings: TransportSettings): Transport {
     keepAliveMaxTimeout: 30_000,
     keepAliveTimeoutThreshold: 1_000,
   });
+  // undici starts a request on a connection (`onRequestStart`) just before writing its head to the
+  // socket: that, not the call being queued or a 429 being retried, is when it can have left.
+  const dispatcher = pool.compose((dispatch) => (options, handler) => {
+    const onWrite = (options as WithWriteHook)[ON_WRITE];
+    if (!onWrite) return dispatch(options, handler);
+    return dispatch(options, {
+      onRequestStart: (controller, context) => {
+        onWrite();
+        handler.onRequestStart?.(controller, context);
+      },
+      onRequestUpgrade: (controller, statusCode, headers, socket) =>
+        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart: (controller, statusCode, headers, statusMessage) =>
+        handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+    });
+  });
 
   async function send(request: WireRequest, headers: Record<string, string>, body?: string): Promise<Attempt> {
     // The pool's connect, headers and body timeouts bound each phase; the signal is the operation's.
     const { signal } = request;
+    let sentAt: number | undefined;
     let response: Dispatcher.ResponseData;
     try {
-      response = await pool.request({
+      const options: WithWriteHook & Dispatcher.RequestOptions = {
         method: request.method,
         path: pathPrefix + request.path + queryString(request.query),
         headers,
         body,
         signal,
-      });
+        [ON_WRITE]: () => {
+          sentAt = Date.now();
+        },
+      };
+      response = await dispatcher.request(options);
     } catch (error) {
-      return transportFailure(error, signal, timeoutMs);
+      return transportFailure(error, signal, timeoutMs, sentAt);
     }
+    const date = response.headers.date;
+    if (onDate && typeof date === 'string' && sentAt !== undefined) onDate({ date, sentAt, receivedAt: Date.now() });
     try {
       const text = await readCapped(response.body, maxBytes);
       return {
@@ -98,14 +149,15 @@ export function createTransport(settings: TransportSettings): Transport {
         status: response.statusCode,
         contentType: String(response.headers['content-type'] ?? ''),
         text,
+        sentAt,
       };
     } catch (error) {
       if (error instanceof TooLargeError) {
         return { kind: 'refused', error: malformed(`a response larger than ${maxBytes} bytes`, response.statusCode) };
       }
       // The status line arrived, so the request did reach Elastic Path.
-      const failure = transportFailure(error, signal, timeoutMs);
-      return failure.kind === 'unsent' ? { kind: 'lost', error: failure.error } : failure;
+      const failure = transportFailure(error, signal, timeoutMs, sentAt ?? Date.now());
+      return failure.kind === 'unsent' ? { kind: 'lost', error: failure.error, sentAt: failure.sentAt } : failure;
     }
   }
 
@@ -187,13 +239,21 @@ function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Pr
   });
 }
 
-/** Which `Attempt` a failure to send or read is: the operation ending, a phase timing out, never sent, or lost. */
-function transportFailure(error: unknown, operation: AbortSignal | undefined, timeoutMs: number): Attempt {
-  if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs) };
+/**
+ * Which `Attempt` a failure to send or read is: the operation ending, a phase timing out, never
+ * sent, or lost. `sentAt` is when the request was written, if it was.
+ */
+function transportFailure(
+  error: unknown,
+  operation: AbortSignal | undefined,
+  timeoutMs: number,
+  sentAt: number | undefined,
+): Attempt {
+  if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs), sentAt };
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-    return { kind: 'timeout', error: timedOut(timeoutMs) };
+    return { kind: 'timeout', error: timedOut(timeoutMs), sentAt };
   }
-  if (typeof code === 'string' && UNSENT_CODES.has(code)) return { kind: 'unsent', error: unavailable() };
-  return { kind: 'lost', error: unavailable() };
+  if (typeof code === 'string' && UNSENT_CODES.has(code) && sentAt === undefined) return { kind: 'unsent', error: unavailable() };
+  return { kind: 'lost', error: unavailable(), sentAt };
 }

@@ -168,20 +168,22 @@ describe('createAccountMembership', () => {
   // where it landed); here it did not, so the caller gets the transport failure's code.
   const noMembership = { status: 200, json: pageBody([]) };
 
-  it('answers UPSTREAM_UNAVAILABLE when Elastic Path resets the connection and the create did not land', async () => {
+  it('answers WRITE_OUTCOME_UNKNOWN, never "try again", when Elastic Path resets the connection and the lookup finds nothing', async () => {
     upstream.reply({ reset: true }, noMembership);
     const result = await create();
-    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(result.errors?.[0]).toMatchObject({
+      message: `Elastic Path's answer to adding account member ${MEMBER_ID} to account ${ACCOUNT_ID} (the connection closed before the answer came) was lost, and the gateway could not tell whether it was applied: it may have been. Do not send createAccountMembership again to find out: ensureAccountMembership is the safe retry, it writes at most once and answers the membership whether or not this write made it.`,
+      extensions: { code: 'WRITE_OUTCOME_UNKNOWN' },
+    });
     expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
   });
 
-  it('answers UPSTREAM_TIMEOUT when Elastic Path does not answer within EP_API_TIMEOUT_MS and the create did not land', async () => {
+  it('answers WRITE_OUTCOME_UNKNOWN when Elastic Path does not answer within EP_API_TIMEOUT_MS and the lookup finds nothing', async () => {
     upstream.reply({ hang: true }, noMembership);
     const result = await create();
-    expect(result.errors?.[0]).toMatchObject({
-      message: 'Elastic Path did not answer within 300 ms. Try again shortly.',
-      extensions: { code: 'UPSTREAM_TIMEOUT' },
-    });
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
+    expect(result.errors?.[0]?.message).toContain('(no answer came within 300 ms)');
+    expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
     expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
   });
 

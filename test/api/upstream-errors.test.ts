@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AccountMembersDocument, DeleteAccountMembershipDocument } from '../gql/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
-import { epError } from '../support/bodies.js';
+import { epError, membershipBody } from '../support/bodies.js';
 import { startScriptedUpstream, type ScriptedUpstream, type Reply } from '../support/scripted-upstream.js';
 
 let upstream: ScriptedUpstream;
@@ -55,7 +55,6 @@ describe('deleteAccountMembership', () => {
     ['409', { status: 409, json: epError('409', 'Conflict', 'the membership is being changed') }, 'CONFLICT'],
     ['500', { status: 500, json: epError('500', 'Internal Server Error') }, 'UPSTREAM_ERROR'],
     ['503', { status: 503, json: epError('503', 'Service Unavailable') }, 'UPSTREAM_UNAVAILABLE'],
-    ['a connection reset after sending', { reset: true }, 'UPSTREAM_UNAVAILABLE'],
   ])('answers %s with its code and never sends the DELETE again', async (_name, reply, code) => {
     await start();
     upstream.reply(reply);
@@ -63,6 +62,38 @@ describe('deleteAccountMembership', () => {
     expect(result.data).toBeNull();
     expect(result.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['deleteAccountMembership'], code]]);
     expect(upstream.received).toHaveLength(1);
+  });
+
+  describe('a lost answer', () => {
+    const membershipGone = { status: 404, json: epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found') };
+    const sentThenLookedUp = () => upstream.received.map((request) => `${request.method} ${request.rawUrl}`);
+
+    it('is looked up by id, and a membership gone is answered as deleted, marked reconciled: one DELETE', async () => {
+      await start();
+      upstream.reply({ reset: true }, membershipGone);
+      const result = await remove();
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.deleteAccountMembership).toEqual({ __typename: 'DeletedAccountMembership', id: MEMBERSHIP_ID, accountId: ACCOUNT_ID });
+      expect(result.extensions?.reconciled).toBe(true);
+      expect(sentThenLookedUp()).toEqual([`DELETE ${deletePath}`, `GET ${deletePath}`]);
+    });
+
+    it.each<[string, Reply]>([
+      ['still there', { status: 200, json: membershipBody() }],
+      ['not looked up (the lookup fails)', { status: 503, json: epError(503, 'Service Unavailable') }],
+    ])('answers WRITE_OUTCOME_UNKNOWN, saying the delete is safe to repeat, when the membership is %s: one DELETE', async (_name, lookup) => {
+      await start();
+      upstream.reply({ reset: true }, lookup);
+      upstream.always(lookup);
+      const result = await remove();
+      upstream.always(undefined);
+      expect(result.data).toBeNull();
+      expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
+      expect(result.errors?.[0]?.message).toMatch(/may have been\. deleteAccountMembership is safe to repeat/);
+      expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
+      expect(upstream.received.filter((request) => request.method === 'DELETE')).toHaveLength(1);
+      expect(sentThenLookedUp()[1]).toBe(`GET ${deletePath}`);
+    });
   });
 
   it('says what the conflict was for a 409 outside create, keeping Elastic Path\'s words', async () => {
