@@ -100,6 +100,53 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Builds `dist/`, as production does. */
+export function buildGateway(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}
+
+/**
+ * The built gateway (`node dist/server.js` in `cwd`) as its own process on a loopback port, in
+ * front of `upstreamUrl`, with `env` over the caller's environment.
+ */
+export async function startBuiltGateway(
+  upstreamUrl: string,
+  env: Record<string, string>,
+  cwd = root,
+): Promise<BenchGateway & { stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/server.js'], {
+    cwd,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    if (healthy) break;
+    if (attempt > 300 || child.exitCode !== null) throw new Error(`the gateway to ${upstreamUrl} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    async usage() {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const sum = (name: string) =>
+        text
+          .split('\n')
+          .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+          .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      return { cpuSeconds: sum('process_cpu_seconds_total'), upstreamCalls: sum('upstream_requests_total') };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /**
  * The fixed-response upstream, the emulator (with `latencyMs` added to every answer) and one built
  * gateway in front of each, every one its own process on loopback.
@@ -113,7 +160,7 @@ export async function startBenchProcesses(options: {
   /** Also the gateway built in this other checkout (its `dist/server.js`), to the fixed upstream. */
   baseline?: string;
 }): Promise<BenchProcesses> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  buildGateway();
   const latency = options.latencyMs > 0 ? [`--latency-ms=${options.latencyMs}`] : [];
   const fixed = startProcess('bench/fixed-upstream.ts');
   const fixedUrl = (await fixed.waitFor(/fixed upstream at (http:\/\/\S+)/, 30_000))[1] as string;
@@ -121,36 +168,13 @@ export async function startBenchProcesses(options: {
   const emulator = startProcess('src/emulator/main.ts', { args: latency, env: { EMULATOR_PORT: '0' } });
   const emulatorUrl = (await emulator.waitFor(/listening on (http:\/\/\S+)/, 30_000))[1] as string;
   const started: StartedProcess[] = [fixed, emulator];
-  const children: ChildProcess[] = [];
+  const stops: Array<() => Promise<void>> = [];
 
-  async function gatewayTo(upstreamUrl: string, env: Record<string, string> = {}, cwd = root): Promise<BenchGateway> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/server.js'], {
-      cwd,
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...options.gatewayEnv, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(child);
-    const url = `http://127.0.0.1:${port}`;
-    for (let attempt = 0; ; attempt += 1) {
-      const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
-      if (healthy) break;
-      if (attempt > 300 || child.exitCode !== null) throw new Error(`the gateway to ${upstreamUrl} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return {
-      url,
-      async usage() {
-        const text = await (await fetch(`${url}/metrics`)).text();
-        const sum = (name: string) =>
-          text
-            .split('\n')
-            .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-            .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-        return { cpuSeconds: sum('process_cpu_seconds_total'), upstreamCalls: sum('upstream_requests_total') };
-      },
-    };
-  }
+  const gatewayTo = async (upstreamUrl: string, env: Record<string, string> = {}, cwd = root): Promise<BenchGateway> => {
+    const gateway = await startBuiltGateway(upstreamUrl, { ...options.gatewayEnv, ...env }, cwd);
+    stops.push(gateway.stop);
+    return gateway;
+  };
 
   const tokens = await Promise.all(
     Array.from({ length: options.connections }, async () => {
@@ -175,12 +199,7 @@ export async function startBenchProcesses(options: {
       ? await gatewayTo(fixedUrl, { NODE_OPTIONS: process.env.BENCH_BASELINE_NODE_OPTIONS ?? '' }, options.baseline)
       : undefined,
     async stop() {
-      for (const child of children.reverse()) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      for (const stop of stops.reverse()) await stop();
       for (const process of started.reverse()) await process.stop('SIGTERM');
     },
   };

@@ -19,7 +19,8 @@ import type { AddressInfo } from 'node:net';
 import { DEMO } from '../src/emulator/seed.js';
 import { jsonClient, runLoad, type LoadResult } from './load.js';
 import { installPeer, startPeer } from './peer/peer.js';
-import { startBenchProcesses, type BenchGateway } from './processes.js';
+import { buildGateway, startBenchProcesses, type BenchGateway } from './processes.js';
+import { benchRoundTrips } from './round-trips.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
@@ -38,6 +39,13 @@ const FULL_HANDLER = process.env.BENCH_FULL_HANDLER === '1';
 const BASELINE = process.env.BENCH_BASELINE;
 /** Only the scenarios whose names contain this. */
 const ONLY = process.env.BENCH_ONLY ?? '';
+/**
+ * The round-trip set (bench/round-trips.ts): `0` leaves it out, `only` runs it alone; otherwise it
+ * runs after the others.
+ */
+const ROUND_TRIPS = process.env.BENCH_ROUND_TRIPS ?? '1';
+/** How long after each call's arrival the round-trip set's Elastic Path answers. */
+const ROUND_TRIP_LATENCY_MS = Number(process.env.BENCH_ROUND_TRIP_LATENCY_MS ?? 50);
 /** `--peer` (`npm run bench:peer`): also the create through GraphQL Mesh on Hive Gateway, its own process. */
 const PEER = process.argv.includes('--peer');
 
@@ -87,13 +95,7 @@ async function bench(latencyMs: number): Promise<void> {
     fullHandler: FULL_HANDLER,
     baseline: BASELINE,
     gatewayEnv: {
-      // As the container runs it (the Dockerfile sets it): graphql-js skips its development-mode
-      // checks, and GraphiQL, introspection and CORS take their production defaults.
-      NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production',
-      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=32',
-      EP_API_MAX_RPS: '100000',
-      EP_API_CONNECTIONS: '64',
-      LOG_LEVEL,
+      ...gatewayEnv(),
       ...(sink && { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url }),
     },
   });
@@ -149,6 +151,16 @@ async function bench(latencyMs: number): Promise<void> {
     },
   });
 
+  // One member read through one gateway to the fixed upstream, for before/after figures of a read.
+  const memberThrough = (name: string, gateway: BenchGateway, client: Client): Scenario => ({
+    name,
+    gateway,
+    run: async (connection) => {
+      const { status, body } = await client.post('/graphql', { query: `{ accountMember(id: "${andy.id}") { name email } }` }, fixedAuth(connection));
+      return status === 200 && body.data?.accountMember?.name === andy.name ? 'ok' : `status ${status}`;
+    },
+  });
+
   const all: Scenario[] = [
     {
       name: 'create: REST direct',
@@ -187,6 +199,8 @@ async function bench(latencyMs: number): Promise<void> {
       ? [
           createThrough('create: baseline gateway', baseline, toBaseline),
           page100Through('page100+names: baseline gateway', baseline, toBaseline),
+          memberThrough('member, fixed upstream: gateway', processes.fixedGateway, toFixed),
+          memberThrough('member, fixed upstream: baseline gateway', baseline, toBaseline),
         ]
       : []),
     {
@@ -285,6 +299,7 @@ async function bench(latencyMs: number): Promise<void> {
     ratio('page100+names: gateway', 'page100+names: REST direct (1 call)', concurrency);
     ratio('create: gateway', 'create: baseline gateway', concurrency);
     ratio('page100+names: gateway', 'page100+names: baseline gateway', concurrency);
+    ratio('member, fixed upstream: gateway', 'member, fixed upstream: baseline gateway', concurrency);
     ratio('member: gateway', 'member: REST direct', concurrency);
     ratio('page+names: gateway (1 call)', 'page+names: REST by hand (1+N calls)', concurrency);
   }
@@ -296,6 +311,29 @@ async function bench(latencyMs: number): Promise<void> {
   await sink?.close();
 }
 
-if (PEER) installPeer();
-await bench(0);
-if (LATENCY_MS > 0) await bench(LATENCY_MS);
+/** The gateway's environment in every set: as the container runs it. */
+const gatewayEnv = (): Record<string, string> => ({
+  // graphql-js skips its development-mode checks, and GraphiQL, introspection and CORS take their
+  // production defaults.
+  NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production',
+  NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=32',
+  EP_API_MAX_RPS: '100000',
+  EP_API_CONNECTIONS: '64',
+  LOG_LEVEL,
+});
+
+if (ROUND_TRIPS !== 'only') {
+  if (PEER) installPeer();
+  await bench(0);
+  if (LATENCY_MS > 0) await bench(LATENCY_MS);
+}
+if (ROUND_TRIPS !== '0') {
+  buildGateway();
+  await benchRoundTrips({
+    latencyMs: ROUND_TRIP_LATENCY_MS,
+    runs: Number(process.env.BENCH_ROUND_TRIP_RUNS ?? 9),
+    gatewayEnv: gatewayEnv(),
+    baseline: BASELINE,
+    only: process.env.BENCH_ROUND_TRIPS_ONLY ?? '',
+  });
+}

@@ -5,6 +5,7 @@
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
 import { createAccountManagementApi, type AccountManagementApi, type CallScope } from './upstream/account-management.js';
 import { malformedAccountToken } from './errors.js';
+import { MAX_SPECULATIVE_READS } from './schema/speculative-reads.js';
 import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
 
 export interface Context {
@@ -13,6 +14,8 @@ export interface Context {
   loaders: Loaders;
   /** Elastic Path calls one bulk mutation keeps in flight at once (EP_BULK_CONCURRENCY). */
   bulkConcurrency: number;
+  /** What is left of the operation's speculative reads (see src/schema/speculative-reads.ts). */
+  speculativeReads: { left: number };
 }
 
 export interface ContextInput {
@@ -29,7 +32,12 @@ export function createContext({ upstream, credentials, scope, loaderOptions, bul
   const api = createAccountManagementApi(upstream, credentials, scope);
   // A plain property: envelop copies the context with Object.assign, which would call a getter
   // here for every request. The loaders inside are made on first use.
-  return { api, loaders: createLoaders(api, loaderOptions), bulkConcurrency };
+  return {
+    api,
+    loaders: createLoaders(api, loaderOptions),
+    bulkConcurrency,
+    speculativeReads: { left: MAX_SPECULATIVE_READS },
+  };
 }
 
 // RFC 6750 b64token; anything else is not a bearer token and is not forwarded.

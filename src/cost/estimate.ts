@@ -17,6 +17,12 @@
  *   10 (the account's first page of 100 memberships, then either its other pages or one lookup per
  *   conflict, whichever is fewer; an account holds at most 1000), then what N memberships select.
  *   Ids that fail validation cost nothing: the call is refused before it reaches Elastic Path.
+ *
+ * Speculative reads (src/schema/speculative-reads.ts) are counted by these rules as they stand: each
+ * is the read of a field below `accountMember(id)`, `account(id)`, `accountMembership` or an account
+ * page's `account`, and those fields are counted whether or not their parent turns out to exist and
+ * however small the page turns out to be. A rule that stops counting a field below a parent that
+ * may be missing must keep counting that field's speculative read.
  */
 import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import { MEMBERSHIP_LIMIT } from '../errors.js';

@@ -8,6 +8,7 @@ import { pageRequest, toConnection } from './pagination.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
 import { orTopLevelError, uuidArgument } from './error-adapters.js';
+import { afterSpeculativeReads, startReadsOf } from './speculative-reads.js';
 
 /**
  * A member as far as it is known: always the id, and the record when a response already carried
@@ -138,7 +139,12 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One account member by id, or null when Elastic Path has none with that id.',
     args: { id: t.arg.id({ required: true, description: 'Account member id (a UUID).' }) },
-    resolve: (_root, args, context) => find(uuidArgument(args.id, 'id'), context),
+    resolve: (_root, args, context, info) => {
+      const id = uuidArgument(args.id, 'id');
+      const member = find(id, context);
+      // `memberships` needs only the id: it starts now, beside the member's own read.
+      return afterSpeculativeReads(member, startReadsOf('AccountMember', id, info.fieldNodes, info, context, { record: false }));
+    },
   }),
   accountMembers: t.field({
     type: AccountMemberConnection,

@@ -1,5 +1,6 @@
 /** `AccountMembership`: an account member's place in an account; its queries and mutations. */
 import pLimit from 'p-limit';
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import {
@@ -8,15 +9,17 @@ import {
   MembershipLimitReachedError,
   NotFoundError,
   ValidationError,
+  asTopLevel,
 } from '../errors.js';
 import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
 import type { MembershipAnswer, WriteOutcome as WriteOutcomeValue } from '../upstream/account-management.js';
 import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
-import { MAX_PAGE_SIZE, pageRequest, toConnection } from './pagination.js';
+import { MAX_PAGE_SIZE, pageRequest, toConnection, type Connection } from './pagination.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './error-adapters.js';
-import { selectsBeyondId } from './selection.js';
+import { selectsBeyondId, selectsBeyondIdIn, subfieldsAlong } from './selection.js';
+import { afterSpeculativeReads, readsById, startReadsOf } from './speculative-reads.js';
 
 /**
  * One membership, whichever side it was read from. Elastic Path's record names only the other
@@ -193,25 +196,62 @@ interface MembershipPageArgs {
   accountMemberId?: string | null;
 }
 
-/** One request for the page: members are included only when the selection needs more than their ids. */
-async function accountMemberships(
+/**
+ * One request for the page: members are included only when the selection needs more than their
+ * ids. A bad `first`, cursor or member id throws at once, before any call.
+ */
+function accountMemberships(
   accountId: string,
   args: MembershipPageArgs,
   context: Context,
   includeMembers: boolean,
-) {
+): Promise<Connection<AccountMembershipShape>> {
   const page = pageRequest(args);
   const memberId = args.accountMemberId != null ? uuidArgument(args.accountMemberId, 'accountMemberId') : undefined;
-  const result = await context.api.listAccountMemberships(accountId, {
-    page,
-    filter: memberId ? { accountMemberId: memberId } : undefined,
-    includeMembers,
-  });
-  const members = primeMembers(result.included?.account_members, context);
-  return toConnection(result, page, (dto) => fromAccountSide(accountId, dto, members));
+  return context.api
+    .listAccountMemberships(accountId, {
+      page,
+      filter: memberId ? { accountMemberId: memberId } : undefined,
+      includeMembers,
+    })
+    .then((result) => {
+      const members = primeMembers(result.included?.account_members, context);
+      return toConnection(result, page, (dto) => fromAccountSide(accountId, dto, members));
+    });
 }
 
 const MEMBER_FIELDS_OF_PAGE = ['edges', 'node', 'accountMember'] as const;
+const ACCOUNT_FIELDS_OF_MEMBER_PAGE = ['edges', 'node', 'account'] as const;
+
+/** One request for a member's page: accounts are included only when the selection needs more than their ids. */
+async function memberMemberships(
+  accountMemberId: string,
+  args: { first?: number | null; after?: string | null },
+  context: Context,
+  includeAccounts: boolean,
+) {
+  const page = pageRequest(args);
+  const result = await context.api.listMemberAccountMemberships(accountMemberId, { page, includeAccounts });
+  primeAccounts(result.included?.accounts, context);
+  return toConnection(result, page, (dto) => fromMemberSide(accountMemberId, dto));
+}
+
+// Both memberships fields read with nothing but their parent's id, so they may start beside it.
+readsById('Account', 'memberships', (accountId, args, fieldNodes, info, context) =>
+  accountMemberships(accountId, args, context, selectsBeyondIdIn(fieldNodes, info, MEMBER_FIELDS_OF_PAGE)),
+);
+readsById('AccountMember', 'memberships', (accountMemberId, args, fieldNodes, info, context) =>
+  memberMemberships(accountMemberId, args, context, selectsBeyondIdIn(fieldNodes, info, ACCOUNT_FIELDS_OF_MEMBER_PAGE)),
+);
+
+/**
+ * Every membership of a page or a single read of one account names that account: what its
+ * `account` selects can start beside the membership read.
+ */
+const startAccountReads = (accountId: string, info: GraphQLResolveInfo, context: Context, path: readonly string[]) =>
+  subfieldsAlong(info.fieldNodes, info, path).flatMap((fieldNodes) =>
+    startReadsOf('Account', accountId, fieldNodes, info, context, { record: true }),
+  );
 
 builder.objectField(Account, 'memberships', (t) =>
   t.field({
@@ -238,15 +278,9 @@ builder.objectField(AccountMember, 'memberships', (t) =>
       after: t.arg.string({ description: 'Continue after this cursor.' }),
     },
     resolve: (member, args, context, info) =>
-      orTopLevelError(async () => {
-        const page = pageRequest(args);
-        const result = await context.api.listMemberAccountMemberships(member.id, {
-          page,
-          includeAccounts: selectsBeyondId(info, ['edges', 'node', 'account']),
-        });
-        primeAccounts(result.included?.accounts, context);
-        return toConnection(result, page, (dto) => fromMemberSide(member.id, dto));
-      }),
+      orTopLevelError(() =>
+        memberMemberships(member.id, args, context, selectsBeyondId(info, ACCOUNT_FIELDS_OF_MEMBER_PAGE)),
+      ),
   }),
 );
 
@@ -262,12 +296,13 @@ builder.queryFields((t) => ({
     resolve: (_root, args, context, info) => {
       const accountId = uuidArgument(args.accountId, 'accountId');
       const id = uuidArgument(args.id, 'id');
-      return nullIfNotFound(async () => {
+      const membership = nullIfNotFound(async () => {
         const result = await context.api.getAccountMembership(accountId, id, {
           includeMember: selectsBeyondId(info, ['accountMember']),
         });
         return fromAccountSide(accountId, result.data, primeMembers(result.included?.account_members, context));
       });
+      return afterSpeculativeReads(membership, startAccountReads(accountId, info, context, ['account']));
     },
   }),
   accountMemberships: t.field({
@@ -280,15 +315,20 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'Continue after this cursor.' }),
       accountMemberId: t.arg.id({ description: 'Only the membership of this account member.' }),
     },
-    resolve: (_root, args, context, info) =>
-      orTopLevelError(() =>
-        accountMemberships(
-          uuidArgument(args.accountId, 'accountId'),
-          args,
-          context,
-          selectsBeyondId(info, MEMBER_FIELDS_OF_PAGE),
-        ),
-      ),
+    resolve: (_root, args, context, info) => {
+      const accountId = uuidArgument(args.accountId, 'accountId');
+      let page: Promise<Connection<AccountMembershipShape>>;
+      try {
+        page = accountMemberships(accountId, args, context, selectsBeyondId(info, MEMBER_FIELDS_OF_PAGE));
+      } catch (error) {
+        // Refused input makes no call, so it starts none beside it either.
+        throw asTopLevel(error);
+      }
+      return afterSpeculativeReads(
+        orTopLevelError(() => page),
+        startAccountReads(accountId, info, context, ['edges', 'node', 'account']),
+      );
+    },
   }),
 }));
 

@@ -5,6 +5,7 @@ import type { AccountDto } from '../upstream/dto.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
 import { uuidArgument } from './error-adapters.js';
+import { afterSpeculativeReads, startReadsOf } from './speculative-reads.js';
 
 /** An account as far as it is known: the id always, the record when a response carried it. */
 export type AccountRef = RecordRef<AccountDto>;
@@ -79,6 +80,11 @@ builder.queryField('account', (t) =>
     nullable: true,
     description: 'One account by id (GET /v2/accounts/{id}), or null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'Account id (a UUID).' }) },
-    resolve: (_root, args, context) => find(uuidArgument(args.id, 'id'), context),
+    resolve: (_root, args, context, info) => {
+      const id = uuidArgument(args.id, 'id');
+      const account = find(id, context);
+      // `memberships` needs only the id: it starts now, beside the account's own read.
+      return afterSpeculativeReads(account, startReadsOf('Account', id, info.fieldNodes, info, context, { record: false }));
+    },
   }),
 );

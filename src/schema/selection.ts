@@ -7,7 +7,17 @@
  * Fragments are followed whatever their type condition: at worst a record is included that the
  * caller did not need, never the other way round.
  */
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  getDirectiveValues,
+  type FieldNode,
+  type FragmentSpreadNode,
+  type GraphQLResolveInfo,
+  type InlineFragmentNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 const FREE_FIELDS = new Set(['id', '__typename']);
 
@@ -16,7 +26,16 @@ const FREE_FIELDS = new Set(['id', '__typename']);
  * selects any field other than `id` and `__typename`.
  */
 export function selectsBeyondId(info: GraphQLResolveInfo, path: readonly string[]): boolean {
-  let level: readonly FieldNode[] = info.fieldNodes;
+  return selectsBeyondIdIn(info.fieldNodes, info, path);
+}
+
+/** `selectsBeyondId` for the field nodes of a field that has not run yet (see `subfields`). */
+export function selectsBeyondIdIn(
+  fieldNodes: readonly FieldNode[],
+  info: Pick<GraphQLResolveInfo, 'fragments'>,
+  path: readonly string[],
+): boolean {
+  let level: readonly FieldNode[] = fieldNodes;
   for (const name of path) {
     const next: FieldNode[] = [];
     for (const node of level) collect(node.selectionSet, info, (field) => field.name.value === name && next.push(field));
@@ -31,7 +50,7 @@ export function selectsBeyondId(info: GraphQLResolveInfo, path: readonly string[
 /** Calls `visit` for each field selected directly in `selectionSet`, through fragments. */
 function collect(
   selectionSet: SelectionSetNode | undefined,
-  info: GraphQLResolveInfo,
+  info: Pick<GraphQLResolveInfo, 'fragments'>,
   visit: (field: FieldNode) => unknown,
   seen?: Set<string>,
 ): void {
@@ -47,4 +66,63 @@ function collect(
       collect(info.fragments[name]?.selectionSet, info, visit, visited);
     }
   }
+}
+
+/**
+ * The fields selected directly below `fieldNodes`, grouped by response key as graphql-js groups
+ * them before running them: through fragments and aliases, leaving out what `@skip`/`@include`
+ * leave out. Exact below a field of object type, where every fragment that validates applies; so
+ * each group is the `info.fieldNodes` its field will run with.
+ */
+export function subfields(
+  fieldNodes: readonly FieldNode[],
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
+): Map<string, FieldNode[]> {
+  const groups = new Map<string, FieldNode[]>();
+  const seen = new Set<string>();
+  const visit = (selectionSet: SelectionSetNode | undefined): void => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (!included(selection, info)) continue;
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        const group = groups.get(key);
+        if (group) group.push(selection);
+        else groups.set(key, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet);
+      } else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        visit(info.fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of fieldNodes) visit(node.selectionSet);
+  return groups;
+}
+
+/** The groups (see `subfields`) found by following `path` from `fieldNodes`, each alias on its own. */
+export function subfieldsAlong(
+  fieldNodes: readonly FieldNode[],
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
+  path: readonly string[],
+): FieldNode[][] {
+  let level: FieldNode[][] = [fieldNodes as FieldNode[]];
+  for (const name of path) {
+    const next: FieldNode[][] = [];
+    for (const nodes of level) {
+      for (const group of subfields(nodes, info).values()) if (group[0]?.name.value === name) next.push(group);
+    }
+    level = next;
+  }
+  return level;
+}
+
+/** What `@skip(if:)` and `@include(if:)` say, as graphql-js reads them. */
+function included(
+  node: FieldNode | FragmentSpreadNode | InlineFragmentNode,
+  info: Pick<GraphQLResolveInfo, 'variableValues'>,
+): boolean {
+  if (!node.directives?.length) return true;
+  if (getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
 }
