@@ -4,6 +4,8 @@
  * comes first. Built from one controller and one
  * timer (Node 20's AbortSignal.any/timeout cost far more per request, and this is on every one).
  */
+import { setMaxListeners } from 'node:events';
+
 export interface Deadline {
   signal: AbortSignal;
   /** Call when the response is sent: drops the timer and listener so nothing outlives the request. */
@@ -42,6 +44,10 @@ function fromSignal(signal: AbortSignal): CallerGone {
 
 function deadline(callerGone: CallerGone, timeoutMs: number): Deadline {
   const controller = new AbortController();
+  // Every upstream call of the request (a batch's too) listens while it waits for a slot or runs,
+  // and stops when it ends: MAX_UPSTREAM_CALLS bounds them, not node's leak warning at 10, which
+  // a batch of lookups passes and prints on stderr, outside the JSON log.
+  setMaxListeners(0, controller.signal);
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
   let stopListening: (() => void) | void;
