@@ -153,7 +153,8 @@ describe('GET answers and HTTP caches', () => {
 
   it('marks an answer that used a token private and not to be stored, and varies it on the credentials and Origin', async () => {
     const target = await start({ CORS_ORIGINS: SHOP });
-    for (const credentials of [{ authorization: TOKEN }, { 'ep-account-management-authentication-token': 'a'.repeat(40) }]) {
+    const both: Array<Record<string, string>> = [{ authorization: TOKEN }, { 'ep-account-management-authentication-token': 'a'.repeat(40) }];
+    for (const credentials of both) {
       const response = await get(target, { ...credentials, origin: SHOP });
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('private, no-store');
