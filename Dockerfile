@@ -24,7 +24,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 4000
-# GET /health on PORT with node itself (the slim image has no curl); exits 0 only on 200.
+# GET /health on HOST and PORT with node itself (the slim image has no curl); exits 0 only on 200.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "dist/healthcheck.js"]
 # node itself as PID 1 (no npm, no shell), so `docker stop`'s SIGTERM reaches the gateway, which
 # drains and exits 0 (give it `--stop-timeout` above SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS).

@@ -1,24 +1,29 @@
 /**
- * Refuses a POST whose `Accept` no answer can satisfy before it runs, not after.
+ * Refuses a request to /graphql whose `Accept` no answer can satisfy before it runs, not after.
  *
  * Yoga picks the media type of an answer once the result exists, and answers 406 when none fits:
  * by then a mutation has already reached Elastic Path, and the caller, told only "Not Acceptable",
  * cannot know that the write happened. This plugin applies Yoga's own matching to the request
  * first and gives the same 406 (the same `accept` header listing what would have fitted) without
- * running anything. GET stays with Yoga: it cannot carry a mutation, and GraphiQL answers it.
+ * running anything, and records it as NOT_ACCEPTABLE for the access log and the metrics. A GET
+ * for HTML stays with Yoga while GraphiQL is on: GraphiQL answers it.
  */
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from './errors.js';
+import { recordOf } from './observability/records.js';
 
 /** Yoga's result processors for an operation, in the order it tries them, with their media types. */
 const PROCESSOR_MEDIA_TYPES = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
 
 const GRAPHQL_PATH = '/graphql';
 
-export function refuseUnacceptable(): Plugin {
+export function refuseUnacceptable(graphiql: boolean): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'POST') return;
-      const asked = requestedMediaTypes(request.headers.get('accept'));
+      if (request.method !== 'POST' && request.method !== 'GET') return;
+      const accept = request.headers.get('accept');
+      if (request.method === 'GET' && graphiql && accept?.includes('text/html')) return;
+      const asked = requestedMediaTypes(accept);
       const offered: string[] = [];
       let acceptable = false;
       for (const mediaTypes of PROCESSOR_MEDIA_TYPES) {
@@ -31,6 +36,7 @@ export function refuseUnacceptable(): Plugin {
       }
       // Other paths are Yoga's to answer (404); reading `url` parses it, so only when refusing.
       if (acceptable || (url.pathname !== GRAPHQL_PATH && url.pathname !== `${GRAPHQL_PATH}/`)) return;
+      recordOf(request)?.requestCodes.push(ErrorCode.NOT_ACCEPTABLE);
       endResponse(
         new fetchAPI.Response(null, {
           status: 406,

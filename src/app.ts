@@ -102,9 +102,11 @@ export function createApp({
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
       readiness(lifecycle, config.readinessFollowsBreaker ? upstream : undefined),
-      refuseUnacceptable(),
+      answerPreflights(),
+      privateAnswers(config.corsOrigins !== '*' && config.corsOrigins.length === 0),
+      refuseUnacceptable(config.graphiql),
       releaseRequestScopes(requests),
-      ...protectionPlugins(config, logger),
+      ...protectionPlugins(config, logger, schema),
       costPlugin(config),
       reconciledExtension(),
     ],
@@ -159,6 +161,41 @@ function corsOptions(config: Config): CORSOptions | ((request: Request) => CORSO
   if (config.corsOrigins === '*') return allowed;
   const origins = new Set(config.corsOrigins);
   return (request) => (origins.has(request.headers.get('origin') ?? '') ? allowed : false);
+}
+
+/**
+ * A preflight that CORS did not answer (CORS off, or an origin not listed) gets 204 with no
+ * access-control headers, which tells the browser no, instead of going on to be refused as a
+ * request without a CSRF header. Like an allowed preflight, it writes no access-log line.
+ */
+function answerPreflights(): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (request.method !== 'OPTIONS') return;
+      endResponse(new fetchAPI.Response(null, { status: 204, headers: { allow: 'GET, POST, OPTIONS' } }));
+    },
+  };
+}
+
+/** The request headers whose value changes an answer: the credentials (and Origin, with CORS on). */
+const CREDENTIAL_HEADERS = ['authorization', 'ep-account-management-authentication-token'];
+
+/**
+ * GET answers are what HTTP caches keep (a CDN in front of persisted queries). One that used a
+ * token is that caller's alone: `Cache-Control: private, no-store`. Every GET answer from
+ * /graphql also names what it depends on in `Vary`: the credentials, and the Origin that CORS reads.
+ */
+function privateAnswers(corsOff: boolean): Plugin {
+  const dependsOn = corsOff ? CREDENTIAL_HEADERS : [...CREDENTIAL_HEADERS, 'origin'];
+  return {
+    onResponse({ request, response }) {
+      if (request.method !== 'GET' || !request.url.includes('/graphql')) return;
+      if (CREDENTIAL_HEADERS.some((name) => request.headers.has(name))) response.headers.set('cache-control', 'private, no-store');
+      const vary = new Set((response.headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean));
+      for (const name of dependsOn) vary.add(name);
+      response.headers.set('vary', [...vary].join(', '));
+    },
+  };
 }
 
 /** What the operations of one HTTP request share; it dies with the response. */

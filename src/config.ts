@@ -124,6 +124,26 @@ export interface Config {
    */
   readonly maxBodyBytes: number;
   /**
+   * Time a caller has to send a whole request, headers and body (node's `requestTimeout`, whose
+   * own default is 300 s): a body trickled in slowly holds a connection and its buffer no longer
+   * than this. The time the operation then runs is OPERATION_TIMEOUT_MS's.
+   * @default 30000
+   */
+  readonly httpRequestTimeoutMs: number;
+  /**
+   * Time a caller has to send a request's headers (node's `headersTimeout`); at most
+   * HTTP_REQUEST_TIMEOUT_MS.
+   * @default 10000
+   */
+  readonly httpHeadersTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open (node's `keepAliveTimeout`, whose own default
+   * is 5 s). Above the 60 s idle timeout of common load balancers, so that they, not the gateway,
+   * close idle connections, and never send a request on one the gateway is closing.
+   * @default 65000
+   */
+  readonly httpKeepAliveTimeoutMs: number;
+  /**
    * Serve `POST /graphql` with a JSON body straight from node:http into Yoga's pipeline, without
    * the fetch adapter's Request (see README, Performance). Every other request, and this one when
    * it is off, goes through the full Yoga handler.
@@ -197,7 +217,8 @@ export interface Config {
    */
   readonly corsOrigins: readonly string[] | '*';
   /**
-   * Answer `access-control-allow-credentials: true` (the gateway itself reads no cookies).
+   * Answer `access-control-allow-credentials: true` (the gateway itself reads no cookies). Refused
+   * with `CORS_ORIGINS=*`: any site could then call with the browser's credentials.
    * @default false
    */
   readonly corsCredentials: boolean;
@@ -322,6 +343,27 @@ function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly stri
   return Object.freeze(origins);
 }
 
+/** Any origin, with credentials, would let every site a user visits call as that user. */
+function corsCredentials(env: Env, origins: readonly string[] | '*'): boolean {
+  const credentials = boolean(env, 'CORS_CREDENTIALS', false);
+  if (credentials && origins === '*') {
+    throw new ConfigError(
+      'CORS_CREDENTIALS',
+      'true is not allowed with CORS_ORIGINS=* (any site could call with its visitors\' credentials); list the origins in CORS_ORIGINS',
+    );
+  }
+  return credentials;
+}
+
+/** Node refuses a request whose headers are still arriving after the whole request's time. */
+function headersTimeout(env: Env, requestTimeoutMs: number): number {
+  const value = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 1, 600_000);
+  if (value > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must be at most HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got '${value}'`);
+  }
+  return value;
+}
+
 /** A mode without a list would look like protection and be none. */
 function trustedDocumentsMode(env: Env): TrustedDocumentsMode {
   if (raw(env, 'TRUSTED_DOCUMENTS_MODE') !== undefined && raw(env, 'TRUSTED_DOCUMENTS_FILE') === undefined) {
@@ -332,6 +374,8 @@ function trustedDocumentsMode(env: Env): TrustedDocumentsMode {
 
 export function loadConfig(env: Env): Config {
   const production = raw(env, 'NODE_ENV') === 'production';
+  const origins = corsOrigins(env, production ? [] : '*');
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1, 600_000);
   return Object.freeze({
     epApiBaseUrl: baseUrl(env, 'EP_API_BASE_URL', 'https://useast.api.elasticpath.com'),
     host: raw(env, 'HOST') ?? '0.0.0.0',
@@ -358,6 +402,9 @@ export function loadConfig(env: Env): Config {
     maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 100, 1, 100_000),
     costExtensions: boolean(env, 'COST_EXTENSIONS', true),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
+    httpRequestTimeoutMs: requestTimeoutMs,
+    httpHeadersTimeoutMs: headersTimeout(env, requestTimeoutMs),
+    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1, 600_000),
     httpFastPath: boolean(env, 'HTTP_FAST_PATH', true),
     batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
     introspection: boolean(env, 'INTROSPECTION', !production),
@@ -371,8 +418,8 @@ export function loadConfig(env: Env): Config {
     otlpTracesEndpoint: otlpTracesEndpoint(env),
     otelServiceName: raw(env, 'OTEL_SERVICE_NAME') ?? 'ep-account-membership-gateway',
     epApiPropagateTrace: boolean(env, 'EP_API_PROPAGATE_TRACE', false),
-    corsOrigins: corsOrigins(env, production ? [] : '*'),
-    corsCredentials: boolean(env, 'CORS_CREDENTIALS', false),
+    corsOrigins: origins,
+    corsCredentials: corsCredentials(env, origins),
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
     epBulkConcurrency: integer(env, 'EP_BULK_CONCURRENCY', 4, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),

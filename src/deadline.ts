@@ -4,6 +4,8 @@
  * comes first. Built from one controller and one
  * timer (Node 20's AbortSignal.any/timeout cost far more per request, and this is on every one).
  */
+import { setMaxListeners } from 'node:events';
+
 export interface Deadline {
   signal: AbortSignal;
   /**
@@ -60,6 +62,10 @@ function fromSignal(signal: AbortSignal): CallerGone {
 function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number): Deadline {
   const controller = new AbortController();
   const endsAt = performance.now() + timeoutMs;
+  // Every upstream call of the request (a batch's too) listens while it waits for a slot or runs,
+  // and stops when it ends: MAX_UPSTREAM_CALLS bounds them, not node's leak warning at 10, which
+  // a batch of lookups passes and prints on stderr, outside the JSON log.
+  setMaxListeners(0, controller.signal);
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
   let writeTimer: NodeJS.Timeout | undefined;
@@ -90,6 +96,7 @@ function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number):
       if (writes) return writes.signal;
       if (controller.signal.aborted || reserveMs <= 0) return controller.signal;
       const own = (writes = new AbortController());
+      setMaxListeners(0, own.signal);
       controller.signal.addEventListener('abort', () => own.abort(controller.signal.reason), { once: true });
       writeTimer = setTimeout(() => own.abort(outOfTime()), Math.max(0, endsAt - reserveMs - performance.now()));
       writeTimer.unref();

@@ -79,6 +79,12 @@ export const ErrorCode = {
   PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
   /** The request's document id is not a string, or it names two different ids. */
   PERSISTED_QUERY_ID_INVALID: 'PERSISTED_QUERY_ID_INVALID',
+  /** A GET or form POST without a CSRF-prevention header (HTTP 403, before any GraphQL). */
+  CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
+  /** The request's `Accept` allows no answer the gateway gives (HTTP 406, before any GraphQL; no body). */
+  NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
+  /** Sent by Yoga without a code of its own: a request it refused with a 4xx before any GraphQL ran. */
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

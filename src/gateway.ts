@@ -89,14 +89,16 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     metrics,
     tracing,
     async listen() {
+      const timeouts = { requestMs: config.httpRequestTimeoutMs, headersMs: config.httpHeadersTimeoutMs, keepAliveMs: config.httpKeepAliveTimeoutMs };
       const main = await startServer(app, config.host, config.port, {
         maxBodyBytes: config.maxBodyBytes,
+        timeouts,
         parsedBody: config.httpFastPath ? fastPath(app, metrics.fastPath) : undefined,
       });
       servers.push(main);
       let metricsUrl: string | undefined;
       if (config.metricsPort !== undefined) {
-        const running = await startServer(metricsListener(metrics), config.host, config.metricsPort);
+        const running = await startServer(metricsListener(metrics), config.host, config.metricsPort, { timeouts });
         servers.push(running);
         metricsUrl = `${running.url}/metrics`;
       }

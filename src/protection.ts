@@ -11,6 +11,7 @@ import {
   GraphQLError,
   Kind,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -27,11 +28,10 @@ export type ProtectionSettings = Pick<
   'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsFile' | 'trustedDocumentsMode'
 >;
 
-export function protectionPlugins(settings: ProtectionSettings, logger: Logger): Plugin[] {
+/** `schema`: what the trusted documents list is checked against at start. */
+export function protectionPlugins(settings: ProtectionSettings, logger: Logger, schema: GraphQLSchema): Plugin[] {
   const plugins: Plugin[] = [
-    // Browsers may send "simple" GET and form POSTs cross-site without a preflight; those must
-    // carry a header a page on another origin cannot set. JSON POSTs (GraphiQL's) are preflighted.
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    csrfPrevention(),
     EnvelopArmorPlugin({
       maxDepth: { n: settings.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, ...asValidationError },
       maxAliases: { n: settings.maxAliases, exposeLimits: true, ...asValidationError },
@@ -53,9 +53,35 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger):
     plugins.push(useDisableIntrospection());
   }
   if (settings.trustedDocumentsFile) {
-    plugins.push(trustedDocuments(readTrustedDocuments(settings.trustedDocumentsFile), settings.trustedDocumentsMode, logger));
+    plugins.push(trustedDocuments(readTrustedDocuments(settings.trustedDocumentsFile, schema), settings.trustedDocumentsMode, logger));
   }
   return plugins;
+}
+
+/** Headers a page on another origin cannot send without a preflight. */
+const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+
+/**
+ * Browsers may send "simple" GET and form POSTs cross-site without a preflight; those must carry a
+ * header a page on another origin cannot set. JSON POSTs (GraphiQL's) are preflighted. Yoga's
+ * plugin decides; its refusal has no code (it would be logged and counted as an internal error),
+ * so it is thrown again with one and a message saying what to send.
+ */
+function csrfPrevention(): Plugin {
+  const yogaCsrf = useCSRFPrevention({ requestHeaders: CSRF_HEADERS });
+  return {
+    onRequestParse(payload) {
+      try {
+        return yogaCsrf.onRequestParse?.(payload);
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        throw new GraphQLError(
+          `Required CSRF header not present: a GET or a form POST must carry ${CSRF_HEADERS.join(' or ')} (any value), which a page on another site cannot send.`,
+          { extensions: { code: ErrorCode.CSRF_HEADER_REQUIRED, http: { status: 403 } } },
+        );
+      }
+    },
+  };
 }
 
 /**

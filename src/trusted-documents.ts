@@ -15,9 +15,17 @@
  * | an unlisted id, no text        | PERSISTED_QUERY_NOT_FOUND   | PERSISTED_QUERY_NOT_FOUND; logged once  |
  * | a text and no id               | PERSISTED_QUERY_ONLY        | the text runs; logged once              |
  * | an id that is not a string, or two different ids | PERSISTED_QUERY_ID_INVALID | the same           |
+ *
+ * "Logged once" is rate-limited: any caller can send new texts, so the reports of new ones are
+ * spent from a bucket that refills over time, and one a full bucket skipped is reported when it
+ * comes again after the refill. A flood delays the reports of real clients; it never ends them.
+ *
+ * The list is checked at start: every document parses and validates against the schema, and every
+ * id is the sha256 of its text; otherwise the gateway does not start, and says which entry is bad.
  */
 import { readFileSync } from 'node:fs';
-import { GraphQLError, getOperationAST, parse } from 'graphql';
+import { createHash } from 'node:crypto';
+import { GraphQLError, getOperationAST, parse, validate, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { ConfigError, type TrustedDocumentsMode } from './config.js';
 import { namedDocumentIds, normalDocumentId } from './document-id.js';
@@ -25,18 +33,20 @@ import { ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { documentHash } from './observability/records.js';
 
-/** Document ids by which a list is looked up: the `sha256:` prefix of GraphQL over HTTP is optional. */
 /** Longer than any hash; a longer "id" is not one. */
 const MAX_ID_LENGTH = 256;
-/** Distinct unlisted operations `log` mode reports; past this it says so once and stops. */
-const MAX_LOGGED = 1000;
+/** Reports of unlisted operations `log` mode may write at once, and per minute after that. */
+const REPORTS_PER_MINUTE = 100;
+/** Unlisted operations remembered as reported (so reported once); past this, the memory starts again. */
+const MAX_REMEMBERED = 10_000;
 
 /**
  * Reads a manifest: the client preset's `{ "<hash>": "<document>" }`, Apollo's
  * `{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [{ "id", "body", … }] }`,
- * or an array of `{ "id", "body" }`. Anything else stops start-up with a ConfigError.
+ * or an array of `{ "id", "body" }`, and checks each entry against `schema`. Anything else stops
+ * start-up with a ConfigError naming the first bad entry.
  */
-export function readTrustedDocuments(file: string): Map<string, string> {
+export function readTrustedDocuments(file: string, schema: GraphQLSchema): Map<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -64,23 +74,46 @@ export function readTrustedDocuments(file: string): Map<string, string> {
   for (const [id, body] of entries as Array<[string, string]>) {
     const key = normalDocumentId(id);
     if (documents.has(key) && documents.get(key) !== body) throw invalid(`lists two different documents under the id ${id}`);
+    const problem = documentProblem(key, body, schema);
+    if (problem) throw invalid(`lists the document ${id}, which ${problem}`);
     documents.set(key, body);
   }
   return documents;
+}
+
+/** Why a listed document could never run as listed, if it could not. */
+function documentProblem(id: string, body: string, schema: GraphQLSchema): string | undefined {
+  const hash = createHash('sha256').update(body).digest('hex');
+  if (id.toLowerCase() !== hash) return `is not the sha256 of its text (that is ${hash})`;
+  let document;
+  try {
+    document = parse(body);
+  } catch (error) {
+    return `does not parse: ${(error as Error).message}`;
+  }
+  const [error] = validate(schema, document);
+  return error ? `does not validate against the schema: ${error.message}` : undefined;
 }
 
 /** Decides, for each operation of a request, which text runs (see the table above). */
 export function trustedDocuments(documents: ReadonlyMap<string, string>, mode: TrustedDocumentsMode, logger: Logger): Plugin {
   const idsByText = new Map([...documents].map(([id, text]) => [text, id]));
   const logged = new Set<string>();
-  let full = false;
+  const reports = new ReportBucket(REPORTS_PER_MINUTE);
+  let skipped = 0;
   const logOnce = (hash: string, params: GraphQLParams, message: string) => {
-    if (full || logged.has(hash)) return;
-    if (logged.size >= MAX_LOGGED) {
-      full = true;
-      logger.warn(`${MAX_LOGGED} operations not on the trusted documents list have been logged; no more will be`);
+    if (logged.has(hash)) return;
+    if (!reports.take()) {
+      // Not remembered: reported when it comes again once the bucket has refilled.
+      if (skipped === 0) logger.warn(`more than ${REPORTS_PER_MINUTE} operations a minute are not on the trusted documents list; some are reported later`);
+      skipped += 1;
       return;
     }
+    if (skipped > 0) {
+      logger.warn({ skippedReports: skipped }, 'operations not on the trusted documents list were not reported while over the rate');
+      skipped = 0;
+    }
+    if (logged.size >= MAX_REMEMBERED) logged.clear();
     logged.add(hash);
     // The hash and the name only: variables (ids, emails) and credentials stay out of the log.
     logger.warn({ trustedDocumentsMode: mode, documentHash: hash, operationName: operationName(params) }, message);
@@ -113,6 +146,27 @@ export function trustedDocuments(documents: ReadonlyMap<string, string>, mode: T
       }
     },
   };
+}
+
+/** A token bucket: `perMinute` reports at once, refilled at `perMinute` a minute. */
+class ReportBucket {
+  #tokens: number;
+  #at = performance.now();
+  readonly #perMinute: number;
+
+  constructor(perMinute: number) {
+    this.#perMinute = perMinute;
+    this.#tokens = perMinute;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#perMinute, this.#tokens + ((now - this.#at) * this.#perMinute) / 60_000);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 }
 
 /**

@@ -7,10 +7,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UpstreamObserver, UpstreamStats } from '../upstream/client.js';
 import { operationLabel } from './names.js';
-import type { RequestSink } from './records.js';
+import type { OperationRecord, RequestSink } from './records.js';
 
 export interface MetricsSettings {
-  /** Distinct operation names kept as labels; later ones are counted as `other` (`anonymous` and `invalid` take no slot). */
+  /**
+   * Distinct operation names kept as labels; later ones are counted as `other`. Only operations
+   * that parsed and validated are labelled by name: the rest are `invalid`, which, like
+   * `anonymous`, takes no slot.
+   */
   maxOperationNames: number;
 }
 
@@ -124,7 +128,9 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   const attemptChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
 
   const names = new Set<string>();
-  const boundedName = (name: string | undefined): string => {
+  const boundedName = ({ name, validated }: OperationRecord): string => {
+    // A name from a document that never validated is whatever the caller sent: no lasting slot.
+    if (!validated) return 'invalid';
     const label = operationLabel(name);
     // `anonymous` and `invalid` are fixed labels: they add no cardinality, so they take no slot.
     if (name === undefined || label === 'invalid' || names.has(label)) return label;
@@ -139,7 +145,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
       const seconds = (performance.now() - record.startedAt) / 1000;
       for (const code of record.requestCodes) errors.inc({ code });
       for (const operation of record.operations) {
-        const name = boundedName(operation.name);
+        const name = boundedName(operation);
         const type = operation.type ?? 'unknown';
         const outcome = operation.codes.length === 0 ? 'success' : 'error';
         const key = `${name} ${type} ${outcome}`;

@@ -19,6 +19,11 @@ export interface OperationRecord extends OperationMeter {
   name: string | undefined;
   /** Unknown until the document parses and names an operation. */
   type: OperationType | undefined;
+  /**
+   * The document parsed, validated against the schema and holds the operation it runs: only then
+   * is `name` one of the schema's clients' own, rather than whatever a caller sent.
+   */
+  validated?: boolean;
   /** sha256 of the document text (or the trusted document id it was sent as). */
   documentHash: string | undefined;
   /** `extensions.code` of each error in its result, in order. */
@@ -76,9 +81,16 @@ export function documentHash(text: string): string {
   return hash;
 }
 
+/**
+ * An error's `extensions.code`. Yoga refuses some requests before any GraphQL runs with no code
+ * (no query, a GET for a mutation): a 4xx it gave is the caller's `BAD_REQUEST`, not an internal error.
+ */
 export const codeOf = (error: GraphQLError | Error): string => {
-  const code = (error as GraphQLError).extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+  const extensions = (error as GraphQLError).extensions;
+  const code = extensions?.code;
+  if (typeof code === 'string') return code;
+  const status = (extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
 };
 
 /** Errors already logged with their request id; Yoga's own logger skips them (see `yogaLogger`). */
@@ -86,6 +98,9 @@ export const loggedErrors = new WeakSet<object>();
 
 /** Errors whose codes an operation's record holds; any other error of a result is the request's. */
 const attributed = new WeakSet<object>();
+
+/** Operations whose document holds the operation they name (or their one operation). */
+const defined = new WeakSet<OperationRecord>();
 
 /** Trusted-document ids, by operation context, of operations the caller sent without their text. */
 const persistedIds = new WeakMap<object, string>();
@@ -134,7 +149,15 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         if (definition) {
           operation.type = definition.operation;
           operation.name ??= definition.name?.value;
+          defined.add(operation);
         }
+      };
+    },
+    onValidate({ context }) {
+      const operation = operations.get(context);
+      if (!operation) return undefined;
+      return ({ valid }) => {
+        operation.validated = valid && defined.has(operation);
       };
     },
     onExecute({ args }) {
@@ -202,11 +225,19 @@ function header(request: Request, name: string, alias: string): string | undefin
   return value === null ? undefined : value.slice(0, 128);
 }
 
+function publicExtensions(error: GraphQLError, requestId: string): Record<string, unknown> {
+  const { originalError: _, ...extensions } = error.extensions ?? {};
+  const code = codeOf(error);
+  return { ...extensions, ...(code !== 'INTERNAL_SERVER_ERROR' && { code }), requestId };
+}
+
 const hasErrors = (result: unknown): boolean =>
   Array.isArray((result as { errors?: unknown } | null)?.errors) && (result as { errors: unknown[] }).errors.length > 0;
 
 /**
- * The result with `extensions.requestId` on each top-level error. The errors are copied, never
+ * The result with `extensions.requestId` on each top-level error, and the code `codeOf` gives it
+ * when it had none. `extensions.originalError` is dropped: Yoga puts a body's JSON parse error
+ * there, which quotes the body and any secret its variables held. The errors are copied, never
  * changed: Yoga caches validation errors per document, and those are shared between requests.
  */
 function withRequestId<T>(result: T, requestId: string): T {
@@ -222,7 +253,7 @@ function withRequestId<T>(result: T, requestId: string): T {
           positions: error.positions,
           path: error.path,
           originalError: error.originalError,
-          extensions: { ...error.extensions, requestId },
+          extensions: publicExtensions(error, requestId),
         }),
     ),
   };

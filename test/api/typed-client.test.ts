@@ -5,6 +5,7 @@
  * checked-in SDL, fails when the schema changes under it.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -130,7 +131,8 @@ describe("against a gateway that enforces the example's persisted-documents.json
   it("is refused with PERSISTED_QUERY_NOT_FOUND by a gateway that holds another build's list", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'typed-client-'));
     const otherBuild = join(dir, 'persisted-documents.json');
-    await writeFile(otherBuild, JSON.stringify({ 'sha256:0000': 'query Other { __typename }' }));
+    const otherText = 'query Other { __typename }';
+    await writeFile(otherBuild, JSON.stringify({ [`sha256:${createHash('sha256').update(otherText).digest('hex')}`]: otherText }));
     const { port } = stack.emulator.server.address() as AddressInfo;
     const other = await startGateway({ upstreamUrl: `http://127.0.0.1:${port}`, env: { TRUSTED_DOCUMENTS_FILE: otherBuild } });
     try {

@@ -123,6 +123,32 @@ describe('the subgraph', () => {
     expect(new Set(lookups.map((call) => call.path)).size).toBe(lookups.length);
   });
 
+  it('resolves a batch of _entities operations sharing one deadline without a warning on stderr', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      // Ten operations of five lookups each, every id distinct: fifty calls under one request's deadline.
+      const batch = Array.from({ length: 10 }, (_, operation) => ({
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on AccountMember { id } } }',
+        variables: { r: Array.from({ length: 5 }, (_, index) => ({ __typename: 'AccountMember', id: `0b000000-0000-4000-8000-${String(100 + operation * 10 + index).padStart(12, '0')}` })) },
+      }));
+      const response = await fetch(`${stack.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: stack.authorization },
+        body: JSON.stringify(batch),
+      });
+      const results = (await response.json()) as Array<{ data?: { _entities: unknown[] }; errors?: unknown }>;
+      expect(results.map((result) => result.data?._entities)).toEqual(Array.from({ length: 10 }, () => [null, null, null, null, null]));
+      expect(stack.upstreamCalls()).toHaveLength(50);
+      // Warnings are emitted on the next tick of the one that raised them.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('resolves accounts and memberships by reference', async () => {
     const result = await stack.gateway.post(
       {

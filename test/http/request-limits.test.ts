@@ -1,4 +1,5 @@
 /** Limits on what one request may ask for: each is a setting and fails with a clear error before any upstream call. */
+import { createHash } from 'node:crypto';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -184,11 +185,12 @@ describe('trusted documents', () => {
   it('runs only the operations in TRUSTED_DOCUMENTS_FILE', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trusted-'));
     const file = join(dir, 'manifest.json');
-    await writeFile(file, JSON.stringify({ 'typename-v1': '{ __typename }' }));
+    const typenameId = createHash('sha256').update('{ __typename }').digest('hex');
+    await writeFile(file, JSON.stringify({ [typenameId]: '{ __typename }' }));
     await start({ TRUSTED_DOCUMENTS_FILE: file });
 
     const byId = (id: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
-    const trusted = await gateway.post(byId('typename-v1'));
+    const trusted = await gateway.post(byId(typenameId));
     expect(trusted.data).toEqual({ __typename: 'Query' });
     const arbitrary = await gateway.post({ query: '{ __typename }' });
     expect(arbitrary.errors?.[0]?.message).toMatch(/only trusted documents run here/i);

@@ -51,14 +51,14 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-async function gatewayWith(manifest: unknown, mode: 'enforce' | 'log' | undefined): Promise<TestGateway> {
+async function gatewayWith(manifest: unknown, mode: 'enforce' | 'log' | undefined, env: Record<string, string> = {}): Promise<TestGateway> {
   const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
   await writeFile(file, JSON.stringify(manifest));
   const url = emulator.server.address();
   const port = typeof url === 'object' && url ? url.port : 0;
   return startGateway({
     upstreamUrl: `http://127.0.0.1:${port}`,
-    env: { TRUSTED_DOCUMENTS_FILE: file, ...(mode && { TRUSTED_DOCUMENTS_MODE: mode }) },
+    env: { ...env, TRUSTED_DOCUMENTS_FILE: file, ...(mode && { TRUSTED_DOCUMENTS_MODE: mode }) },
   });
 }
 
@@ -255,6 +255,41 @@ for (const format of ['client preset', 'Apollo'] as const) {
   }
 }
 
+describe('log mode under a flood of unlisted documents', () => {
+  it('still reports a real client\'s unlisted operation, once the rate allows, after more than a thousand junk ones', async () => {
+    const gateway = await gatewayWith(MANIFESTS['client preset'], 'log', { BATCH_LIMIT: '100' });
+    try {
+      // 1001 distinct junk documents, in batches (each operation of a batch is checked on its own).
+      for (let batch = 0; batch < 11; batch += 1) {
+        const operations = Array.from({ length: 91 }, (_, index) => ({ query: `{ __typename } # junk ${batch * 91 + index}` }));
+        const response = await fetch(`${gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify(operations),
+        });
+        expect(response.status).toBe(200);
+      }
+      const reported = unlistedLines(gateway).length;
+      expect(reported).toBeGreaterThan(0);
+      expect(reported).toBeLessThan(1001);
+      expect(gateway.logs.join('')).toContain('operations a minute are not on the trusted documents list; some are reported later');
+
+      // The real client keeps calling, as clients do, until its operation is reported.
+      const query = 'query RealClient { __typename }';
+      while (!unlistedLines(gateway).some((line) => line.documentHash === sha256(query))) {
+        const answer = await send(gateway, 'POST', { query });
+        expect(answer).toMatchObject({ status: 200, data: { __typename: 'Query' } });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(unlistedLines(gateway).filter((line) => line.documentHash === sha256(query))).toEqual([
+        expect.objectContaining({ msg: 'operation not on the trusted documents list', operationName: 'RealClient' }),
+      ]);
+    } finally {
+      await gateway.close();
+    }
+  }, 60_000);
+});
+
 describe('without TRUSTED_DOCUMENTS_FILE', () => {
   it('runs the text and ignores a documentId beside it', async () => {
     const url = emulator.server.address();
@@ -278,6 +313,28 @@ describe('the manifest and the mode are checked at start-up', () => {
     ['two texts under one id', { [`sha256:${memberId}`]: MEMBER, [memberId]: ADD_MEMBER }, /lists two different documents under the id/],
   ])('refuses %s', async (_, manifest, message) => {
     await expect(gatewayWith(manifest, undefined)).rejects.toThrow(message);
+  });
+
+  const BROKEN = 'query Broken { accountMember(id: "x") { name }';
+  const UNKNOWN_FIELD = 'query Unknown { accountMember(id: "x") { nickname } }';
+  it.each([
+    ['a document that does not parse', { [memberId]: MEMBER, [sha256(BROKEN)]: BROKEN }, `lists the document ${sha256(BROKEN)}, which does not parse: Syntax Error: Expected Name, found <EOF>.`],
+    [
+      'a document that does not validate against the schema',
+      { [`sha256:${sha256(UNKNOWN_FIELD)}`]: UNKNOWN_FIELD, [memberId]: MEMBER },
+      `lists the document sha256:${sha256(UNKNOWN_FIELD)}, which does not validate against the schema: Cannot query field "nickname" on type "AccountMember".`,
+    ],
+    ['an id that is not the sha256 of its text', { [memberId]: ADD_MEMBER }, `lists the document ${memberId}, which is not the sha256 of its text (that is ${sha256(ADD_MEMBER)})`],
+    ['an id that is no hash at all', { 'member-v1': MEMBER }, `lists the document member-v1, which is not the sha256 of its text (that is ${memberId})`],
+    [
+      'an Apollo operation whose id is not its hash',
+      { ...MANIFESTS.Apollo, operations: [{ id: sha256(`${MEMBER} `), name: 'Member', type: 'query', body: MEMBER }] },
+      `lists the document ${sha256(`${MEMBER} `)}, which is not the sha256 of its text (that is ${memberId})`,
+    ],
+  ])('refuses to start with %s, naming the first bad entry', async (_, manifest, message) => {
+    const refused = gatewayWith(manifest, 'log');
+    await expect(refused).rejects.toThrow(/^Invalid TRUSTED_DOCUMENTS_FILE: \S+\.json /);
+    await expect(refused).rejects.toThrow(message);
   });
 
   it('refuses TRUSTED_DOCUMENTS_MODE without a file, and a mode it does not know', async () => {

@@ -429,33 +429,35 @@ describe('access log', () => {
 });
 
 describe('access log of trusted documents', () => {
+  const TYPENAME = 'query Typename { __typename }';
+  const typenameId = sha256(TYPENAME);
   let trusted: TestGateway;
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trusted-'));
     const file = join(dir, 'manifest.json');
-    await writeFile(file, JSON.stringify({ 'typename-v1': 'query Typename { __typename }' }));
+    await writeFile(file, JSON.stringify({ [typenameId]: TYPENAME }));
     trusted = await startGateway({ upstreamUrl: upstream.url, env: { TRUSTED_DOCUMENTS_FILE: file } });
   });
   afterAll(() => trusted.close());
 
   it('hashes a trusted document by its id', async () => {
-    const answer = await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: 'typename-v1' } } }, {
+    const answer = await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: typenameId } } }, {
       'x-request-id': 'trusted-1',
     });
     expect(answer.body).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
     expect(accessLines(trusted, 'trusted-1')).toEqual([
-      expect.objectContaining({ operationName: 'Typename', operationType: 'query', documentHash: 'typename-v1', errorCodes: [] }),
+      expect.objectContaining({ operationName: 'Typename', operationType: 'query', documentHash: typenameId, errorCodes: [] }),
     ]);
   });
 
   it('hashes a document named by documentId, in a GET query string too, by its id', async () => {
-    await graphql(trusted, { documentId: 'sha256:typename-v1' }, { 'x-request-id': 'trusted-3' });
-    const answer = await raw(trusted, '/graphql?documentId=typename-v1', {
+    await graphql(trusted, { documentId: `sha256:${typenameId}` }, { 'x-request-id': 'trusted-3' });
+    const answer = await raw(trusted, `/graphql?documentId=${typenameId}`, {
       headers: { 'x-request-id': 'trusted-4', 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
     });
     expect(answer.status).toBe(200);
     for (const requestId of ['trusted-3', 'trusted-4']) {
-      expect(accessLines(trusted, requestId)).toEqual([expect.objectContaining({ operationName: 'Typename', documentHash: 'typename-v1' })]);
+      expect(accessLines(trusted, requestId)).toEqual([expect.objectContaining({ operationName: 'Typename', documentHash: typenameId })]);
     }
   });
 
@@ -589,10 +591,11 @@ describe('metrics', () => {
     expect(operations({ operation_name: 'AccountMember', operation_type: 'query', outcome: 'error' })).toBe(1);
     expect(operations({ operation_name: 'Nothing', operation_type: 'mutation', outcome: 'success' })).toBe(1);
     expect(operations({ operation_name: 'anonymous', operation_type: 'query', outcome: 'success' })).toBe(1);
-    // Named and typed from its document, though it failed validation.
-    expect(operations({ operation_name: 'Broken', operation_type: 'query', outcome: 'error' })).toBe(1);
+    // Typed from its document, but not named by it: it failed validation.
+    expect(operations({ operation_name: 'invalid', operation_type: 'query', outcome: 'error' })).toBe(1);
     // A document that does not parse says nothing of itself.
-    expect(operations({ operation_name: 'anonymous', operation_type: 'unknown', outcome: 'error' })).toBe(1);
+    expect(operations({ operation_name: 'invalid', operation_type: 'unknown', outcome: 'error' })).toBe(1);
+    expect(operations({ operation_name: 'Broken' })).toBeUndefined();
     expect(operations({})).toBe(6);
 
     const member = { operation_name: 'AccountMember', operation_type: 'query', outcome: 'success' };
@@ -705,6 +708,21 @@ describe('metrics', () => {
       byName[name] = (byName[name] ?? 0) + sample.value;
     }
     expect(byName).toEqual({ First: 2, Second: 1, other: 2, anonymous: 1, invalid: 1 });
+  });
+
+  it('gives names from documents that did not parse or validate no slot: later real operations keep their names', async () => {
+    await start({ METRICS_MAX_OPERATION_NAMES: '3' });
+    // What anyone can send, without a token: junk that names itself.
+    for (let index = 0; index < 5; index += 1) {
+      await graphql(target, { query: '{{{', operationName: `JunkName${index}` });
+      await graphql(target, { query: `query Junk${index} { nope }` });
+    }
+    await graphql(target, { query: 'query Real { __typename }' });
+
+    const metrics = await scrape(`${target.url}/metrics`);
+    const names = new Set(metrics.samples.filter((one) => one.name === 'graphql_operations_total').map((one) => one.labels.operation_name));
+    expect([...names].sort()).toEqual(['Real', 'invalid']);
+    expect(valueOf(metrics, 'graphql_operations_total', { operation_name: 'invalid' })).toBe(10);
   });
 
   it('never shows a token, an email, an id or an operation name the caller made up beyond the bound', async () => {

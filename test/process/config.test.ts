@@ -31,6 +31,9 @@ describe('loadConfig', () => {
       maxUpstreamCalls: 100,
       costExtensions: true,
       maxBodyBytes: 100 * 1024,
+      httpRequestTimeoutMs: 30_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpKeepAliveTimeoutMs: 65_000,
       httpFastPath: true,
       batchLimit: 10,
       introspection: true,
@@ -92,6 +95,22 @@ describe('loadConfig', () => {
       graphiql: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses CORS_CREDENTIALS=true with CORS_ORIGINS=*, which would let any site call with its visitors\' credentials', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })).toThrow(
+      "Invalid CORS_CREDENTIALS: true is not allowed with CORS_ORIGINS=* (any site could call with its visitors' credentials); list the origins in CORS_ORIGINS",
+    );
+    // `*` is also the development default.
+    expect(() => loadConfig({ CORS_CREDENTIALS: 'true' })).toThrow(/^Invalid CORS_CREDENTIALS: /);
+    expect(loadConfig({ NODE_ENV: 'production', CORS_CREDENTIALS: 'true' })).toMatchObject({ corsOrigins: [], corsCredentials: true });
+  });
+
+  it('keeps the request\'s header time within its whole time', () => {
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({ httpRequestTimeoutMs: 5000, httpHeadersTimeoutMs: 5000 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      "Invalid HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (5000), got '6000'",
+    );
   });
 
   it('turns GraphiQL, introspection and cross-origin calls off by default in production', () => {
@@ -163,6 +182,9 @@ describe('every setting', () => {
     MAX_UPSTREAM_CALLS: '0',
     COST_EXTENSIONS: 'sometimes',
     MAX_BODY_BYTES: '1023',
+    HTTP_REQUEST_TIMEOUT_MS: '0',
+    HTTP_HEADERS_TIMEOUT_MS: '30001',
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '5s',
     HTTP_FAST_PATH: 'fast',
     BATCH_LIMIT: '1001',
     INTROSPECTION: 'perhaps',

@@ -148,7 +148,7 @@ describe("the image's CMD", () => {
 });
 
 describe("the image's HEALTHCHECK", () => {
-  it('exits 0 against the running gateway on its PORT', async () => {
+  it('exits 0 against the running gateway on its PORT (HOST unset: the wildcard address, asked on loopback)', async () => {
     upstream = await startScriptedUpstream();
     const server = await served(run(image.cmd, settings({ EP_API_BASE_URL: upstream.url })));
     const check = run(image.healthcheck, { PORT: new URL(server.url).port });
@@ -156,6 +156,18 @@ describe("the image's HEALTHCHECK", () => {
     expect(await check.exited).toBe(0);
     expect(check.output()).toBe('');
     // /health is answered by the gateway itself: Elastic Path is not asked.
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('asks the gateway on the HOST it listens on, not only on 127.0.0.1', async () => {
+    upstream = await startScriptedUpstream();
+    // Another loopback address: nothing answers for it on 127.0.0.1.
+    const server = await served(run(image.cmd, settings({ EP_API_BASE_URL: upstream.url, HOST: '127.0.0.2' })));
+    const { port } = new URL(server.url);
+    const check = run(image.healthcheck, { HOST: '127.0.0.2', PORT: port });
+
+    expect(await check.exited).toBe(0);
+    expect(check.output()).toBe('');
     expect(upstream.received).toEqual([]);
   });
 
