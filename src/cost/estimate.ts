@@ -82,13 +82,17 @@ export function estimateCalls(request: EstimateRequest, settings: CostSettings):
   const { schema, document } = request;
   const operation = getOperationAST(document, request.operationName);
   if (!operation) return 0;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variableValues ?? {}, { maxErrors: 1 });
-  if (coerced.errors) return 0;
+  let variables: Record<string, unknown> = {};
+  if (operation.variableDefinitions?.length) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions, request.variableValues ?? {}, { maxErrors: 1 });
+    if (coerced.errors) return 0;
+    variables = coerced.coerced;
+  }
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const walk = new CostWalk(schema, fragments, coerced.coerced, settings);
+  const walk = new CostWalk(schema, fragments, variables, settings);
   if (operation.operation === 'mutation') return walk.mutation(operation.selectionSet);
   if (operation.operation === 'query') return walk.query(operation.selectionSet);
   return 0;
@@ -113,8 +117,6 @@ class CostWalk {
     let calls = 0;
     const type = this.type('Query');
     for (const group of this.collect(type, [selectionSet])) {
-      const args = this.argumentsOf(type, group);
-      if (!args) continue;
       switch (fieldName(group)) {
         case 'account':
           calls += this.lookUpAccounts(1, true) + this.account(group, 1, true);
@@ -126,20 +128,20 @@ class CostWalk {
           calls += 1 + this.membership(group, 1, 'single');
           break;
         case 'accountMemberships': {
-          const size = pageSize(args);
+          const size = this.pageSize(type, group);
           if (size !== undefined) calls += 1 + this.membershipPage(group, size, 'account-page');
           break;
         }
         case 'accountMembers':
         case 'unassignedAccountMembers': {
-          const size = pageSize(args);
+          const size = this.pageSize(type, group);
           if (size === undefined) break;
           calls += 1;
           for (const node of this.nodes(group, 'AccountMemberConnection', 'AccountMemberEdge')) calls += this.member(node, size, true);
           break;
         }
         case '_entities':
-          calls += this.entities(group, args);
+          calls += this.entities(group, this.argumentsOf(type, group)?.representations);
           break;
         default:
           // __typename, _service and introspection never reach Elastic Path.
@@ -153,8 +155,6 @@ class CostWalk {
     let calls = 0;
     const type = this.type('Mutation');
     for (const group of this.collect(type, [selectionSet])) {
-      const args = this.argumentsOf(type, group);
-      if (!args) continue;
       switch (fieldName(group)) {
         case 'createAccountMembership':
           calls += 1 + this.membership(group, 1, 'created');
@@ -169,7 +169,7 @@ class CostWalk {
           }
           break;
         case 'ensureAccountMemberships': {
-          const ids = idCount(args.accountMemberIds, 'accountMemberIds');
+          const ids = idCount(this.argumentsOf(type, group)?.accountMemberIds, 'accountMemberIds');
           if (ids === 0) break;
           calls += ids + Math.min(ids + 1, MAX_MEMBERSHIP_PAGES);
           for (const results of this.children(group, 'EnsuredAccountMemberships', 'results')) {
@@ -195,8 +195,7 @@ class CostWalk {
     for (const field of this.collect(type, group)) {
       const name = fieldName(field);
       if (name === 'memberships') {
-        const args = this.argumentsOf(type, field);
-        const size = args && pageSize(args);
+        const size = this.pageSize(type, field);
         if (size !== undefined) calls += count * (1 + this.membershipPage(field, size, 'member-page'));
       } else if (!FREE.has(name)) {
         needsRecord = true;
@@ -215,8 +214,7 @@ class CostWalk {
     for (const field of this.collect(type, group)) {
       const name = fieldName(field);
       if (name === 'memberships') {
-        const args = this.argumentsOf(type, field);
-        const size = args && pageSize(args);
+        const size = this.pageSize(type, field);
         if (size !== undefined) calls += count * (1 + this.membershipPage(field, size, 'account-page'));
       } else if (name === 'parent') {
         needsRecord = true;
@@ -259,8 +257,7 @@ class CostWalk {
   }
 
   /** Federation's `_entities(representations:)`: each distinct key is looked up once, accounts in batches. */
-  private entities(group: FieldGroup, args: Record<string, unknown>): number {
-    const representations = args.representations;
+  private entities(group: FieldGroup, representations: unknown): number {
     if (!Array.isArray(representations)) return 0;
     const keys = new Map<string, Set<string>>();
     for (const representation of representations) {
@@ -307,7 +304,19 @@ class CostWalk {
     return (this.accountLookups > 1 ? this.namedAccounts : 0) + (this.memberLookups > 1 ? this.namedMembers : 0);
   }
 
-  /** The field's arguments as execution coerces them, or undefined when it refuses them (no resolver runs). */
+  /**
+   * A page's `first` as the resolver reads it: the default when absent; undefined when the page is
+   * refused before its call (a `first` out of range, or arguments execution refuses).
+   */
+  private pageSize(type: GraphQLObjectType, group: FieldGroup): number | undefined {
+    const args = this.argumentsOf(type, group);
+    return args && pageSize(args);
+  }
+
+  /**
+   * The field's arguments as execution coerces them, or undefined when it refuses them (no resolver
+   * runs). Read only where they decide the cost: elsewhere a refused argument only costs less.
+   */
   private argumentsOf(type: GraphQLObjectType, group: FieldGroup): Record<string, unknown> | undefined {
     const [node] = group;
     const definition = node && type.getFields()[node.name.value];
@@ -336,7 +345,7 @@ class CostWalk {
    */
   private collect(type: GraphQLObjectType, from: ReadonlyArray<FieldNode | SelectionSetNode>): FieldGroup[] {
     const groups = new Map<string, FieldNode[]>();
-    const visited = new Set<string>();
+    let visited: Set<string> | undefined;
     const visit = (selectionSet: SelectionSetNode) => {
       for (const selection of selectionSet.selections) {
         if (!this.included(selection)) continue;
@@ -349,6 +358,7 @@ class CostWalk {
           if (this.matches(selection.typeCondition, type)) visit(selection.selectionSet);
         } else {
           const name = selection.name.value;
+          visited ??= new Set();
           if (visited.has(name)) continue;
           visited.add(name);
           const fragment = this.fragments.get(name);
@@ -364,6 +374,7 @@ class CostWalk {
   }
 
   private included(selection: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
+    if (!selection.directives?.length) return true;
     if (getDirectiveValues(GraphQLSkipDirective, selection, this.variables)?.if === true) return false;
     return getDirectiveValues(GraphQLIncludeDirective, selection, this.variables)?.if !== false;
   }
