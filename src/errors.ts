@@ -251,6 +251,9 @@ export function timedOut(timeoutMs: number): GraphQLError {
 /**
  * The request would cost Elastic Path more calls than MAX_UPSTREAM_CALLS allows: refused before any
  * call when the estimate says so (`estimated`), or at run time when the calls made reach the limit.
+ * Refused before it runs, the operation has no `data`, so GraphQL over HTTP wants a 4xx under
+ * `application/graphql-response+json` (400, as for the depth and alias limits) and 200 under
+ * `application/json` (`spec: true`).
  */
 export function budgetExceeded(limit: number, estimated?: number): GraphQLError {
   const message =
@@ -259,7 +262,13 @@ export function budgetExceeded(limit: number, estimated?: number): GraphQLError 
       : `This operation could make up to ${estimated} Elastic Path calls; one request may make at most ${limit}.`;
   return new GraphQLError(
     `${message} Ask for smaller pages (a lower first), fewer aliases or nested lists, or split it into several requests.`,
-    { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit, ...(estimated !== undefined && { estimated }) } },
+    {
+      extensions: {
+        code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED,
+        limit,
+        ...(estimated !== undefined && { estimated, http: { spec: true, status: 400 } }),
+      },
+    },
   );
 }
 

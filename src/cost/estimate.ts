@@ -4,10 +4,13 @@
  * an upper bound on what it really does, not a generic weight:
  *
  * - a root list or a connection costs one call for its page, and its nodes multiply whatever they
- *   select by the page size (`first`, default 25);
+ *   select by the page size (`first`, default 25); a `first` the resolver refuses costs nothing;
  * - a member's or an account's own fields cost one lookup per record the gateway does not already
  *   hold; accounts load in `in(id,…)` batches of 100 (members too with EP_MEMBER_BATCH_LOOKUP), so
  *   N of them at one level cost ⌈N/100⌉;
+ * - a batch that does not return an id looks that id up alone, so ids that may not exist (given by
+ *   the caller to `account`, `accountMember` or `_entities`) cost one more each, once the operation
+ *   can batch them with another;
  * - members under a memberships page come with it (`include=account_member`), and accounts under a
  *   member's memberships too (`include=account`): free;
  * - `accountMember { id }` and `account { id }` cost nothing;
@@ -18,13 +21,36 @@
  *   conflict, whichever is fewer; an account holds at most 1000), then what N memberships select.
  *   Ids that fail validation cost nothing: the call is refused before it reaches Elastic Path.
  *
+ * The document is read as execution reads it: variables coerced by graphql-js (defaults applied,
+ * a single value given for a list made a list of one), arguments coerced the same way, `@skip` and
+ * `@include` applied, fragments matched to the runtime type and fields merged by response key.
+ *
  * Speculative reads (src/schema/speculative-reads.ts) are counted by these rules as they stand: each
  * is the read of a field below `accountMember(id)`, `account(id)`, `accountMembership` or an account
  * page's `account`, and those fields are counted whether or not their parent turns out to exist and
  * however small the page turns out to be. A rule that stops counting a field below a parent that
  * may be missing must keep counting that field's speculative read.
  */
-import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  getArgumentValues,
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  isAbstractType,
+  isObjectType,
+  typeFromAST,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type InlineFragmentNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { MEMBERSHIP_LIMIT } from '../errors.js';
 import { requireIdList } from '../ids.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/pagination.js';
@@ -34,160 +60,210 @@ export interface CostSettings {
   memberBatchLookup: boolean;
 }
 
+/** What execution receives: the operation is chosen and its variables coerced as `execute` does. */
+export interface EstimateRequest {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variableValues?: Record<string, unknown> | null;
+}
+
 /** Elastic Path's largest page, and so the most ids one `in(id,…)` batch answers. */
 const BATCH_SIZE = 100;
 const FREE = new Set(['id', '__typename']);
 /** The most pages of memberships one account can fill. */
 const MAX_MEMBERSHIP_PAGES = Math.ceil(MEMBERSHIP_LIMIT / MAX_PAGE_SIZE);
 
-type Variables = Record<string, unknown> | null | undefined;
+/** The field nodes that execution merges under one response key and resolves once. */
+type FieldGroup = readonly FieldNode[];
 
 /** Which side a membership was read from decides which of its relations came with it. */
 type MembershipSide = 'account-page' | 'member-page' | 'single' | 'created' | 'ensured-in-bulk' | 'entity';
 
-export function estimateCalls(
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Variables,
-  settings: CostSettings,
-): number {
+/**
+ * The estimate, or 0 when execution would refuse the request before any resolver runs (no such
+ * operation, or variables that do not coerce): then nothing reaches Elastic Path.
+ */
+export function estimateCalls(request: EstimateRequest, settings: CostSettings): number {
+  const { schema, document } = request;
+  const operation = getOperationAST(document, request.operationName);
+  if (!operation) return 0;
+  let variables: Record<string, unknown> = {};
+  if (operation.variableDefinitions?.length) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions, request.variableValues ?? {}, { maxErrors: 1 });
+    if (coerced.errors) return 0;
+    variables = coerced.coerced;
+  }
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
-      operation ??= definition;
-    }
   }
-  if (!operation) return 0;
-  const walk = new CostWalk(fragments, variables ?? {}, settings);
-  return operation.operation === 'mutation' ? walk.mutation(operation.selectionSet) : walk.query(operation.selectionSet);
+  const walk = new CostWalk(schema, fragments, variables, settings);
+  if (operation.operation === 'mutation') return walk.mutation(operation.selectionSet);
+  if (operation.operation === 'query') return walk.query(operation.selectionSet);
+  return 0;
 }
 
 class CostWalk {
+  /** Accounts looked up through the loader, and how many of them the caller named (they may not exist). */
+  private accountLookups = 0;
+  private namedAccounts = 0;
+  /** The same for members, when they load in batches. */
+  private memberLookups = 0;
+  private namedMembers = 0;
+
   constructor(
-    private readonly fragments: Map<string, FragmentDefinitionNode>,
+    private readonly schema: GraphQLSchema,
+    private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
     private readonly variables: Record<string, unknown>,
     private readonly settings: CostSettings,
   ) {}
 
   query(selectionSet: SelectionSetNode): number {
     let calls = 0;
-    for (const field of this.fields(selectionSet, 'Query')) {
-      const below = field.selectionSet;
-      switch (field.name.value) {
+    const type = this.type('Query');
+    for (const group of this.collect(type, [selectionSet])) {
+      switch (fieldName(group)) {
         case 'account':
-          calls += 1 + this.account(below, 1, true);
+          calls += this.lookUpAccounts(1, true) + this.account(group, 1, true);
           break;
         case 'accountMember':
-          calls += 1 + this.member(below, 1, true);
+          calls += this.lookUpMembers(1, true) + this.member(group, 1, true);
           break;
         case 'accountMembership':
-          calls += 1 + this.membership(below, 1, 'single');
+          calls += 1 + this.membership(group, 1, 'single');
           break;
-        case 'accountMemberships':
-          calls += 1 + this.membershipPage(field, 'account-page');
+        case 'accountMemberships': {
+          const size = this.pageSize(type, group);
+          if (size !== undefined) calls += 1 + this.membershipPage(group, size, 'account-page');
           break;
+        }
         case 'accountMembers':
-        case 'unassignedAccountMembers':
-          calls += 1 + this.member(this.nodes(below), this.pageSize(field), true);
+        case 'unassignedAccountMembers': {
+          const size = this.pageSize(type, group);
+          if (size === undefined) break;
+          calls += 1;
+          for (const node of this.nodes(group, 'AccountMemberConnection', 'AccountMemberEdge')) calls += this.member(node, size, true);
           break;
+        }
         case '_entities':
-          calls += this.entities(field);
+          calls += this.entities(group, this.argumentsOf(type, group)?.representations);
           break;
         default:
           // __typename, _service and introspection never reach Elastic Path.
           break;
       }
     }
-    return calls;
+    return calls + this.lookupsOfNamedIds();
   }
 
   mutation(selectionSet: SelectionSetNode): number {
     let calls = 0;
-    for (const field of this.fields(selectionSet, 'Mutation')) {
-      switch (field.name.value) {
+    const type = this.type('Mutation');
+    for (const group of this.collect(type, [selectionSet])) {
+      switch (fieldName(group)) {
         case 'createAccountMembership':
-          calls += 1 + this.membership(this.onType(field.selectionSet, 'AccountMembership'), 1, 'created');
+          calls += 1 + this.membership(group, 1, 'created');
           break;
         case 'deleteAccountMembership':
           calls += 1;
           break;
         case 'ensureAccountMembership':
-          calls += 2 + this.membership(this.ensuredMembership(field.selectionSet), 1, 'created');
+          calls += 2;
+          for (const membership of this.children(group, 'EnsuredAccountMembership', 'membership')) {
+            calls += this.membership(membership, 1, 'created');
+          }
           break;
         case 'ensureAccountMemberships': {
-          const ids = this.idListLength(field, 'accountMemberIds');
+          const ids = idCount(this.argumentsOf(type, group)?.accountMemberIds, 'accountMemberIds');
           if (ids === 0) break;
-          const results = this.childSelection(this.onType(field.selectionSet, 'EnsuredAccountMemberships'), 'results');
-          calls += ids + Math.min(ids + 1, MAX_MEMBERSHIP_PAGES) + this.membership(this.ensuredMembership(results), ids, 'ensured-in-bulk');
+          calls += ids + Math.min(ids + 1, MAX_MEMBERSHIP_PAGES);
+          for (const results of this.children(group, 'EnsuredAccountMemberships', 'results')) {
+            for (const membership of this.children(results, 'EnsuredAccountMembership', 'membership')) {
+              calls += this.membership(membership, ids, 'ensured-in-bulk');
+            }
+          }
           break;
         }
         default:
           break;
       }
     }
-    return calls;
+    return calls + this.lookupsOfNamedIds();
   }
 
-  /** `count` members; `known` when their records came with the answer that named them. */
-  private member(selectionSet: SelectionSetNode | undefined, count: number, known: boolean): number {
-    if (!selectionSet || count === 0) return 0;
+  /** `count` members selected by `group`; `known` when their records came with the answer that named them. */
+  private member(group: FieldGroup, count: number, known: boolean): number {
+    if (count === 0) return 0;
     let calls = 0;
     let needsRecord = false;
-    for (const field of this.fields(selectionSet, 'AccountMember')) {
-      const name = field.name.value;
-      if (name === 'memberships') calls += count * (1 + this.membershipPage(field, 'member-page'));
-      else if (!FREE.has(name)) needsRecord = true;
-    }
-    if (needsRecord && !known) calls += this.settings.memberBatchLookup ? Math.ceil(count / BATCH_SIZE) : count;
-    return calls;
-  }
-
-  /** `count` accounts, of which `distinct` differ (the loader looks each up once). */
-  private account(selectionSet: SelectionSetNode | undefined, count: number, known: boolean, distinct = count): number {
-    if (!selectionSet || count === 0) return 0;
-    let calls = 0;
-    let needsRecord = false;
-    for (const field of this.fields(selectionSet, 'Account')) {
-      const name = field.name.value;
-      if (name === 'memberships') calls += count * (1 + this.membershipPage(field, 'account-page'));
-      else if (name === 'parent') {
+    const type = this.type('AccountMember');
+    for (const field of this.collect(type, group)) {
+      const name = fieldName(field);
+      if (name === 'memberships') {
+        const size = this.pageSize(type, field);
+        if (size !== undefined) calls += count * (1 + this.membershipPage(field, size, 'member-page'));
+      } else if (!FREE.has(name)) {
         needsRecord = true;
-        calls += this.account(field.selectionSet, count, false, distinct);
-      } else if (!FREE.has(name)) needsRecord = true;
+      }
     }
-    if (needsRecord && !known) calls += Math.ceil(distinct / BATCH_SIZE);
+    if (needsRecord && !known) calls += this.lookUpMembers(count, false);
     return calls;
   }
 
-  /** A connection of memberships: what one page's nodes select (the page itself is the caller's call). */
-  private membershipPage(field: FieldNode, side: MembershipSide): number {
-    return this.membership(this.nodes(field.selectionSet), this.pageSize(field), side);
+  /** `count` accounts selected by `group`, of which `distinct` differ (the loader looks each up once). */
+  private account(group: FieldGroup, count: number, known: boolean, distinct = count): number {
+    if (count === 0) return 0;
+    let calls = 0;
+    let needsRecord = false;
+    const type = this.type('Account');
+    for (const field of this.collect(type, group)) {
+      const name = fieldName(field);
+      if (name === 'memberships') {
+        const size = this.pageSize(type, field);
+        if (size !== undefined) calls += count * (1 + this.membershipPage(field, size, 'account-page'));
+      } else if (name === 'parent') {
+        needsRecord = true;
+        calls += this.account(field, count, false, distinct);
+      } else if (!FREE.has(name)) {
+        needsRecord = true;
+      }
+    }
+    if (needsRecord && !known) calls += this.lookUpAccounts(distinct, false);
+    return calls;
   }
 
-  private membership(selectionSet: SelectionSetNode | undefined, count: number, side: MembershipSide): number {
-    if (!selectionSet || count === 0) return 0;
+  /** What one page of memberships selects in its nodes (the page itself is the caller's call). */
+  private membershipPage(group: FieldGroup, size: number, side: MembershipSide): number {
     let calls = 0;
-    for (const field of this.fields(selectionSet, 'AccountMembership')) {
-      if (field.name.value === 'account') {
+    for (const node of this.nodes(group, 'AccountMembershipConnection', 'AccountMembershipEdge')) {
+      calls += this.membership(node, size, side);
+    }
+    return calls;
+  }
+
+  private membership(group: FieldGroup, count: number, side: MembershipSide): number {
+    if (count === 0) return 0;
+    let calls = 0;
+    for (const field of this.collect(this.type('AccountMembership'), group)) {
+      const name = fieldName(field);
+      if (name === 'account') {
         // Read from a member, a page asks for its accounts with `include=account`; read from an
         // account (or ensured in one), every membership names that one account.
-        if (side === 'member-page') calls += this.account(field.selectionSet, count, true);
-        else calls += this.account(field.selectionSet, count, false, side === 'account-page' || side === 'ensured-in-bulk' ? 1 : count);
-      } else if (field.name.value === 'accountMember') {
+        if (side === 'member-page') calls += this.account(field, count, true);
+        else calls += this.account(field, count, false, side === 'account-page' || side === 'ensured-in-bulk' ? 1 : count);
+      } else if (name === 'accountMember') {
         // Pages and single reads include the member when its fields are selected; read from a
         // member, it is that member, already loaded.
         const known = side === 'account-page' || side === 'single' || side === 'member-page';
-        calls += this.member(field.selectionSet, count, known);
+        calls += this.member(field, count, known);
       }
     }
     return calls;
   }
 
   /** Federation's `_entities(representations:)`: each distinct key is looked up once, accounts in batches. */
-  private entities(field: FieldNode): number {
-    const representations = this.argument(field, 'representations');
+  private entities(group: FieldGroup, representations: unknown): number {
     if (!Array.isArray(representations)) return 0;
     const keys = new Map<string, Set<string>>();
     for (const representation of representations) {
@@ -201,125 +277,142 @@ class CostWalk {
     const accounts = keys.get('Account')?.size ?? 0;
     const memberships = keys.get('AccountMembership')?.size ?? 0;
     return (
-      (this.settings.memberBatchLookup ? Math.ceil(members / BATCH_SIZE) : members) +
-      this.member(this.onType(field.selectionSet, 'AccountMember'), members, true) +
-      Math.ceil(accounts / BATCH_SIZE) +
-      this.account(this.onType(field.selectionSet, 'Account'), accounts, true) +
+      this.lookUpMembers(members, true) +
+      this.member(group, members, true) +
+      this.lookUpAccounts(accounts, true) +
+      this.account(group, accounts, true) +
       memberships +
-      this.membership(this.onType(field.selectionSet, 'AccountMembership'), memberships, 'entity')
+      this.membership(group, memberships, 'entity')
     );
   }
 
-  /** What an ensure result's `membership` selects (on `EnsuredAccountMembership`). */
-  private ensuredMembership(selectionSet: SelectionSetNode | undefined): SelectionSetNode | undefined {
-    return this.childSelection(this.onType(selectionSet, 'EnsuredAccountMembership'), 'membership');
+  /** Accounts the loader fetches in batches of 100; `named` when the caller gave the ids. */
+  private lookUpAccounts(count: number, named: boolean): number {
+    this.accountLookups += count;
+    if (named) this.namedAccounts += count;
+    return Math.ceil(count / BATCH_SIZE);
   }
 
-  /** The selections of every field named `name` (aliases included) in `selectionSet`, as one. */
-  private childSelection(selectionSet: SelectionSetNode | undefined, name: string): SelectionSetNode | undefined {
-    const selections = this.fields(selectionSet, undefined)
-      .filter((field) => field.name.value === name && field.selectionSet)
-      .flatMap((field) => field.selectionSet?.selections ?? []);
-    return selections.length > 0 ? { kind: Kind.SELECTION_SET, selections } : undefined;
-  }
-
-  /** How many ids a list argument holds, or 0 when the resolver will refuse them before any call. */
-  private idListLength(field: FieldNode, name: string): number {
-    const value = this.argument(field, name);
-    // GraphQL coerces a single value given for a list argument to a list of one.
-    const ids = Array.isArray(value) ? value : [value];
-    if (!ids.every((id): id is string => typeof id === 'string')) return 0;
-    try {
-      return requireIdList(ids, name).length;
-    } catch {
-      return 0;
-    }
-  }
-
-  /** `first`, as the resolver will read it: the default when absent, at most a full page. */
-  private pageSize(field: FieldNode): number {
-    const first = this.argument(field, 'first');
-    return typeof first === 'number' && first >= 1 ? Math.min(first, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-  }
-
-  /** The selection under a connection's `edges { node }`. */
-  private nodes(selectionSet: SelectionSetNode | undefined): SelectionSetNode | undefined {
-    const selections = [];
-    for (const edges of this.fields(selectionSet, undefined)) {
-      if (edges.name.value !== 'edges') continue;
-      for (const node of this.fields(edges.selectionSet, undefined)) {
-        if (node.name.value === 'node' && node.selectionSet) selections.push(...node.selectionSet.selections);
-      }
-    }
-    return selections.length > 0 ? { kind: Kind.SELECTION_SET, selections } : undefined;
-  }
-
-  /** The selection that applies when a union or interface field resolves to `type`. */
-  private onType(selectionSet: SelectionSetNode | undefined, type: string): SelectionSetNode | undefined {
-    const selections = this.fields(selectionSet, type);
-    return selections.length > 0 ? { kind: Kind.SELECTION_SET, selections } : undefined;
+  /** Members the loader fetches, one GET each or in batches of 100 (EP_MEMBER_BATCH_LOOKUP). */
+  private lookUpMembers(count: number, named: boolean): number {
+    if (!this.settings.memberBatchLookup) return count;
+    this.memberLookups += count;
+    if (named) this.namedMembers += count;
+    return Math.ceil(count / BATCH_SIZE);
   }
 
   /**
-   * The fields selected on an object of `type`, through fragments whose condition is that type (or
-   * any condition, when `type` is not given); aliases count separately, as they run separately.
+   * A batch of two or more that does not return an id looks it up alone (loaders.ts). Ids the
+   * gateway read from Elastic Path exist; ids the caller named may not, once the operation loads
+   * more than one record of their kind, so that a batch can form.
    */
-  private fields(selectionSet: SelectionSetNode | undefined, type: string | undefined, seen = new Set<string>()): FieldNode[] {
-    if (!selectionSet) return [];
-    const fields: FieldNode[] = [];
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        fields.push(selection);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (applies(selection.typeCondition?.name.value, type)) fields.push(...this.fields(selection.selectionSet, type, seen));
-      } else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const fragment = this.fragments.get(selection.name.value);
-        if (fragment && applies(fragment.typeCondition.name.value, type)) {
-          fields.push(...this.fields(fragment.selectionSet, type, seen));
+  private lookupsOfNamedIds(): number {
+    return (this.accountLookups > 1 ? this.namedAccounts : 0) + (this.memberLookups > 1 ? this.namedMembers : 0);
+  }
+
+  /**
+   * A page's `first` as the resolver reads it: the default when absent; undefined when the page is
+   * refused before its call (a `first` out of range, or arguments execution refuses).
+   */
+  private pageSize(type: GraphQLObjectType, group: FieldGroup): number | undefined {
+    const args = this.argumentsOf(type, group);
+    return args && pageSize(args);
+  }
+
+  /**
+   * The field's arguments as execution coerces them, or undefined when it refuses them (no resolver
+   * runs). Read only where they decide the cost: elsewhere a refused argument only costs less.
+   */
+  private argumentsOf(type: GraphQLObjectType, group: FieldGroup): Record<string, unknown> | undefined {
+    const [node] = group;
+    const definition = node && type.getFields()[node.name.value];
+    if (!node || !definition) return {};
+    try {
+      return getArgumentValues(definition, node, this.variables);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Each selection of `edges { node }` under a connection (aliases resolve separately). */
+  private nodes(group: FieldGroup, connection: string, edge: string): FieldGroup[] {
+    return this.children(group, connection, 'edges').flatMap((edges) => this.children(edges, edge, 'node'));
+  }
+
+  /** The groups named `name` that `group` selects on an object of type `type`. */
+  private children(group: FieldGroup, type: string, name: string): FieldGroup[] {
+    return this.collect(this.type(type), group).filter((field) => fieldName(field) === name);
+  }
+
+  /**
+   * The fields selected on an object of `type`, grouped by response key as execution merges them
+   * (GraphQL's CollectFields): `@skip`/`@include` applied with the coerced variables, fragments
+   * taken once and only where their type condition matches `type`.
+   */
+  private collect(type: GraphQLObjectType, from: ReadonlyArray<FieldNode | SelectionSetNode>): FieldGroup[] {
+    const groups = new Map<string, FieldNode[]>();
+    let visited: Set<string> | undefined;
+    const visit = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (!this.included(selection)) continue;
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          const group = groups.get(key);
+          if (group) group.push(selection);
+          else groups.set(key, [selection]);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          if (this.matches(selection.typeCondition, type)) visit(selection.selectionSet);
+        } else {
+          const name = selection.name.value;
+          visited ??= new Set();
+          if (visited.has(name)) continue;
+          visited.add(name);
+          const fragment = this.fragments.get(name);
+          if (fragment && this.matches(fragment.typeCondition, type)) visit(fragment.selectionSet);
         }
       }
+    };
+    for (const node of from) {
+      const selectionSet = node.kind === Kind.SELECTION_SET ? node : node.selectionSet;
+      if (selectionSet) visit(selectionSet);
     }
-    return fields;
+    return [...groups.values()];
   }
 
-  private argument(field: FieldNode, name: string): unknown {
-    const argument = field.arguments?.find((candidate) => candidate.name.value === name);
-    return argument ? this.value(argument.value) : undefined;
+  private included(selection: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
+    if (!selection.directives?.length) return true;
+    if (getDirectiveValues(GraphQLSkipDirective, selection, this.variables)?.if === true) return false;
+    return getDirectiveValues(GraphQLIncludeDirective, selection, this.variables)?.if !== false;
   }
 
-  private value(node: ValueNode): unknown {
-    switch (node.kind) {
-      case Kind.VARIABLE:
-        return this.variables[node.name.value];
-      case Kind.INT:
-        return Number(node.value);
-      case Kind.LIST:
-        return node.values.map((item) => this.value(item));
-      case Kind.OBJECT:
-        return Object.fromEntries(node.fields.map((item) => [item.name.value, this.value(item.value)]));
-      case Kind.STRING:
-      case Kind.ENUM:
-        return node.value;
-      default:
-        return undefined;
-    }
+  private matches(condition: InlineFragmentNode['typeCondition'], type: GraphQLObjectType): boolean {
+    if (!condition) return true;
+    const conditional = typeFromAST(this.schema, condition);
+    if (conditional === type) return true;
+    return conditional !== undefined && isAbstractType(conditional) && this.schema.isSubType(conditional, type);
+  }
+
+  private type(name: string): GraphQLObjectType {
+    const type = this.schema.getType(name);
+    if (!isObjectType(type)) throw new Error(`The schema has no object type ${name}, which the cost estimate reads.`);
+    return type;
   }
 }
 
-/** Abstract conditions (`... on Error`) and the concrete type itself apply; another concrete type does not. */
-function applies(condition: string | undefined, type: string | undefined): boolean {
-  if (condition === undefined || type === undefined || condition === type) return true;
-  return !CONCRETE.has(condition);
+const fieldName = (group: FieldGroup): string => group[0]?.name.value ?? '';
+
+/** `first` as the resolver reads it: the default when absent; undefined when it refuses the value (no call). */
+function pageSize(args: Record<string, unknown>): number | undefined {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  return typeof first === 'number' && Number.isInteger(first) && first >= 1 && first <= MAX_PAGE_SIZE ? first : undefined;
 }
 
-/** The object types whose fields cost something; a fragment on any other object type selects none of ours. */
-const CONCRETE = new Set([
-  'Query',
-  'Mutation',
-  'Account',
-  'AccountMember',
-  'AccountMembership',
-  'EnsuredAccountMembership',
-  'EnsuredAccountMemberships',
-]);
+/** How many ids a list argument holds, or 0 when the resolver will refuse them before any call. */
+function idCount(value: unknown, name: string): number {
+  if (!Array.isArray(value) || !value.every((id): id is string => typeof id === 'string')) return 0;
+  try {
+    return requireIdList(value, name).length;
+  } catch {
+    return 0;
+  }
+}

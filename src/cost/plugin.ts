@@ -42,7 +42,7 @@ export function costPlugin(settings: CostSettings): Plugin {
         }
       }
 
-      const estimated = estimateCalls(args.document, args.operationName, args.variableValues, estimateSettings);
+      const estimated = estimateCalls(args, estimateSettings);
       const operation = operationOf(args.contextValue as object);
       if (operation) operation.estimatedCalls = estimated;
       if (estimated > limit) {

@@ -107,7 +107,7 @@ const MAIN_CASES: Case[] = [
     'an estimate over MAX_UPSTREAM_CALLS',
     post({ query: '{ accountMembers(first: 100) { edges { node { memberships(first: 100) { totalCount } } } } }' }),
     true,
-    200,
+    400,
   ),
   one(
     'a batch that spends MAX_UPSTREAM_CALLS while it runs',
