@@ -20,9 +20,7 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
   checkers: ['typescript'],
-  // The sources alone: the checker refuses mutants that do not compile, and tests are never mutated.
-  tsconfigFile: 'tsconfig.build.json',
-  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  tsconfigFile: 'tsconfig.json',
   mutate: Object.keys(targets),
   coverageAnalysis: 'perTest',
   // Two processes, one of them the type checker: the machine is shared, and these tests use real
