@@ -4,6 +4,8 @@
  * held, and answers with the deadline's own code. Every wait here is for an event (Elastic Path
  * saw the call, the call is queued, the caller's connection closed), never for a margin of time.
  */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccountMemberDocument } from '../gql/graphql.js';
 import { memberBody } from '../support/bodies.js';
@@ -125,5 +127,62 @@ describe('a call waiting for a connection slot', () => {
     first.release();
     expect((await holder).status).toBe(200);
     expect(upstream.received).toHaveLength(1);
+  });
+});
+
+describe('EP_API_TIMEOUT_MS between the parts of a body', () => {
+  /** An Elastic Path that sends the head and the body's start, then the rest as `rest` says. */
+  async function slowBody(rest: (res: ServerResponse, end: string) => void) {
+    const body = JSON.stringify(memberBody());
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.write(body.slice(0, 10));
+      rest(res, body.slice(10));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const close = () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    return { url, close };
+  }
+
+  it('answers UPSTREAM_TIMEOUT when the body stops for longer than EP_API_TIMEOUT_MS after its head arrived', async () => {
+    const stalled = await slowBody(() => undefined);
+    try {
+      gateway = await startGateway({ upstreamUrl: stalled.url, env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' } });
+      const result = await readMember();
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UPSTREAM_TIMEOUT']);
+    } finally {
+      await gateway?.close();
+      gateway = undefined;
+      await stalled.close();
+    }
+  });
+
+  it('reads a body whose parts come within EP_API_TIMEOUT_MS of each other, however long it takes in all', async () => {
+    // Five gaps of a quarter of the timeout: the whole body takes longer than the timeout.
+    const trickling = await slowBody((res, rest) => {
+      const parts = [0, 1, 2, 3, 4].map((index) => rest.slice((index * rest.length) / 5, ((index + 1) * rest.length) / 5));
+      const next = () => {
+        const part = parts.shift();
+        if (part === undefined) res.end();
+        else setTimeout(() => (res.write(part), next()), 500);
+      };
+      next();
+    });
+    try {
+      gateway = await startGateway({ upstreamUrl: trickling.url, env: { EP_API_TIMEOUT_MS: '2000', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' } });
+      const started = Date.now();
+      const result = await readMember();
+      expect(result.data?.accountMember?.name).toBe('Ron Swanson');
+      // It did take longer than one timeout: the limit is on each gap, not on the whole body.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    } finally {
+      await gateway?.close();
+      gateway = undefined;
+      await trickling.close();
+    }
   });
 });
