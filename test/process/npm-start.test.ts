@@ -41,7 +41,7 @@ describe('npm start', () => {
     expect(isAlive(gatewayPid)).toBe(false);
   });
 
-  it('runs the gateway with --max-semi-space-size=32, the young-generation size production is measured with', async () => {
+  it('runs the gateway with --max-semi-space-size=32, the young-generation size production is measured with', { timeout: 40_000 }, async () => {
     const { npm, gatewayPid } = await npmStart(false);
     // The gateway's own command line, as the kernel holds it: what `npm start` really ran.
     const argv = readFileSync(`/proc/${gatewayPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
