@@ -9,6 +9,7 @@ import { createContext, credentialsFrom, type Context } from './context.js';
 import { CallBudget } from './cost/budget.js';
 import { costPlugin } from './cost/plugin.js';
 import { requestDeadline, type Deadline } from './deadline.js';
+import { codeRequestErrors } from './errors.js';
 import { yogaLogger, type Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
@@ -97,6 +98,8 @@ export function createApp({
       shouldPersistHeaders: false,
     },
     plugins: [
+      // First, so that logs, metrics and traces see the code too.
+      requestErrorCodes(),
       observeRequests(sinks, logger),
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
@@ -255,6 +258,17 @@ function metricsEndpoint(metrics: Metrics): Plugin {
       return metrics.render().then(({ contentType, body }) =>
         endResponse(new fetchAPI.Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } })),
       );
+    },
+  };
+}
+
+/** Gives the errors graphql-js reports without a code (bad variables) theirs: `codeRequestErrors`. */
+function requestErrorCodes(): Plugin {
+  return {
+    onExecutionResult({ result, setResult }) {
+      if (!result || !('errors' in result)) return;
+      const errors = codeRequestErrors(result);
+      if (errors) setResult({ ...result, errors });
     },
   };
 }

@@ -332,3 +332,24 @@ export function asTopLevel(error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * graphql-js refuses a request whose variables do not fit their types (or that names no operation
+ * it holds) with errors that carry no code, before anything runs. Those are the caller's input:
+ * BAD_USER_INPUT, like every other refusal of what the caller sent.
+ */
+export function codeRequestErrors(result: { data?: unknown; errors?: readonly GraphQLError[] }): readonly GraphQLError[] | undefined {
+  if (result.data !== undefined || !result.errors?.some((error) => error.extensions?.code === undefined)) return undefined;
+  return result.errors.map((error) =>
+    error.extensions?.code === undefined
+      ? new GraphQLError(error.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          originalError: error.originalError,
+          extensions: { ...error.extensions, code: ErrorCode.BAD_USER_INPUT },
+        })
+      : error,
+  );
+}

@@ -124,7 +124,8 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
     onParams({ params, request, context }) {
       // Seen before the trusted-documents plugin swaps the id for its text: only an operation sent
       // without text is known by its id. A caller's id beside a text of its own proves nothing.
-      if (params.query) return;
+      // Params that are not an object (a batch of `[null]`) are Yoga's to refuse, after this.
+      if (typeof params !== 'object' || params === null || params.query) return;
       const [id] = namedDocumentIds(params, request);
       if (typeof id === 'string') persistedIds.set(context, normalDocumentId(id).slice(0, 128));
     },

@@ -55,7 +55,14 @@ describe('operation limits', () => {
     await start({ MAX_TOKENS: '50' });
     const query = `{ ${Array.from({ length: 60 }, () => '__typename').join(' ')} }`;
     const result = await gateway.post({ query }, auth);
-    expect(result.errors?.[0]?.message).toMatch(/token/i);
+    expect(result.status).toBe(400);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/token/i), extensions: expect.objectContaining({ code: 'GRAPHQL_PARSE_FAILED' }) }),
+    ]);
+    expect(upstream.received).toHaveLength(0);
+    // At the limit it runs.
+    const atLimit = await gateway.post({ query: `{ ${Array.from({ length: 47 }, () => '__typename').join(' ')} }` }, auth);
+    expect(atLimit.errors).toBeUndefined();
   });
 
   it('refuses more root mutation fields than MAX_MUTATION_FIELDS, fragments included', async () => {

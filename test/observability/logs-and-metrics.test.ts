@@ -605,6 +605,26 @@ describe('metrics', () => {
     expect(valueOf(metrics, 'graphql_operation_duration_seconds_count', {})).toBe(6);
   });
 
+  it('observes in graphql_operation_upstream_calls the Elastic Path calls each operation made', async () => {
+    await start();
+    metricsUpstream.always({ status: 200, json: memberBody() });
+    const ids = ['1', '2', '3'].map((last) => MEMBER_ID.replace(/.$/, last));
+    const three = await graphql(target, {
+      query: `query ThreeMembers { ${ids.map((id, index) => `m${index}: accountMember(id: "${id}") { name }`).join(' ')} }`,
+    }, { authorization: TOKEN });
+    expect(three.status).toBe(200);
+    await graphql(target, { query: 'query NoCalls { __typename }' });
+    expect(metricsUpstream.received).toHaveLength(3);
+
+    const metrics = await scrape(`${target.url}/metrics`);
+    const calls = (name: string, suffix: string, labels: Record<string, string> = {}) =>
+      valueOf(metrics, `graphql_operation_upstream_calls_${suffix}`, { operation_name: name, operation_type: 'query', ...labels });
+    expect([calls('ThreeMembers', 'count'), calls('ThreeMembers', 'sum')]).toEqual([1, 3]);
+    // In the buckets: not at or under 2, at or under 5.
+    expect([calls('ThreeMembers', 'bucket', { le: '2' }), calls('ThreeMembers', 'bucket', { le: '5' })]).toEqual([0, 1]);
+    expect([calls('NoCalls', 'count'), calls('NoCalls', 'sum'), calls('NoCalls', 'bucket', { le: '0' })]).toEqual([1, 0, 1]);
+  });
+
   it('counts top-level errors by code, including requests refused before any operation', async () => {
     await start();
     metricsUpstream.reply({ status: 401, json: epError('401', 'Unauthorized') });

@@ -283,6 +283,43 @@ describe('errors and refusals', () => {
     expectNothingSecret(exported(spans().all));
   });
 
+  it('records a call that waited for a connection slot as an upstream.queued event', async () => {
+    const { upstream } = await start({ EP_API_CONNECTIONS: '1' });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    upstream.reply({ status: 200, json: memberBody(), until: held }, { status: 200, json: memberBody() });
+    const first = readMember();
+    await upstream.whenReceived(1);
+    exporter.reset();
+    const second = readMember();
+    while (gateway!.gateway.upstream.stats().queued === 0) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await first;
+    expect((await second).data?.accountMember?.name).toBe('Ron Swanson');
+
+    const executes = spans().named('graphql.execute');
+    const events = executes.flatMap((span) => span.events.map((event) => [event.name, event.attributes]));
+    expect(events).toEqual([['upstream.queued', { 'http.request.method': 'GET', 'url.template': MEMBER_ROUTE }]]);
+  });
+
+  it('names the server span of a batch POST /graphql, with each operation\'s spans under it', async () => {
+    const { upstream } = await start();
+    upstream.always({ status: 200, json: memberBody() });
+    const response = await fetch(`${gateway!.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: TOKEN },
+      body: JSON.stringify([
+        { query: `query First { accountMember(id: "${MEMBER_ID}") { name } }` },
+        { query: `query Second { accountMember(id: "${MEMBER_ID}") { name } }` },
+      ]),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    const { server, named } = spans();
+    expect(server().name).toBe('POST /graphql');
+    expect(named('graphql.execute').map(parentOf)).toEqual([idOf(server()), idOf(server())]);
+  });
+
   it('records a call the open breaker refused as an event, with no client span', async () => {
     const { upstream } = await start({ EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '1', EP_API_BREAKER_COOLDOWN_MS: '60000' });
     upstream.reply({ status: 503, json: epError('503', 'Service Unavailable') });
@@ -309,6 +346,47 @@ describe('when tracing is off', () => {
 });
 
 describe('OTLP/HTTP export', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const name of ['OTEL_TRACES_SAMPLER', 'OTEL_EXPORTER_OTLP_HEADERS']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  /** A traced read through a gateway exporting to a fresh collector, flushed by closing it. */
+  async function exportOneRead(env: Record<string, string>) {
+    const { upstream, gateway } = await start(env, false);
+    upstream.reply({ status: 200, json: memberBody() });
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+    await gateway.close();
+    expect(collector!.refused).toEqual([]);
+    return collector!;
+  }
+
+  it('sends the spans to OTEL_EXPORTER_OTLP_ENDPOINT plus /v1/traces', async () => {
+    collector = await startOtlpCollector();
+    const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.tracesUrl.replace(/\/v1\/traces$/, '') });
+    const names = exports.exports.flatMap((body) => body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans.map((span) => span.name))));
+    expect(names).toContain('query AccountMember');
+  });
+
+  it('sends OTEL_EXPORTER_OTLP_HEADERS with every export (collector credentials)', async () => {
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-collector-key=secret-key-1,x-tenant=gateways';
+    collector = await startOtlpCollector();
+    const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.tracesUrl });
+    expect(exports.exportHeaders.length).toBeGreaterThan(0);
+    for (const headers of exports.exportHeaders) expect(headers).toMatchObject({ 'x-collector-key': 'secret-key-1', 'x-tenant': 'gateways' });
+  });
+
+  it('samples as OTEL_TRACES_SAMPLER says: always_off exports no span, and still answers', async () => {
+    process.env.OTEL_TRACES_SAMPLER = 'always_off';
+    collector = await startOtlpCollector();
+    const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.tracesUrl });
+    const spanCount = exports.exports.flatMap((body) => body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans))).length;
+    expect(spanCount).toBe(0);
+  });
+
   it('sends the spans, with the service name, to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT when the gateway closes', async () => {
     collector = await startOtlpCollector();
     const { upstream, gateway } = await start(

@@ -41,6 +41,15 @@ describe('npm start', () => {
     expect(isAlive(gatewayPid)).toBe(false);
   });
 
+  it('runs the gateway with --max-semi-space-size=32, the young-generation size production is measured with', { timeout: 40_000 }, async () => {
+    const { npm, gatewayPid } = await npmStart(false);
+    // The gateway's own command line, as the kernel holds it: what `npm start` really ran.
+    const argv = readFileSync(`/proc/${gatewayPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(argv.slice(1)).toEqual(['--max-semi-space-size=32', 'dist/server.js']);
+    void npm.stop('SIGTERM');
+    expect(await npm.exited).toBe(0);
+  });
+
   it('stops the gateway when npm itself is killed outright', { timeout: 40_000 }, async () => {
     const { npm, gatewayPid } = await npmStart(false);
     // Not awaited: npm's output pipes stay open for as long as the gateway holds them.

@@ -3,7 +3,7 @@
  * (what `@opentelemetry/exporter-trace-otlp-http` sends) and keeps every export for assertions.
  * Anything else it answers 404 (wrong path) or 415 (protobuf), and records as refused.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** The parts of an OTLP JSON `ExportTraceServiceRequest` the tests read. */
@@ -32,6 +32,8 @@ export interface OtlpCollector {
   /** e.g. http://127.0.0.1:4318/v1/traces */
   tracesUrl: string;
   exports: OtlpExport[];
+  /** The headers of each accepted export, in the same order. */
+  exportHeaders: IncomingHttpHeaders[];
   /** Requests it could not accept: `METHOD path content-type`. */
   refused: string[];
   close(): Promise<void>;
@@ -39,6 +41,7 @@ export interface OtlpCollector {
 
 export async function startOtlpCollector(): Promise<OtlpCollector> {
   const exports: OtlpExport[] = [];
+  const exportHeaders: IncomingHttpHeaders[] = [];
   const refused: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -57,6 +60,7 @@ export async function startOtlpCollector(): Promise<OtlpCollector> {
         return;
       }
       exports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport);
+      exportHeaders.push(req.headers);
       // An empty ExportTraceServiceResponse: everything accepted.
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
@@ -70,6 +74,7 @@ export async function startOtlpCollector(): Promise<OtlpCollector> {
   return {
     tracesUrl: `http://127.0.0.1:${port}/v1/traces`,
     exports,
+    exportHeaders,
     refused,
     close: () =>
       new Promise<void>((resolve) => {

@@ -7,7 +7,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Reply =
-  | { status: number; json?: unknown; body?: string; headers?: Record<string, string>; delayMs?: number }
+  | {
+      status: number;
+      json?: unknown;
+      body?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      /** Answers only once this settles: the test decides when, instead of a delay. */
+      until?: Promise<unknown>;
+    }
   | { hang: true }
   | { reset: true }
   /** Closes the connection without an answer (a FIN, not a reset): a keep-alive socket going stale under a request. */
@@ -36,6 +44,10 @@ export interface ScriptedUpstream {
   maxInFlight(): number;
   /** Requests whose client closed the connection before an answer was written. */
   abandoned(): number;
+  /** Resolves once `count` requests have arrived (their bodies read). */
+  whenReceived(count: number): Promise<void>;
+  /** Resolves once `count` requests have been left by their client before an answer. */
+  whenAbandoned(count: number): Promise<void>;
   /** Fails if a scripted reply was never used. */
   verify(): void;
   close(): Promise<void>;
@@ -49,6 +61,15 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   let maxInFlight = 0;
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
+  const waiters = new Set<() => boolean>();
+  const changed = () => {
+    for (const waiter of waiters) if (waiter()) waiters.delete(waiter);
+  };
+  const when = (done: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const waiter = () => done() && (resolve(), true);
+      if (!waiter()) waiters.add(waiter);
+    });
   const server: Server = createServer((req, res) => {
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -64,17 +85,20 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         at: Date.now(),
         clientPort: req.socket.remotePort,
       });
+      changed();
       const next = queue.shift() ?? fallback;
       if (!next) {
         res.writeHead(599, { 'content-type': 'text/plain' }).end('no scripted reply left');
         return;
       }
-      if ('hang' in next) {
+      const until = 'status' in next ? next.until : undefined;
+      if ('hang' in next || until) {
         res.on('close', () => {
           if (!res.writableEnded) abandoned += 1;
+          changed();
         });
-        return;
       }
+      if ('hang' in next) return;
       if ('reset' in next) {
         req.socket.resetAndDestroy();
         return;
@@ -92,7 +116,8 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         });
         res.end(body);
       };
-      if (next.delayMs) setTimeout(answer, next.delayMs);
+      if (until) void until.finally(answer);
+      else if (next.delayMs) setTimeout(answer, next.delayMs);
       else answer();
     });
   });
@@ -107,6 +132,8 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     received,
     reply: (...replies) => queue.push(...replies),
     abandoned: () => abandoned,
+    whenReceived: (count) => when(() => received.length >= count),
+    whenAbandoned: (count) => when(() => abandoned >= count),
     maxInFlight: () => maxInFlight,
     always: (reply) => {
       fallback = reply;

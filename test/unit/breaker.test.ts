@@ -48,6 +48,65 @@ describe('CircuitBreaker', () => {
     expect(subject.state).toBe('closed');
   });
 
+  it('counts the outcomes of the whole sliding window, not only of its latest part', () => {
+    const { subject, clock, call } = breaker();
+    call('unwell');
+    call('unwell');
+    clock.now = 550;
+    call('unwell');
+    expect(subject.state).toBe('closed');
+    call('unwell');
+    expect(subject.state).toBe('open');
+  });
+
+  it('keeps an outcome for exactly the window: still counted just before, gone at its end', () => {
+    const kept = breaker();
+    for (let i = 0; i < 3; i += 1) kept.call('unwell');
+    kept.clock.now = 999;
+    kept.call('unwell');
+    expect(kept.subject.state).toBe('open');
+
+    const gone = breaker();
+    for (let i = 0; i < 3; i += 1) gone.call('unwell');
+    gone.clock.now = 1000;
+    gone.call('unwell');
+    expect(gone.subject.state).toBe('closed');
+  });
+
+  it('counts healthy answers toward the minimum and against the rate', () => {
+    const { subject, call } = breaker({ failurePercent: 60 });
+    call('healthy');
+    call('healthy');
+    call('unwell');
+    call('unwell');
+    // 2 of 4 is 50%, under 60%.
+    expect(subject.state).toBe('closed');
+    call('unwell');
+    // 3 of 5 is 60%.
+    expect(subject.state).toBe('open');
+  });
+
+  it('starts counting afresh once a probe closes it', () => {
+    const { subject, clock, call } = breaker();
+    for (let i = 0; i < 4; i += 1) call('unwell');
+    clock.now += 500;
+    expect(call('healthy')).toBe('probe');
+    expect(subject.state).toBe('closed');
+    for (let i = 0; i < 3; i += 1) call('unwell');
+    expect(subject.state).toBe('closed');
+  });
+
+  it('records nothing from calls admitted before it opened and finished after', () => {
+    const { subject, clock, call } = breaker();
+    const late = subject.admit();
+    for (let i = 0; i < 4; i += 1) call('unwell');
+    subject.record(late as 'call', 'healthy');
+    expect(subject.state).toBe('open');
+    clock.now += 500;
+    expect(call('healthy')).toBe('probe');
+    expect(subject.state).toBe('closed');
+  });
+
   it('ignores calls that say nothing about Elastic Path', () => {
     const { subject, call } = breaker();
     for (let i = 0; i < 10; i += 1) call('void');
