@@ -18,6 +18,7 @@ import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
 import type { CallScope } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
+import { useBulkClassification } from './upstream/quota/use-bulk-classification.js';
 
 export interface GraphiqlOptions {
   /** The operation GraphiQL opens with. */
@@ -105,6 +106,7 @@ export function createApp({
       releaseRequestScopes(requests),
       ...protectionPlugins(config, logger),
       costPlugin(config),
+      useBulkClassification(config),
       reconciledExtension(),
     ],
     context: (initial) => {

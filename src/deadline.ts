@@ -40,8 +40,20 @@ function fromSignal(signal: AbortSignal): CallerGone {
   };
 }
 
+/** When each deadline's signal times out, on `performance.now()`'s clock. */
+const expiries = new WeakMap<AbortSignal, number>();
+
+/**
+ * When `signal` (a deadline's) will time out, on `performance.now()`'s clock; undefined for any
+ * other signal. Lets a wait that could not end in time be refused at once.
+ */
+export function expiryOf(signal: AbortSignal | undefined): number | undefined {
+  return signal === undefined ? undefined : expiries.get(signal);
+}
+
 function deadline(callerGone: CallerGone, timeoutMs: number): Deadline {
   const controller = new AbortController();
+  expiries.set(controller.signal, performance.now() + timeoutMs);
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
   let stopListening: (() => void) | void;

@@ -10,8 +10,10 @@
  * 2. admission of each attempt (`attempt`): the bounded queue (refused at once when
  *    EP_API_QUEUE_LIMIT calls already wait), the circuit breaker (fail fast while Elastic Path is
  *    down), then a slot of the outbound limiter (EP_API_CONNECTIONS in flight);
- * 3. the rate window (`startWithinRate`: EP_API_MAX_RPS started in any sliding second), then the
- *    observer around the attempt as it goes on the wire;
+ * 3. the quota (`startWithinRate`, `./quota/quota.ts`: EP_API_MAX_RPS started in any sliding
+ *    second, per process or with REDIS_URL fleet-wide; bulk work within its share; a pause after
+ *    a 429; RATE_LIMITED at once when the wait would pass the deadline), then the observer around
+ *    the attempt as it goes on the wire; a 429 it answers pauses the quota;
  * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on.
  */
 import type { Config } from '../config.js';
@@ -19,7 +21,7 @@ import { UnansweredWriteError, breakerOpen, deadlineError, queueFull } from '../
 import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
 import { delay } from './delay.js';
 import { Limiter } from './limiter.js';
-import { RateWindow } from './rate-window.js';
+import { createQuota, type Quota, type QuotaStats } from './quota/quota.js';
 import { RetryBudget } from './retry-budget.js';
 import { createTransport, settle, type Attempt, type UpstreamResponse, type WireRequest } from './transport.js';
 
@@ -30,6 +32,10 @@ export type UpstreamSettings = Pick<
   | 'epApiTimeoutMs'
   | 'epApiConnections'
   | 'epApiMaxRps'
+  | 'epApiBulkShare'
+  | 'redisUrl'
+  | 'redisTimeoutMs'
+  | 'epFleetSize'
   | 'epApiQueueLimit'
   | 'epApiMaxAttempts'
   | 'epApiRetryBaseMs'
@@ -47,6 +53,8 @@ export interface CallMeter {
   calls: number;
   /** Attempts sent after the first. */
   retries: number;
+  /** Bulk work, metered within EP_API_BULK_SHARE (see `./quota/use-bulk-classification.ts`). */
+  bulk?: boolean;
   /** Whatever the observer needs to place the operation's calls (its span). */
   trace?: unknown;
 }
@@ -96,6 +104,8 @@ export interface UpstreamStats {
   inFlight: number;
   /** Calls waiting for a slot. */
   queued: number;
+  /** The rate quota: shared through Redis or local, and the replicas seen. */
+  quota: QuotaStats;
 }
 
 export interface UpstreamClient {
@@ -110,7 +120,11 @@ export interface UpstreamClient {
 
 const RETRY_MAX_DELAY_MS = 2_000;
 
-export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver): UpstreamClient {
+/**
+ * `quota` meters starts (built by the gateway, with its logger and metrics); without one the
+ * client builds its own from `settings`.
+ */
+export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver, quota?: Quota): UpstreamClient {
   const maxAttempts = settings.epApiMaxAttempts;
   const retryBaseMs = settings.epApiRetryBaseMs;
   const timeoutMs = settings.epApiTimeoutMs;
@@ -118,7 +132,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
 
   const transport = createTransport(settings);
   const limiter = new Limiter(settings.epApiConnections);
-  const rate = new RateWindow(settings.epApiMaxRps);
+  const rate = quota ?? createQuota(settings);
   const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
   const breaker = new CircuitBreaker({
     failurePercent: settings.epApiBreakerFailurePercent,
@@ -168,7 +182,20 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     resendCount: number,
     body?: string,
   ): Promise<Attempt> {
-    if (!(await rate.take(request.signal))) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    const refused = await rate.take(request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
+    if (refused) return { kind: 'refused', error: refused };
+    const outcome = await sendObserved(request, headers, resendCount, body);
+    // The store is over its limit (possibly because of the storefront): everyone pauses.
+    if (outcome.kind === 'answer' && outcome.status === 429) rate.tooMany();
+    return outcome;
+  }
+
+  async function sendObserved(
+    request: UpstreamRequest,
+    headers: Record<string, string>,
+    resendCount: number,
+    body?: string,
+  ): Promise<Attempt> {
     if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);
     const outcome = await transport.send(request, headers, body);
@@ -216,9 +243,10 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
 
   return {
     send,
-    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued }),
+    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued, quota: rate.stats() }),
     async close() {
       limiter.clear();
+      await rate.close();
       await transport.close();
     },
   };
