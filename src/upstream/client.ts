@@ -13,7 +13,7 @@
  * 3. the quota (`startWithinRate`, `./quota/quota.ts`: EP_API_MAX_RPS started in any sliding
  *    second, per process or with REDIS_URL fleet-wide; bulk work within its share; a pause after
  *    a 429; RATE_LIMITED at once when the wait would pass the deadline), then the observer around
- *    the attempt as it goes on the wire; a 429 it answers pauses the quota;
+ *    the attempt as it goes on the wire (a 429 answer pauses the quota);
  * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on.
  */
 import type { Config } from '../config.js';
@@ -173,6 +173,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
       limiter.release();
     }
     breaker.record(admission, verdict(outcome));
+    // The store is over its limit (possibly because of the storefront): every start pauses.
+    if (outcome.kind === 'answer' && outcome.status === 429) rate.tooMany();
     return outcome;
   }
 
@@ -184,18 +186,6 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   ): Promise<Attempt> {
     const refused = await rate.take(request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
     if (refused) return { kind: 'refused', error: refused };
-    const outcome = await sendObserved(request, headers, resendCount, body);
-    // The store is over its limit (possibly because of the storefront): everyone pauses.
-    if (outcome.kind === 'answer' && outcome.status === 429) rate.tooMany();
-    return outcome;
-  }
-
-  async function sendObserved(
-    request: UpstreamRequest,
-    headers: Record<string, string>,
-    resendCount: number,
-    body?: string,
-  ): Promise<Attempt> {
     if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);
     const outcome = await transport.send(request, headers, body);
