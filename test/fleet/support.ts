@@ -15,7 +15,22 @@ export interface Replica {
   token: string;
   /** A metric's value (summed over its series matching `labels`), from the replica's /metrics. */
   metric(name: string, labels?: string): Promise<number>;
+  /**
+   * The starts its quota granted from `since` (Unix ms) on, as it logs them at trace level: each
+   * stamped when the window counted it (on Redis's clock when shared, its own when local).
+   */
+  starts(since: number): Start[];
 }
+
+export interface Start {
+  kind: 'bulk' | 'interactive';
+  /** Unix milliseconds. */
+  at: number;
+  mode: 'shared' | 'local';
+}
+
+/** Now, in Unix milliseconds with the monotonic clock's precision, as the replicas stamp starts. */
+export const unixNow = () => performance.timeOrigin + performance.now();
 
 export interface Fleet {
   redis: TestRedis;
@@ -35,13 +50,20 @@ export async function startFleet(env: Record<string, string>, size = 3): Promise
     Array.from({ length: size }, async () => {
       const process = await served(
         startProcess('dist/server.js', {
-          env: settings({ EP_API_BASE_URL: upstream.url, REDIS_URL: redis.url, ...env }),
+          env: settings({ EP_API_BASE_URL: upstream.url, REDIS_URL: redis.url, LOG_LEVEL: 'trace', ...env }),
         }),
       );
       const replica: Replica = {
         url: process.url,
         token: emulator.issueToken(),
         metric: (name, labels) => metric(process.url, name, labels),
+        starts: (since) =>
+          process
+            .stdout()
+            .split('\n')
+            .filter((line) => line.includes('"upstream quota start"'))
+            .map((line) => (JSON.parse(line) as { quotaStart: Start }).quotaStart)
+            .filter((start) => start.at >= since),
       };
       return replica;
     }),

@@ -23,7 +23,7 @@ import { deadlineError, quotaExhausted } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { CircuitBreaker } from '../breaker.js';
 import { Cooldown } from './cooldown.js';
-import { ANNOUNCE_EVERY_MS, GRANTED, RedisQuota, type HoldReason, type Verdict } from './redis-quota.js';
+import { ANNOUNCE_EVERY_MS, RedisQuota, type HoldReason, type Verdict } from './redis-quota.js';
 import { SlidingLog } from './sliding-log.js';
 
 export type QuotaSettings = Pick<
@@ -183,7 +183,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
       ownBulk.record(now);
     }
     own.record(now);
-    return GRANTED;
+    return { granted: true, at: performance.timeOrigin + now };
   }
 
   /** Asks Redis when it can, else decides locally; a granted start is in this process's log either way. */
@@ -234,6 +234,15 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
   if (redis) {
     announcer = setInterval(() => void announce(), ANNOUNCE_EVERY_MS);
     announcer.unref();
+  }
+
+  /**
+   * At trace level, each start and when the window counted it: what proves the window held, free
+   * of the jitter between a grant and the call's arrival upstream.
+   */
+  const traceStarts = logger?.isLevelEnabled('trace') ?? false;
+  function started(kind: QuotaKind, answer: Extract<Verdict, { granted: true }>): void {
+    if (traceStarts) logger?.trace({ quotaStart: { kind, at: answer.at, mode } }, 'upstream quota start');
   }
 
   function refusal(waiter: Waiter): GraphQLError {
@@ -287,6 +296,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
         const answer = await verdict(kind === 'bulk');
         if (answer.granted) {
           // Gone meanwhile (its caller left): the start is spent, as a call that failed would spend it.
+          started(kind, answer);
           if (lane.remove(waiter, true)) {
             observer?.granted(kind, performance.now() - waiter.since);
             waiter.settle(undefined);
@@ -314,6 +324,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
     if (lane.size === 0 && lane.blockedUntil <= since) {
       const answer = await verdict(kind === 'bulk');
       if (answer.granted) {
+        started(kind, answer);
         observer?.granted(kind, 0);
         return undefined;
       }

@@ -19,9 +19,10 @@ import { COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, COOLDOWN_MEMORY_MS } from './cooldow
 /** Why a call may not start yet. */
 export type HoldReason = 'rate' | 'bulk' | 'cooldown';
 
-export type Verdict = { granted: true } | { granted: false; waitMs: number; reason: HoldReason };
-
-export const GRANTED: Verdict = Object.freeze({ granted: true });
+export type Verdict =
+  /** `at`: when the start was counted, in Unix milliseconds, on Redis's clock (shared) or this process's (local). */
+  | { granted: true; at: number }
+  | { granted: false; waitMs: number; reason: HoldReason };
 
 /** Keys share one hash tag, so a Redis Cluster keeps them on one node (a script's keys must be). */
 const PREFIX = 'ep-gateway:{quota}:';
@@ -62,7 +63,7 @@ if bulkLimit > 0 then
 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], 2000)
-return {1, 0, 'ok'}
+return {1, now, 'ok'}
 `;
 
 const COOL = `
@@ -138,7 +139,7 @@ export class RedisQuota {
   /** Records a start when the fleet's window has room; rejects when Redis fails or is slow. */
   async take(bulk: boolean): Promise<Verdict> {
     this.sequence += 1;
-    const [granted, waitUs, reason] = await this.commands.quotaTake(
+    const [granted, microseconds, reason] = await this.commands.quotaTake(
       KEYS.starts,
       KEYS.bulk,
       KEYS.cooldown,
@@ -146,8 +147,8 @@ export class RedisQuota {
       bulk ? this.settings.bulkLimit : 0,
       `${this.replica}:${this.sequence}`,
     );
-    if (granted === 1) return GRANTED;
-    return { granted: false, waitMs: Math.max(1, waitUs / 1000), reason: reason as HoldReason };
+    if (granted === 1) return { granted: true, at: microseconds / 1000 };
+    return { granted: false, waitMs: Math.max(1, microseconds / 1000), reason: reason as HoldReason };
   }
 
   /** Starts the fleet's pause after a 429; resolves with its length (0: one was already on). */
