@@ -69,8 +69,9 @@ export interface Config {
    */
   readonly redisTimeoutMs: number;
   /**
-   * The fewest replicas the local share assumes while Redis is unreachable: each replica then
-   * starts EP_API_MAX_RPS ÷ max(EP_FLEET_SIZE, replicas last seen alive) calls per second.
+   * The fewest replicas the local share assumes while Redis is unreachable (or without
+   * REDIS_URL): each replica then starts EP_API_MAX_RPS ÷ max(EP_FLEET_SIZE, replicas last seen
+   * alive) calls per second.
    * @default 1
    */
   readonly epFleetSize: number;

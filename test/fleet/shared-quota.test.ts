@@ -26,8 +26,8 @@ let fleet: Fleet;
 
 beforeAll(async () => {
   fleet = await startFleet({ EP_API_MAX_RPS: String(MAX_RPS), EP_API_BULK_SHARE: String(BULK_SHARE) });
-}, 60_000);
-afterAll(() => fleet?.close());
+}, 120_000);
+afterAll(() => fleet?.close(), 60_000);
 beforeEach(() => allShared(fleet));
 
 describe('three replicas, one Redis', () => {

@@ -6,7 +6,7 @@
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { killLeftoverProcesses, startProcess } from '../support/child-process.js';
 import { startCountingUpstream, type Arrival, type CountingUpstream } from '../support/counting-upstream.js';
-import { served, settings } from '../support/lifecycle.js';
+import { settings } from '../support/lifecycle.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 export interface Replica {
@@ -48,11 +48,12 @@ export async function startFleet(env: Record<string, string>, size = 3): Promise
   const upstream = await startCountingUpstream(await emulator.listen(0));
   const replicas = await Promise.all(
     Array.from({ length: size }, async () => {
-      const process = await served(
-        startProcess('dist/server.js', {
-          env: settings({ EP_API_BASE_URL: upstream.url, REDIS_URL: redis.url, LOG_LEVEL: 'trace', ...env }),
-        }),
-      );
+      const started = startProcess('dist/server.js', {
+        env: settings({ EP_API_BASE_URL: upstream.url, REDIS_URL: redis.url, LOG_LEVEL: 'trace', ...env }),
+      });
+      // Three processes starting at once on a shared machine: allow them a minute.
+      const [, url = ''] = await started.waitFor(/"url":"(http:\/\/[^"]+)\/graphql"/, 60_000);
+      const process = { ...started, url };
       const replica: Replica = {
         url: process.url,
         token: emulator.issueToken(),
