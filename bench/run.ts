@@ -90,7 +90,7 @@ async function measure(scenario: Scenario, concurrency: number): Promise<Figures
  * The quota alone: `count` decisions one after another, then `count` more `concurrency` at a time,
  * locally and through Redis, each timed from asking to the answer. Nothing else runs meanwhile.
  */
-async function quotaLatency(redisUrl: string, count = 20_000, concurrency = 50): Promise<void> {
+async function quotaLatency(redisUrl: string, count = 20_000, concurrency = 8): Promise<void> {
   const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
   console.log('\nThe quota alone: one upstream call\'s start decided, in this process, Redis on loopback.\n');
   console.log('quota'.padEnd(44) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'max ms'.padStart(9));
@@ -365,8 +365,11 @@ if (PEER) installPeer();
 const redis = await startRedis();
 try {
   await quotaLatency(redis.url);
-  await bench(0, redis);
-  if (LATENCY_MS > 0) await bench(LATENCY_MS, redis);
+  // `BENCH_ONLY=quota`: the quota alone.
+  if (ONLY !== 'quota') {
+    await bench(0, redis);
+    if (LATENCY_MS > 0) await bench(LATENCY_MS, redis);
+  }
 } finally {
   await redis.close();
 }
