@@ -207,7 +207,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
         }
       } else {
         if (admission) breaker.record(admission, 'void');
-        switchTo('local');
+        switchTo('local', admission ? undefined : new Error('Redis breaker open'));
       }
     }
     return localVerdict(bulk, performance.now());
