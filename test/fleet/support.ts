@@ -3,6 +3,8 @@
  * in front of one counting upstream (the emulator behind a proxy that records every arrival).
  * Each replica gets its own token, so every arrival says which replica sent it.
  */
+import { fileURLToPath } from 'node:url';
+import type { QuotaStart } from '../../src/upstream/quota/quota.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { killLeftoverProcesses, startProcess } from '../support/child-process.js';
 import { startCountingUpstream, type Arrival, type CountingUpstream } from '../support/counting-upstream.js';
@@ -16,18 +18,13 @@ export interface Replica {
   /** A metric's value (summed over its series matching `labels`), from the replica's /metrics. */
   metric(name: string, labels?: string): Promise<number>;
   /**
-   * The starts its quota granted from `since` (Unix ms) on, as it logs them at trace level: each
+   * The starts its quota granted from `since` (Unix ms) on, as `record-starts.mjs` writes them: each
    * stamped when the window counted it (on Redis's clock when shared, its own when local).
    */
   starts(since: number): Start[];
 }
 
-export interface Start {
-  kind: 'bulk' | 'interactive';
-  /** Unix milliseconds. */
-  at: number;
-  mode: 'shared' | 'local';
-}
+export type Start = QuotaStart;
 
 /** Now, in Unix milliseconds with the monotonic clock's precision, as the replicas stamp starts. */
 export const unixNow = () => performance.timeOrigin + performance.now();
@@ -55,7 +52,7 @@ export async function startFleet(env: Record<string, string>, size = 3): Promise
           // A shared machine can stall any process for tens of milliseconds: a 50 ms timeout
           // would send calls to the local share, which only the Redis-down test wants.
           REDIS_TIMEOUT_MS: '1000',
-          LOG_LEVEL: 'trace',
+          NODE_OPTIONS: `--import ${fileURLToPath(new URL('./record-starts.mjs', import.meta.url))}`,
           ...env,
         }),
       });
@@ -68,9 +65,9 @@ export async function startFleet(env: Record<string, string>, size = 3): Promise
         metric: (name, labels) => metric(process.url, name, labels),
         starts: (since) =>
           process
-            .stdout()
+            .stderr()
             .split('\n')
-            .filter((line) => line.includes('"upstream quota start"'))
+            .filter((line) => line.startsWith('{"quotaStart":'))
             .map((line) => (JSON.parse(line) as { quotaStart: Start }).quotaStart)
             .filter((start) => start.at >= since),
       };

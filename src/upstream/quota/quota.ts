@@ -16,6 +16,7 @@
  *   switch is logged once; `stats()` gives the mode for the metrics.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import type { GraphQLError } from 'graphql';
 import type { Config } from '../../config.js';
 import { expiryOf } from '../../deadline.js';
@@ -124,6 +125,22 @@ class Lane {
     for (const queue of this.callers.values()) yield* queue;
   }
 }
+
+/** One start the quota granted, as published on `QUOTA_STARTS_CHANNEL`. */
+export interface QuotaStart {
+  kind: QuotaKind;
+  /** When the window counted it, in Unix milliseconds: on Redis's clock when shared, this process's when local. */
+  at: number;
+  mode: QuotaMode;
+}
+
+/**
+ * Every start, for whoever subscribes (`node:diagnostics_channel`; nothing is built while no one
+ * does): the times the window counted, which prove it held, free of the jitter between a grant and
+ * the call's arrival upstream. The fleet tests subscribe from a preloaded module.
+ */
+export const QUOTA_STARTS_CHANNEL = 'ep-gateway:upstream-quota-start';
+const startsChannel = channel(QUOTA_STARTS_CHANNEL);
 
 const FLEET_BREAKER = { failurePercent: 50, minCalls: 5, windowMs: 2_000, cooldownMs: 1_000 };
 
@@ -236,13 +253,8 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
     announcer.unref();
   }
 
-  /**
-   * At trace level, each start and when the window counted it: what proves the window held, free
-   * of the jitter between a grant and the call's arrival upstream.
-   */
-  const traceStarts = logger?.isLevelEnabled('trace') ?? false;
   function started(kind: QuotaKind, answer: Extract<Verdict, { granted: true }>): void {
-    if (traceStarts) logger?.trace({ quotaStart: { kind, at: answer.at, mode } }, 'upstream quota start');
+    if (startsChannel.hasSubscribers) startsChannel.publish({ kind, at: answer.at, mode } satisfies QuotaStart);
   }
 
   function refusal(waiter: Waiter): GraphQLError {
