@@ -40,6 +40,16 @@ export interface Fleet {
 }
 
 export async function startFleet(env: Record<string, string>, size = 3): Promise<Fleet> {
+  try {
+    return await fleetOf(env, size);
+  } catch (error) {
+    // Whatever did start (Redis, some replicas) must not outlive the failed start.
+    await killLeftoverProcesses();
+    throw error;
+  }
+}
+
+async function fleetOf(env: Record<string, string>, size: number): Promise<Fleet> {
   const redis = await startRedis();
   const emulator = createEmulator();
   const upstream = await startCountingUpstream(await emulator.listen(0));
