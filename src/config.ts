@@ -387,7 +387,7 @@ export function loadConfig(env: Env): Config {
     epApiConnections: integer(env, 'EP_API_CONNECTIONS', 32, 1, 1024),
     epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
     epApiBulkShare: integer(env, 'EP_API_BULK_SHARE', 50, 1, 100),
-    epApiBulkEstimateCalls: integer(env, 'EP_API_BULK_ESTIMATE_CALLS', 50, 1, 100_000),
+    epApiBulkEstimateCalls: integer(env, 'EP_API_BULK_ESTIMATE_CALLS', 50, 0, 100_000),
     redisUrl: redisUrl(env),
     redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 50, 1, 10_000),
     epFleetSize: integer(env, 'EP_FLEET_SIZE', 1, 1, 1000),

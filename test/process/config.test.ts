@@ -153,7 +153,7 @@ describe('every setting', () => {
     EP_API_MAX_RPS: '0',
     EP_API_QUEUE_LIMIT: '-1',
     EP_API_BULK_SHARE: '0',
-    EP_API_BULK_ESTIMATE_CALLS: '0',
+    EP_API_BULK_ESTIMATE_CALLS: 'many',
     REDIS_URL: 'http://redis:6379',
     REDIS_TIMEOUT_MS: '0',
     EP_FLEET_SIZE: '0',
