@@ -159,13 +159,21 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
   let decided = false;
   let closed = false;
 
-  const redis =
+  // Until the client is loaded and connected, calls are decided locally.
+  let redis: RedisQuota | undefined;
+  const connecting =
     settings.redisUrl === undefined
       ? undefined
-      : new RedisQuota(
+      : RedisQuota.connect(
           { url: settings.redisUrl, timeoutMs: settings.redisTimeoutMs, limit, bulkLimit: bulkPart(limit) },
           replica,
           (error) => logger?.debug({ err: { message: error.message } }, 'redis connection error'),
+        ).then(
+          (connected) => {
+            // `close` waits for this and closes it.
+            redis = connected;
+          },
+          (error: unknown) => logger?.error({ err: error }, 'redis client could not be loaded: the quota stays local'),
         );
   const lanes = { interactive: new Lane('interactive'), bulk: new Lane('bulk') } as const;
   let pumping = false;
@@ -248,7 +256,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
     }
   }
 
-  if (redis) {
+  if (connecting) {
     announcer = setInterval(() => void announce(), ANNOUNCE_EVERY_MS);
     announcer.unref();
   }
@@ -403,6 +411,7 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
           waiter.settle(deadlineError(waiter.signal, settings.epApiTimeoutMs));
         }
       }
+      await connecting;
       await redis?.close();
     },
   };

@@ -11,9 +11,10 @@
  *
  * The client never lets a call queue behind a dead Redis: no offline queue, a command timeout, no
  * retries inside a request; it reconnects in the background. Whoever calls this falls back to a
- * local share when a command fails (`quota.ts`).
+ * local share when a command fails (`quota.ts`). The client library is loaded only with REDIS_URL,
+ * so a gateway without it does not pay for it at start-up.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, COOLDOWN_MEMORY_MS } from './cooldown.js';
 
 /** Why a call may not start yet. */
@@ -104,17 +105,13 @@ export interface RedisQuotaSettings {
 }
 
 export class RedisQuota {
-  private readonly redis: Redis;
   private readonly commands: QuotaCommands;
   private sequence = 0;
 
-  constructor(
-    private readonly settings: RedisQuotaSettings,
-    /** This replica's name in the announcements and in each start's entry. */
-    private readonly replica: string,
-    onError: (error: Error) => void,
-  ) {
-    this.redis = new Redis(settings.url, {
+  /** Loads the client and starts connecting; commands fail fast until it is connected. */
+  static async connect(settings: RedisQuotaSettings, replica: string, onError: (error: Error) => void): Promise<RedisQuota> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(settings.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: settings.timeoutMs,
@@ -124,11 +121,20 @@ export class RedisQuota {
       retryStrategy: (times) => Math.min(times * 100, 1_000),
     });
     // Failed commands say what went wrong; the connection's own errors are only worth a debug line.
-    this.redis.on('error', onError);
-    this.redis.defineCommand('quotaTake', { numberOfKeys: 3, lua: TAKE });
-    this.redis.defineCommand('quotaCool', { numberOfKeys: 2, lua: COOL });
-    this.redis.defineCommand('quotaAnnounce', { numberOfKeys: 1, lua: ANNOUNCE });
-    this.commands = this.redis as unknown as QuotaCommands;
+    redis.on('error', onError);
+    redis.defineCommand('quotaTake', { numberOfKeys: 3, lua: TAKE });
+    redis.defineCommand('quotaCool', { numberOfKeys: 2, lua: COOL });
+    redis.defineCommand('quotaAnnounce', { numberOfKeys: 1, lua: ANNOUNCE });
+    return new RedisQuota(settings, replica, redis);
+  }
+
+  private constructor(
+    private readonly settings: RedisQuotaSettings,
+    /** This replica's name in the announcements and in each start's entry. */
+    private readonly replica: string,
+    private readonly redis: Redis,
+  ) {
+    this.commands = redis as unknown as QuotaCommands;
   }
 
   /** Connected and usable: a command sent now is not refused outright. */
