@@ -88,6 +88,8 @@ export interface BenchProcesses {
   fixedFullHandlerGateway?: BenchGateway;
   /** The baseline checkout's gateway to the fixed upstream, when asked for. */
   fixedBaselineGateway?: BenchGateway;
+  /** The same gateway to the fixed upstream with its quota shared through Redis, when asked for. */
+  fixedSharedGateway?: BenchGateway;
   stop(): Promise<void>;
 }
 
@@ -159,6 +161,8 @@ export async function startBenchProcesses(options: {
   fullHandler?: boolean;
   /** Also the gateway built in this other checkout (its `dist/server.js`), to the fixed upstream. */
   baseline?: string;
+  /** Also a gateway to the fixed upstream whose quota is shared through this Redis. */
+  redisUrl?: string;
 }): Promise<BenchProcesses> {
   buildGateway();
   const latency = options.latencyMs > 0 ? [`--latency-ms=${options.latencyMs}`] : [];
@@ -175,6 +179,16 @@ export async function startBenchProcesses(options: {
     stops.push(gateway.stop);
     return gateway;
   };
+
+  /** Measured only once it decides in Redis (it connects and announces itself first). */
+  async function sharedGateway(gateway: BenchGateway): Promise<BenchGateway> {
+    for (let attempt = 0; ; attempt += 1) {
+      const text = await (await fetch(`${gateway.url}/metrics`)).text();
+      if (/^upstream_quota_mode 1$/m.test(text)) return gateway;
+      if (attempt > 200) throw new Error('the gateway with REDIS_URL never used the shared quota');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   const tokens = await Promise.all(
     Array.from({ length: options.connections }, async () => {
@@ -198,6 +212,7 @@ export async function startBenchProcesses(options: {
     fixedBaselineGateway: options.baseline
       ? await gatewayTo(fixedUrl, { NODE_OPTIONS: process.env.BENCH_BASELINE_NODE_OPTIONS ?? '' }, options.baseline)
       : undefined,
+    fixedSharedGateway: options.redisUrl ? await sharedGateway(await gatewayTo(fixedUrl, { REDIS_URL: options.redisUrl })) : undefined,
     async stop() {
       for (const stop of stops.reverse()) await stop();
       for (const process of started.reverse()) await process.stop('SIGTERM');

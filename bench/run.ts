@@ -6,6 +6,10 @@
  *   - member: one member read through the gateway and straight from the emulator;
  *   - page+names: a page of memberships with member names, one gateway call (include) against
  *     the hand-written REST way (the page, then each member).
+ *   - create, shared quota: the create through a gateway whose quota is shared through Redis (a
+ *     real `redis-server` on loopback, started here), beside the same gateway with its local quota;
+ *     and the quota alone, in this process: how long deciding one upstream call's start takes,
+ *     locally and in Redis (the latency the shared quota adds to every upstream call).
  * `npm run bench:peer` (`--peer`) adds the create through what a user would pick instead: GraphQL
  * Mesh over an OpenAPI description of the endpoint, served by Hive Gateway (bench/peer/peer.ts).
  * Each runs at 1 connection and at BENCH_CONNECTIONS (50), in alternating rounds, and reports the
@@ -17,6 +21,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO } from '../src/emulator/seed.js';
+import { loadConfig } from '../src/config.js';
+import { createQuota } from '../src/upstream/quota/quota.js';
+import { startRedis, type TestRedis } from '../test/support/redis.js';
 import { jsonClient, runLoad, type LoadResult } from './load.js';
 import { installPeer, startPeer } from './peer/peer.js';
 import { buildGateway, startBenchProcesses, type BenchGateway } from './processes.js';
@@ -87,13 +94,57 @@ async function measure(scenario: Scenario, concurrency: number): Promise<Figures
   };
 }
 
-async function bench(latencyMs: number): Promise<void> {
+/**
+ * The quota alone: `count` decisions one after another, then `count` more `concurrency` at a time,
+ * locally and through Redis, each timed from asking to the answer. Nothing else runs meanwhile.
+ */
+async function quotaLatency(redisUrl: string, count = 20_000, concurrency = 8): Promise<void> {
+  const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+  console.log('\nThe quota alone: one upstream call\'s start decided, in this process, Redis on loopback.\n');
+  console.log('quota'.padEnd(44) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'max ms'.padStart(9));
+  for (const [name, env] of [
+    ['local', {}],
+    ['shared (Redis)', { REDIS_URL: redisUrl }],
+  ] as const) {
+    const quota = createQuota(loadConfig({ EP_API_MAX_RPS: '100000', ...env }));
+    for (let attempt = 0; env.REDIS_URL && quota.stats().mode !== 'shared'; attempt += 1) {
+      await quota.take('interactive', 'Bearer warm-up', undefined);
+      if (attempt > 500) throw new Error('the quota never reached Redis');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const parallel of [1, concurrency]) {
+      const times: number[] = [];
+      const worker = async (share: number) => {
+        for (let index = 0; index < share; index += 1) {
+          const started = performance.now();
+          const refused = await quota.take('interactive', 'Bearer bench', undefined);
+          if (refused) throw refused;
+          times.push(performance.now() - started);
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, () => worker(Math.floor(count / parallel))));
+      // Every decision must have been made where it says: a fallback would flatter the figure.
+      if (env.REDIS_URL && quota.stats().mode !== 'shared') throw new Error('the shared quota fell back to local during the run');
+      times.sort((a, b) => a - b);
+      console.log(
+        `${name} @${parallel}`.padEnd(44) +
+          percentile(times, 50).toFixed(3).padStart(9) +
+          percentile(times, 99).toFixed(3).padStart(9) +
+          (times.at(-1) ?? 0).toFixed(3).padStart(9),
+      );
+    }
+    await quota.close();
+  }
+}
+
+async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
   const sink = TRACING ? await startSpanSink() : undefined;
   const processes = await startBenchProcesses({
     latencyMs,
     connections: CONNECTIONS,
     fullHandler: FULL_HANDLER,
     baseline: BASELINE,
+    redisUrl: redis.url,
     gatewayEnv: {
       ...gatewayEnv(),
       ...(sink && { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url }),
@@ -115,6 +166,8 @@ async function bench(latencyMs: number): Promise<void> {
   const toFullHandler = fullHandler && jsonClient(fullHandler.url, CONNECTIONS);
   const baseline = processes.fixedBaselineGateway;
   const toBaseline = baseline && jsonClient(baseline.url, CONNECTIONS);
+  const shared = processes.fixedSharedGateway;
+  const toShared = shared && jsonClient(shared.url, CONNECTIONS);
 
   const create = {
     query: `mutation { createAccountMembership(accountId: "${acme.id}", accountMemberId: "${andy.id}") { __typename ... on AccountMembership { id createdAt accountMember { id } } } }`,
@@ -171,6 +224,7 @@ async function bench(latencyMs: number): Promise<void> {
     },
     createThrough('create: gateway', processes.fixedGateway, toFixed),
     ...(fullHandler && toFullHandler ? [createThrough('create: gateway, fast path off', fullHandler, toFullHandler)] : []),
+    ...(shared && toShared ? [createThrough('create: gateway, shared quota', shared, toShared)] : []),
     ...(peer && toPeer
       ? [
           {
@@ -296,6 +350,7 @@ async function bench(latencyMs: number): Promise<void> {
     ratio('create: Mesh peer', 'create: REST direct', concurrency);
     ratio('create: gateway', 'create: Mesh peer', concurrency);
     ratio('create: gateway, fast path off', 'create: REST direct', concurrency);
+    ratio('create: gateway, shared quota', 'create: gateway', concurrency);
     ratio('page100+names: gateway', 'page100+names: REST direct (1 call)', concurrency);
     ratio('create: gateway', 'create: baseline gateway', concurrency);
     ratio('page100+names: gateway', 'page100+names: baseline gateway', concurrency);
@@ -304,7 +359,16 @@ async function bench(latencyMs: number): Promise<void> {
     ratio('page+names: gateway (1 call)', 'page+names: REST by hand (1+N calls)', concurrency);
   }
 
-  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close(), toFullHandler?.close(), toBaseline?.close()]);
+  const sharedCreate = median(`create: gateway, shared quota @1`);
+  const localCreate = median(`create: gateway @1`);
+  if (sharedCreate && localCreate) {
+    console.log(
+      `\nShared quota against local, one create (one upstream call) at a time: p50 ${(sharedCreate.p50Ms - localCreate.p50Ms).toFixed(3)} ms, ` +
+        `p99 ${(sharedCreate.p99Ms - localCreate.p99Ms).toFixed(3)} ms, CPU ${((sharedCreate.cpuMsPerOp ?? 0) - (localCreate.cpuMsPerOp ?? 0)).toFixed(3)} ms per operation.`,
+    );
+  }
+
+  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close(), toFullHandler?.close(), toBaseline?.close(), toShared?.close()]);
   await toPeer?.close();
   await peer?.stop();
   await processes.stop();
@@ -324,8 +388,18 @@ const gatewayEnv = (): Record<string, string> => ({
 
 if (ROUND_TRIPS !== 'only') {
   if (PEER) installPeer();
-  await bench(0);
-  if (LATENCY_MS > 0) await bench(LATENCY_MS);
+  // The shared quota's cost is measured beside the local one: a real Redis on loopback, no persistence.
+  const redis = await startRedis();
+  try {
+    await quotaLatency(redis.url);
+    // `BENCH_ONLY=quota`: the quota alone.
+    if (ONLY !== 'quota') {
+      await bench(0, redis);
+      if (LATENCY_MS > 0) await bench(LATENCY_MS, redis);
+    }
+  } finally {
+    await redis.close();
+  }
 }
 if (ROUND_TRIPS !== '0') {
   buildGateway();

@@ -19,6 +19,7 @@ import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
 import { RequestReads } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
+import { useBulkClassification } from './upstream/quota/use-bulk-classification.js';
 
 export interface GraphiqlOptions {
   /** The operation GraphiQL opens with. */
@@ -111,6 +112,7 @@ export function createApp({
       releaseRequestScopes(requests),
       ...protectionPlugins(config, logger, schema),
       costPlugin(config),
+      useBulkClassification(config),
       reconciledExtension(),
     ],
     context: (initial) => {

@@ -40,11 +40,41 @@ export interface Config {
    */
   readonly epApiConnections: number;
   /**
-   * Upstream calls started per second per process (Elastic Path allows 100/s per store in
-   * production and 25/s in development, shared by every replica).
+   * Upstream calls started in any sliding second: per process, or with REDIS_URL by the whole
+   * fleet (Elastic Path allows 100/s per store in production and 25/s in development, counted
+   * across everything that calls the store, storefront included).
    * @default 80
    */
   readonly epApiMaxRps: number;
+  /**
+   * Share of EP_API_MAX_RPS, in percent, that bulk work (`ensureAccountMemberships`, and any
+   * operation estimated above EP_API_BULK_ESTIMATE_CALLS) may use; fleet-wide with REDIS_URL.
+   * @default 50
+   */
+  readonly epApiBulkShare: number;
+  /**
+   * An operation whose cost estimate is above this many Elastic Path calls counts as bulk work.
+   * @default 50
+   */
+  readonly epApiBulkEstimateCalls: number;
+  /**
+   * The Redis that holds the fleet's shared quota (`redis://` or `rediss://`, user and password in
+   * the URL). Without it, each process meters itself against EP_API_MAX_RPS.
+   * @default undefined (no Redis: one process, its own quota)
+   */
+  readonly redisUrl: string | undefined;
+  /**
+   * How long one Redis command may take before the call falls back to the local share.
+   * @default 50
+   */
+  readonly redisTimeoutMs: number;
+  /**
+   * The fewest replicas the local share assumes while Redis is unreachable (or without
+   * REDIS_URL): each replica then starts EP_API_MAX_RPS ÷ max(EP_FLEET_SIZE, replicas last seen
+   * alive) calls per second.
+   * @default 1
+   */
+  readonly epFleetSize: number;
   /**
    * Calls that may wait for a slot; past this, callers get RATE_LIMITED at once.
    * @default 256
@@ -323,6 +353,25 @@ function otlpTracesEndpoint(env: Env): string | undefined {
   return `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', general).replace(/\/+$/, '')}/v1/traces`;
 }
 
+/** A Redis URL; its password is never repeated in an error. */
+function redisUrl(env: Env): string | undefined {
+  const value = raw(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    throw new ConfigError('REDIS_URL', 'expected redis://[user:password@]host[:port][/db] or rediss://… for TLS');
+  }
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) {
+    throw new ConfigError('REDIS_URL', `expected a database number as the path, such as /0, got '${url.pathname}'`);
+  }
+  return value;
+}
+
 /** `*`, or a comma-separated list of origins such as `https://shop.example.com`. */
 function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly string[] | '*' {
   const value = raw(env, 'CORS_ORIGINS');
@@ -385,6 +434,11 @@ export function loadConfig(env: Env): Config {
     graphiql: boolean(env, 'GRAPHIQL', !production),
     epApiConnections: integer(env, 'EP_API_CONNECTIONS', 32, 1, 1024),
     epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
+    epApiBulkShare: integer(env, 'EP_API_BULK_SHARE', 50, 1, 100),
+    epApiBulkEstimateCalls: integer(env, 'EP_API_BULK_ESTIMATE_CALLS', 50, 0, 100_000),
+    redisUrl: redisUrl(env),
+    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 50, 1, 10_000),
+    epFleetSize: integer(env, 'EP_FLEET_SIZE', 1, 1, 1000),
     epApiQueueLimit: integer(env, 'EP_API_QUEUE_LIMIT', 256, 0, 100_000),
     epApiMaxAttempts: integer(env, 'EP_API_MAX_ATTEMPTS', 3, 1, 10),
     epApiRetryBaseMs: integer(env, 'EP_API_RETRY_BASE_MS', 100, 1, 60_000),

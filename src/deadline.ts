@@ -59,9 +59,21 @@ function fromSignal(signal: AbortSignal): CallerGone {
   };
 }
 
+/** When each deadline's signal times out, on `performance.now()`'s clock. */
+const expiries = new WeakMap<AbortSignal, number>();
+
+/**
+ * When `signal` (a deadline's) will time out, on `performance.now()`'s clock; undefined for any
+ * other signal. Lets a wait that could not end in time be refused at once.
+ */
+export function expiryOf(signal: AbortSignal | undefined): number | undefined {
+  return signal === undefined ? undefined : expiries.get(signal);
+}
+
 function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number): Deadline {
   const controller = new AbortController();
   const endsAt = performance.now() + timeoutMs;
+  expiries.set(controller.signal, endsAt);
   // Every upstream call of the request (a batch's too) listens while it waits for a slot or runs,
   // and stops when it ends: MAX_UPSTREAM_CALLS bounds them, not node's leak warning at 10, which
   // a batch of lookups passes and prints on stderr, outside the JSON log.
@@ -97,6 +109,7 @@ function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number):
       if (controller.signal.aborted || reserveMs <= 0) return controller.signal;
       const own = (writes = new AbortController());
       setMaxListeners(0, own.signal);
+      expiries.set(own.signal, endsAt - reserveMs);
       controller.signal.addEventListener('abort', () => own.abort(controller.signal.reason), { once: true });
       writeTimer = setTimeout(() => own.abort(outOfTime()), Math.max(0, endsAt - reserveMs - performance.now()));
       writeTimer.unref();

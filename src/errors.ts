@@ -290,6 +290,14 @@ export function breakerOpen(): GraphQLError {
 }
 
 /** The outbound limiter's queue is full (EP_API_QUEUE_LIMIT). */
+/** A call that could not start within Elastic Path's rate limit before the operation's deadline. */
+export function quotaExhausted(): GraphQLError {
+  return gatewayError(
+    ErrorCode.RATE_LIMITED,
+    "The gateway's share of Elastic Path's rate limit has no room for this call before the operation's deadline. Wait a moment and try again.",
+  );
+}
+
 export function queueFull(): GraphQLError {
   return gatewayError(
     ErrorCode.RATE_LIMITED,

@@ -13,6 +13,7 @@ import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
+import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
 
 export interface GatewayOptions {
   graphiql?: GraphiqlOptions;
@@ -47,8 +48,20 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
   const tracing = createTracing(config, options.spanExporter);
   // The metrics read the client's state, and the client reports each attempt to them.
   const observers: UpstreamObserver[] = [];
-  const upstream = createUpstreamClient(config, fanOut(observers));
+  // The quota reports to the metrics, which are built after the client they read.
+  let quotaObserver: QuotaObserver | undefined;
+  const quota = createQuota(config, {
+    logger,
+    observer: {
+      granted: (kind, waitedMs) => quotaObserver?.granted(kind, waitedMs),
+      held: (reason) => quotaObserver?.held(reason),
+      refused: (reason) => quotaObserver?.refused(reason),
+      cooledDown: () => quotaObserver?.cooledDown(),
+    },
+  });
+  const upstream = createUpstreamClient(config, fanOut(observers), quota);
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperationNames }, () => upstream.stats());
+  quotaObserver = metrics.quota;
   observers.push(metrics.upstream);
   if (tracing) observers.push(tracing.upstream);
   const lifecycle: Lifecycle = { state: 'starting' };

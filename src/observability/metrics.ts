@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway: operations and their durations,
  * GraphQL error codes, reconciled writes, every upstream attempt by method, route template and status, retries,
- * refusals, requests served by the HTTP fast path, the breaker's state, the limiter's in-flight calls and queue, and Node's standard
+ * refusals, requests served by the HTTP fast path, the breaker's state, the limiter's in-flight calls and queue, the rate
+ * quota (its waits, holds, refusals, 429 pauses, bulk and interactive starts, mode and replicas seen), and Node's standard
  * process metrics. Labels carry operation names (bounded) and route templates, never ids or tokens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UpstreamObserver, UpstreamStats } from '../upstream/client.js';
+import type { QuotaObserver } from '../upstream/quota/quota.js';
 import { operationLabel } from './names.js';
 import type { OperationRecord, RequestSink } from './records.js';
 
@@ -22,6 +24,7 @@ export interface Metrics {
   registry: Registry;
   sink: RequestSink;
   upstream: Pick<UpstreamObserver, 'attempt' | 'event'>;
+  quota: QuotaObserver;
   /** Counts a request served by the HTTP fast path (fast-path.ts). */
   fastPath(): void;
   /** The exposition text and its content type. */
@@ -122,6 +125,58 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     },
   });
 
+  const quotaWait = new Histogram({
+    name: 'upstream_quota_wait_seconds',
+    help: 'Time upstream attempts waited for the rate quota before starting, by kind (bulk, interactive); 0 for most.',
+    labelNames: ['kind'],
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const quotaStarts = new Counter({
+    name: 'upstream_quota_starts_total',
+    help: 'Upstream attempts the rate quota let start, by kind: bulk work or interactive.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const quotaHeld = new Counter({
+    name: 'upstream_quota_held_total',
+    help: 'Attempts that had to wait for the rate quota, by reason: rate (the window is full), bulk (the bulk share is), cooldown (a 429 pause).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const quotaRefused = new Counter({
+    name: 'upstream_quota_refused_total',
+    help: 'Attempts refused with RATE_LIMITED because their wait for the quota would pass the deadline, by reason (rate, bulk, cooldown).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const quotaCooldowns = new Counter({
+    name: 'upstream_quota_cooldowns_total',
+    help: "Pauses this replica started after Elastic Path answered 429 (fleet-wide with Redis).",
+    registers,
+  });
+  new Gauge({
+    name: 'upstream_quota_mode',
+    help: 'Where the rate quota is decided: 1 shared through Redis, 0 locally (no REDIS_URL, or Redis unavailable).',
+    registers,
+    collect() {
+      this.set(upstreamStats().quota.mode === 'shared' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'upstream_quota_replicas',
+    help: 'Replicas seen alive in Redis at the last announcement (1 without Redis); the local share divides by it.',
+    registers,
+    collect() {
+      this.set(upstreamStats().quota.replicas);
+    },
+  });
+  // Found once: every upstream attempt passes here.
+  const quotaChildren = {
+    bulk: { starts: quotaStarts.labels({ kind: 'bulk' }), wait: quotaWait.labels({ kind: 'bulk' }) },
+    interactive: { starts: quotaStarts.labels({ kind: 'interactive' }), wait: quotaWait.labels({ kind: 'interactive' }) },
+  };
+
   // Each label set's series, found once: prom-client hashes the labels object on every call otherwise.
   // Bounded by the names kept, the routes and the statuses.
   const operationChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string>; calls: Histogram.Internal<string> }>();
@@ -185,6 +240,21 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
       },
       event(_request, name) {
         upstreamRefused.inc({ reason: name });
+      },
+    },
+    quota: {
+      granted(kind, waitedMs) {
+        quotaChildren[kind].starts.inc();
+        quotaChildren[kind].wait.observe(waitedMs / 1000);
+      },
+      held(reason) {
+        quotaHeld.inc({ reason });
+      },
+      refused(reason) {
+        quotaRefused.inc({ reason });
+      },
+      cooledDown() {
+        quotaCooldowns.inc();
       },
     },
     fastPath() {

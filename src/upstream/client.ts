@@ -11,8 +11,10 @@
  * 2. admission of each attempt (`attempt`): the bounded queue (refused at once when
  *    EP_API_QUEUE_LIMIT calls already wait), the circuit breaker (fail fast while Elastic Path is
  *    down), then a slot of the outbound limiter (EP_API_CONNECTIONS in flight);
- * 3. the rate window (`startWithinRate`: EP_API_MAX_RPS started in any sliding second), then the
- *    observer around the attempt as it goes on the wire;
+ * 3. the quota (`startWithinRate`, `./quota/quota.ts`: EP_API_MAX_RPS started in any sliding
+ *    second, per process or with REDIS_URL fleet-wide; bulk work within its share; a pause after
+ *    a 429; RATE_LIMITED at once when the wait would pass the deadline), then the observer around
+ *    the attempt as it goes on the wire (a 429 answer pauses the quota);
  * 4. the transport: one attempt, whose outcome the breaker records and the retries decide on. Each
  *    answer's `Date` header feeds the clock offset to Elastic Path (`./clock.ts`).
  */
@@ -22,7 +24,7 @@ import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breake
 import { UpstreamClock, type OffsetRange } from './clock.js';
 import { delay } from './delay.js';
 import { Limiter } from './limiter.js';
-import { RateWindow } from './rate-window.js';
+import { createQuota, type Quota, type QuotaStats } from './quota/quota.js';
 import { RetryBudget } from './retry-budget.js';
 import { createTransport, settle, type Attempt, type UpstreamResponse, type WireRequest } from './transport.js';
 
@@ -33,6 +35,10 @@ export type UpstreamSettings = Pick<
   | 'epApiTimeoutMs'
   | 'epApiConnections'
   | 'epApiMaxRps'
+  | 'epApiBulkShare'
+  | 'redisUrl'
+  | 'redisTimeoutMs'
+  | 'epFleetSize'
   | 'epApiQueueLimit'
   | 'epApiMaxAttempts'
   | 'epApiRetryBaseMs'
@@ -50,6 +56,8 @@ export interface CallMeter {
   calls: number;
   /** Attempts sent after the first. */
   retries: number;
+  /** Bulk work, metered within EP_API_BULK_SHARE (see `./quota/use-bulk-classification.ts`). */
+  bulk?: boolean;
   /** Whatever the observer needs to place the operation's calls (its span). */
   trace?: unknown;
 }
@@ -99,6 +107,8 @@ export interface UpstreamStats {
   inFlight: number;
   /** Calls waiting for a slot. */
   queued: number;
+  /** The rate quota: shared through Redis or local, and the replicas seen. */
+  quota: QuotaStats;
 }
 
 export interface UpstreamClient {
@@ -115,7 +125,11 @@ export interface UpstreamClient {
 
 const RETRY_MAX_DELAY_MS = 2_000;
 
-export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver): UpstreamClient {
+/**
+ * `quota` meters starts (built by the gateway, with its logger and metrics); without one the
+ * client builds its own from `settings`.
+ */
+export function createUpstreamClient(settings: UpstreamSettings, observer?: UpstreamObserver, quota?: Quota): UpstreamClient {
   const maxAttempts = settings.epApiMaxAttempts;
   const retryBaseMs = settings.epApiRetryBaseMs;
   const timeoutMs = settings.epApiTimeoutMs;
@@ -124,7 +138,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   const clock = new UpstreamClock();
   const transport = createTransport(settings, (sample) => clock.record(sample));
   const limiter = new Limiter(settings.epApiConnections);
-  const rate = new RateWindow(settings.epApiMaxRps);
+  const rate = quota ?? createQuota(settings);
   const budget = new RetryBudget(settings.epApiRetryBudgetPercent);
   const breaker = new CircuitBreaker({
     failurePercent: settings.epApiBreakerFailurePercent,
@@ -165,6 +179,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
       limiter.release();
     }
     breaker.record(admission, verdict(outcome));
+    // The store is over its limit (possibly because of the storefront): every start pauses.
+    if (outcome.kind === 'answer' && outcome.status === 429) rate.tooMany();
     return outcome;
   }
 
@@ -174,7 +190,8 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     resendCount: number,
     body?: string,
   ): Promise<Attempt> {
-    if (!(await rate.take(request.signal))) return { kind: 'refused', error: deadlineError(request.signal, timeoutMs) };
+    const refused = await rate.take(request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
+    if (refused) return { kind: 'refused', error: refused };
     if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);
     const outcome = await transport.send(request, headers, body);
@@ -223,9 +240,10 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   return {
     send,
     clockOffset: () => clock.offset(),
-    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued }),
+    stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued, quota: rate.stats() }),
     async close() {
       limiter.clear();
+      await rate.close();
       await transport.close();
     },
   };

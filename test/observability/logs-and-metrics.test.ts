@@ -563,6 +563,13 @@ describe('metrics', () => {
       upstream_breaker_state: 'gauge',
       upstream_in_flight: 'gauge',
       upstream_queued: 'gauge',
+      upstream_quota_wait_seconds: 'histogram',
+      upstream_quota_starts_total: 'counter',
+      upstream_quota_held_total: 'counter',
+      upstream_quota_refused_total: 'counter',
+      upstream_quota_cooldowns_total: 'counter',
+      upstream_quota_mode: 'gauge',
+      upstream_quota_replicas: 'gauge',
     });
     expect(metrics.types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(metrics.types.get('process_resident_memory_bytes')).toBe('gauge');
@@ -573,6 +580,31 @@ describe('metrics', () => {
     expect(valueOf(metrics, 'upstream_breaker_state')).toBe(0);
     expect(valueOf(metrics, 'upstream_in_flight')).toBe(0);
     expect(valueOf(metrics, 'upstream_queued')).toBe(0);
+  });
+
+  it('shows the rate quota: local without Redis, each start by kind, and a 429 pause', async () => {
+    await start();
+    const before = await scrape(`${target.url}/metrics`);
+    expect(valueOf(before, 'upstream_quota_mode')).toBe(0);
+    expect(valueOf(before, 'upstream_quota_replicas')).toBe(1);
+    metricsUpstream.reply({ status: 429, json: epError('429', 'Too Many Requests') }, { status: 200, json: memberBody() });
+    await readMember();
+    const after = await scrape(`${target.url}/metrics`);
+    // The read and its retry after the 429, which waited out the pause it set.
+    expect(valueOf(after, 'upstream_quota_starts_total', { kind: 'interactive' })).toBe(2);
+    expect(valueOf(after, 'upstream_quota_starts_total', { kind: 'bulk' }) ?? 0).toBe(0);
+    expect(valueOf(after, 'upstream_quota_cooldowns_total')).toBe(1);
+    expect(valueOf(after, 'upstream_quota_held_total', { reason: 'cooldown' })).toBe(1);
+    expect(valueOf(after, 'upstream_quota_wait_seconds_count', { kind: 'interactive' })).toBe(2);
+  });
+
+  it('counts an operation estimated above EP_API_BULK_ESTIMATE_CALLS as bulk work', async () => {
+    await start({ EP_API_BULK_ESTIMATE_CALLS: '0' });
+    metricsUpstream.reply({ status: 200, json: memberBody() });
+    await readMember();
+    const metrics = await scrape(`${target.url}/metrics`);
+    expect(valueOf(metrics, 'upstream_quota_starts_total', { kind: 'bulk' })).toBe(1);
+    expect(valueOf(metrics, 'upstream_quota_starts_total', { kind: 'interactive' }) ?? 0).toBe(0);
   });
 
   it('counts operations by name, type and outcome, and times them', async () => {

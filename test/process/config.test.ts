@@ -14,6 +14,11 @@ describe('loadConfig', () => {
       graphiql: true,
       epApiConnections: 32,
       epApiMaxRps: 80,
+      epApiBulkShare: 50,
+      epApiBulkEstimateCalls: 50,
+      redisUrl: undefined,
+      redisTimeoutMs: 50,
+      epFleetSize: 1,
       epApiQueueLimit: 256,
       epApiMaxAttempts: 3,
       epApiRetryBaseMs: 100,
@@ -113,6 +118,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads a Redis URL with user, password, TLS and database, and never repeats a refused one', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://gateway:s3cret@redis.internal:6380/2' }).redisUrl).toBe('rediss://gateway:s3cret@redis.internal:6380/2');
+    expect(loadConfig({ REDIS_URL: 'redis://redis:6379', EP_FLEET_SIZE: '3', EP_API_BULK_SHARE: '25' })).toMatchObject({
+      redisUrl: 'redis://redis:6379',
+      epFleetSize: 3,
+      epApiBulkShare: 25,
+    });
+    for (const bad of ['https://user:s3cret@redis:6379', 'redis://user:s3cret@redis:6379/cache', 'redis:s3cret']) {
+      expect(() => loadConfig({ REDIS_URL: bad })).toThrow(/^Invalid REDIS_URL: /);
+      expect(() => loadConfig({ REDIS_URL: bad })).not.toThrow(/s3cret/);
+    }
+  });
+
   it('turns GraphiQL, introspection and cross-origin calls off by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
   });
@@ -166,6 +184,11 @@ describe('every setting', () => {
     EP_API_CONNECTIONS: '0',
     EP_API_MAX_RPS: '0',
     EP_API_QUEUE_LIMIT: '-1',
+    EP_API_BULK_SHARE: '0',
+    EP_API_BULK_ESTIMATE_CALLS: 'many',
+    REDIS_URL: 'http://redis:6379',
+    REDIS_TIMEOUT_MS: '0',
+    EP_FLEET_SIZE: '0',
     EP_API_MAX_ATTEMPTS: '11',
     EP_API_RETRY_BASE_MS: '0',
     EP_API_RETRY_BUDGET_PERCENT: '101',

@@ -214,15 +214,22 @@ describe('compose.yaml', () => {
     command?: string[];
     environment?: Record<string, string>;
     ports?: string[];
+    deploy?: { replicas?: number };
+    depends_on?: string[];
+    configs?: Array<{ source: string; target: string }>;
   }
-  const { services } = parseYaml(read('compose.yaml')) as { services: Record<string, Service> };
+  const { services, configs } = parseYaml(read('compose.yaml')) as {
+    services: Record<string, Service>;
+    configs: Record<string, { content: string }>;
+  };
   const commandOf = (service: Service | undefined) => service?.command ?? image.cmd;
 
   it('runs the emulator and the gateway from this image, on built entry points', () => {
-    expect(Object.keys(services).sort()).toEqual(['emulator', 'gateway']);
+    expect(Object.keys(services).sort()).toEqual(['emulator', 'gateway', 'proxy', 'redis']);
     expect(commandOf(services.emulator)).toEqual(['node', 'dist/emulator/main.js']);
     expect(commandOf(services.gateway)).toEqual(['node', 'dist/server.js']);
-    for (const service of Object.values(services)) {
+    for (const service of [services.emulator, services.gateway]) {
+      if (!service) continue;
       expect(service.build).toBe('.');
       expect(service.image).toBe(services.gateway?.image);
       expect(existsSync(new URL(commandOf(service)[1] ?? '', root))).toBe(true);
@@ -235,8 +242,32 @@ describe('compose.yaml', () => {
     expect(emulator.EMULATOR_HOST).toBe('0.0.0.0');
     expect(gateway.EP_API_BASE_URL).toBe(`http://emulator:${emulator.EMULATOR_PORT}`);
     expect(services.emulator?.ports).toEqual([`${emulator.EMULATOR_PORT}:${emulator.EMULATOR_PORT}`]);
-    expect(services.gateway?.ports).toEqual([`${gateway.PORT}:${gateway.PORT}`]);
     expect(gateway.GRAPHIQL).toBe('true');
+  });
+
+  it('runs two gateway replicas behind one published port, sharing the quota through the Redis service', () => {
+    const gateway = services.gateway ?? {};
+    const environment = gateway.environment ?? {};
+    const replicas = gateway.deploy?.replicas;
+    expect(replicas).toBe(2);
+    // Replicas cannot share a host port: only the proxy publishes one.
+    expect(gateway.ports).toBeUndefined();
+    expect(services.proxy?.ports).toEqual([`${environment.PORT}:${environment.PORT}`]);
+    expect(services.proxy?.depends_on).toContain('gateway');
+    const proxyConfig = configs[services.proxy?.configs?.[0]?.source ?? '']?.content ?? '';
+    expect(services.proxy?.configs?.[0]?.target).toBe('/etc/nginx/nginx.conf');
+    expect(proxyConfig).toContain(`server gateway:${environment.PORT};`);
+    expect(proxyConfig).toContain(`listen ${environment.PORT};`);
+    expect(proxyConfig).toMatch(/proxy_pass http:\/\/gateway;/);
+
+    // The shared quota: a valid REDIS_URL naming the Redis service on its port, no persistence.
+    const config = loadConfig(environment);
+    expect(config.redisUrl).toBe('redis://redis:6379');
+    expect(gateway.depends_on).toContain('redis');
+    expect(services.redis?.image).toMatch(/^(redis|valkey\/valkey):/);
+    expect(services.redis?.command?.join(' ')).toMatch(/--save\s+--appendonly no/);
+    // While Redis is unreachable each replica takes its share of the budget, never the whole of it.
+    expect(config.epFleetSize).toBe(replicas);
   });
 
   it("runs the services' commands together: a demo operation answered by the emulator through the gateway", async () => {

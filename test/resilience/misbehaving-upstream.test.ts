@@ -375,7 +375,7 @@ describe('the outbound limiter', () => {
     expect(times).toHaveLength(12);
     // Every call arrives after it started, and it started no sooner than the window allowed: the
     // 6th a second after the 1st, the 11th two. A busy machine only makes them later. (The window's
-    // exact edges are test/unit/rate-window.test.ts's, on a clock the test moves.)
+    // exact edges are test/unit/sliding-log.test.ts's, on a clock the test moves.)
     expect(times[5]! - sent).toBeGreaterThanOrEqual(1_000);
     expect(times[10]! - sent).toBeGreaterThanOrEqual(2_000);
   });
