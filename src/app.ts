@@ -16,6 +16,7 @@ import { loggedErrors, operationOf, observeRequests, type RequestSink } from './
 import { protectionPlugins } from './protection.js';
 import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
+import type { SubscriptionServices } from './events/subscriptions.js';
 import type { CallScope } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
 
@@ -44,6 +45,8 @@ export interface AppDependencies {
   sinks?: RequestSink[];
   /** Plugins that observe requests (tracing), run right after the records are made. */
   observers?: Plugin[];
+  /** The membership event bus and per-event scopes; without them, writes announce nothing. */
+  subscriptions?: SubscriptionServices;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -71,6 +74,7 @@ export function createApp({
   metrics,
   sinks = [],
   observers = [],
+  subscriptions,
 }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
   const requests = new WeakMap<Request, RequestScope>();
@@ -126,6 +130,8 @@ export function createApp({
         scope: { signal: shared.deadline.signal, meter: operationOf(initial), budget: shared.budget, reads: shared.reads },
         loaderOptions,
         bulkConcurrency: config.epBulkConcurrency,
+        subscriptions,
+        logger,
       });
     },
   });

@@ -55,6 +55,7 @@ export function estimateCalls(
   }
   if (!operation) return 0;
   const walk = new CostWalk(fragments, variables ?? {}, settings);
+  if (operation.operation === 'subscription') return walk.subscription(operation.selectionSet);
   return operation.operation === 'mutation' ? walk.mutation(operation.selectionSet) : walk.query(operation.selectionSet);
 }
 
@@ -119,6 +120,17 @@ class CostWalk {
         }
         default:
           break;
+      }
+    }
+    return calls;
+  }
+
+  /** What one event costs one subscriber: the event carries its membership's record, not the member's. */
+  subscription(selectionSet: SelectionSetNode): number {
+    let calls = 0;
+    for (const field of this.fields(selectionSet, 'Subscription')) {
+      if (field.name.value === 'accountMembershipEvents') {
+        calls += this.membership(this.childSelection(field.selectionSet, 'membership'), 1, 'created');
       }
     }
     return calls;
