@@ -230,14 +230,6 @@ export interface Config {
    */
   readonly epWebhookPath: string;
   /**
-   * Client credentials of the gateway's own, used only to find the account of a membership it has
-   * never seen (one added in Commerce Manager); never for a caller's request. Both or neither.
-   * @default undefined (such events are counted as unroutable)
-   */
-  readonly epClientId: string | undefined;
-  /** @default undefined */
-  readonly epClientSecret: string | undefined;
-  /**
    * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
    * @default 1000
    */
@@ -431,7 +423,6 @@ export function loadConfig(env: Env): Config {
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
     epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
     epWebhookPath: webhookPath(env),
-    ...clientCredentials(env),
     subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
     subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
     subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
@@ -449,16 +440,6 @@ function webhookPath(env: Env): string {
     throw new ConfigError('EP_WEBHOOK_PATH', `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`);
   }
   return value;
-}
-
-/** EP_CLIENT_ID and EP_CLIENT_SECRET come together or not at all. */
-function clientCredentials(env: Env): { epClientId: string | undefined; epClientSecret: string | undefined } {
-  const epClientId = raw(env, 'EP_CLIENT_ID');
-  const epClientSecret = raw(env, 'EP_CLIENT_SECRET');
-  if ((epClientId === undefined) !== (epClientSecret === undefined)) {
-    throw new ConfigError(epClientId === undefined ? 'EP_CLIENT_ID' : 'EP_CLIENT_SECRET', 'EP_CLIENT_ID and EP_CLIENT_SECRET must be set together');
-  }
-  return { epClientId, epClientSecret };
 }
 
 export interface EmulatorConfig {
