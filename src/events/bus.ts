@@ -54,7 +54,7 @@ export type PublishOutcome = 'published' | 'duplicate' | 'tombstoned' | 'unrouta
 
 export interface EventBusOptions {
   store: EventStore;
-  /** Where events travel; Yoga's in-memory target when absent. */
+  /** Where events travel; a plain in-process EventTarget when absent. */
   eventTarget?: EventTarget;
   /** How long deduplication keys, tombstones and routes are kept (beyond Elastic Path's 30-minute delivery target). */
   memoryTtlMs: number;
@@ -180,12 +180,17 @@ export function createEventBus(options: EventBusOptions): EventBus {
 
   return {
     async publish(change) {
+      // A deletion is claimed before it is routed: its tombstone then stops a create delivered
+      // after it even when the deletion itself could not be routed. Other changes are claimed
+      // only once routed, so that an unroutable copy never hides the gateway's own announcement.
+      const tombstone = change.type === 'DELETED' ? await store.claim(claimKey(change), memoryTtlMs) : undefined;
       const accountId = await route(change);
       if (!accountId) {
         options.observe?.(change, 'unroutable');
         return 'unroutable';
       }
-      const outcome = await store.claim(claimKey(change), memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined);
+      const outcome =
+        tombstone ?? (await store.claim(claimKey(change), memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
       await store.rememberAccount(change.membershipId, accountId, memoryTtlMs);
       if (outcome !== 'claimed') {
         options.observe?.(change, outcome);

@@ -38,6 +38,7 @@ export async function startStack(
       if (options.emulator?.seed ?? true) seedDemoData(emulator.store);
       emulator.clearRequests();
       emulator.faults.clear();
+      emulator.integrations.clear();
     },
     async close() {
       await gateway.close();
