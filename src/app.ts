@@ -99,6 +99,8 @@ export function createApp({
       defaultQuery: graphiql.defaultQuery,
       headers: graphiql.headers ? JSON.stringify(graphiql.headers, null, 2) : undefined,
       shouldPersistHeaders: false,
+      // GraphiQL sends subscriptions (SSE) by GET unless told otherwise, which CSRF prevention refuses.
+      method: 'POST',
     },
     plugins: [
       observeRequests(sinks, logger),
