@@ -12,6 +12,7 @@
  * instead of growing the process's memory.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { AccountMembershipDto } from '../upstream/dto.js';
 import type { EventStore } from './store.js';
@@ -121,6 +122,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
   // Listeners go on the target itself: each subscriber keeps its own bounded queue, which Yoga's
   // `subscribe` (an unbounded Repeater) would not.
   const target = options.eventTarget ?? new EventTarget();
+  // One listener per subscriber of an account: SUBSCRIPTIONS_MAX bounds them, not Node's warning at 10.
+  setMaxListeners(Number.POSITIVE_INFINITY, target);
   const pubsub = createPubSub<Record<string, [MembershipEvent]>>({ eventTarget: target as never });
   const open = new Set<LocalSubscriber>();
   let closed = false;
