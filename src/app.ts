@@ -17,6 +17,7 @@ import { renderGraphiQLPage, useGraphiQLAssets } from './plugins/use-graphiql-as
 import { protectionPlugins } from './protection.js';
 import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
+import type { SubscriptionServices } from './events/subscriptions.js';
 import { RequestReads } from './upstream/account-management.js';
 import type { UpstreamClient } from './upstream/client.js';
 import { useBulkClassification } from './upstream/quota/use-bulk-classification.js';
@@ -46,6 +47,8 @@ export interface AppDependencies {
   sinks?: RequestSink[];
   /** Plugins that observe requests (tracing), run right after the records are made. */
   observers?: Plugin[];
+  /** The membership event bus and per-event scopes; without them, writes announce nothing. */
+  subscriptions?: SubscriptionServices;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -73,6 +76,7 @@ export function createApp({
   metrics,
   sinks = [],
   observers = [],
+  subscriptions,
 }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
   const requests = new WeakMap<Request, RequestScope>();
@@ -97,6 +101,8 @@ export function createApp({
       defaultQuery: graphiql.defaultQuery,
       headers: graphiql.headers ? JSON.stringify(graphiql.headers, null, 2) : undefined,
       shouldPersistHeaders: false,
+      // GraphiQL sends subscriptions (SSE) by GET unless told otherwise, which CSRF prevention refuses.
+      method: 'POST',
     },
     plugins: [
       // First, so that logs, metrics and traces see the code too.
@@ -140,6 +146,8 @@ export function createApp({
         },
         loaderOptions,
         bulkConcurrency: config.epBulkConcurrency,
+        subscriptions,
+        logger,
       });
     },
   });

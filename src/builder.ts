@@ -48,6 +48,7 @@ builder.addScalarType('DateTime', DateTimeResolver, {
 
 builder.queryType({ description: 'Reads from Elastic Path account management, with the caller\'s token.' });
 builder.mutationType({ description: 'Writes to Elastic Path account management, with the caller\'s token.' });
+builder.subscriptionType({ description: 'Live changes, over Server-Sent Events or WebSocket (graphql-ws), with the caller\'s token.' });
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({

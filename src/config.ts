@@ -269,6 +269,55 @@ export interface Config {
    * @default false
    */
   readonly epMemberBatchLookup: boolean;
+  /**
+   * The secret Elastic Path sends as `X-MOLTIN-SECRET-KEY` with each webhook delivery (the
+   * integration's `configuration.secret_key`). The webhook receiver is on only when it is set.
+   * @default undefined (no webhook receiver)
+   */
+  readonly epWebhookSecret: string | undefined;
+  /**
+   * The path of the webhook receiver, under the gateway's own port.
+   * @default '/webhooks/elastic-path'
+   */
+  readonly epWebhookPath: string;
+  /**
+   * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
+   * @default 1000
+   */
+  readonly subscriptionsMax: number;
+  /**
+   * Subscriptions one WebSocket connection may hold at once.
+   * @default 10
+   */
+  readonly subscriptionsPerConnection: number;
+  /**
+   * Events one subscriber may have waiting; a subscriber that falls further behind is ended with
+   * SLOW_SUBSCRIBER.
+   * @default 32
+   */
+  readonly subscriptionBuffer: number;
+  /**
+   * How often a subscription's token is checked again with Elastic Path (tokens last an hour).
+   * @default 300000
+   */
+  readonly subscriptionAuthRecheckMs: number;
+  /**
+   * Elastic Path calls one event may make for one subscriber (its own budget; an operation whose
+   * estimate per event exceeds it is refused before the stream starts).
+   * @default 5
+   */
+  readonly subscriptionEventMaxCalls: number;
+  /**
+   * Elastic Path reads started per second for events, across all subscribers of this process.
+   * @default 20
+   */
+  readonly subscriptionReadsPerSecond: number;
+  /**
+   * How long deduplication keys, tombstones and membership routes are kept: longer than Elastic
+   * Path's 30-minute delivery target.
+   * @default 7200000 (2 hours)
+   */
+  readonly eventMemoryTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -477,7 +526,25 @@ export function loadConfig(env: Env): Config {
     epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
     epBulkConcurrency: integer(env, 'EP_BULK_CONCURRENCY', 4, 1, 100),
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
+    epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
+    epWebhookPath: webhookPath(env),
+    subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
+    subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
+    subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
+    subscriptionAuthRecheckMs: integer(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', 300_000, 100, 3_600_000),
+    subscriptionEventMaxCalls: integer(env, 'SUBSCRIPTION_EVENT_MAX_CALLS', 5, 1, 1000),
+    subscriptionReadsPerSecond: integer(env, 'SUBSCRIPTION_READS_PER_SECOND', 20, 1, 100_000),
+    eventMemoryTtlMs: integer(env, 'EVENT_MEMORY_TTL_MS', 7_200_000, 1000, 86_400_000),
   });
+}
+
+/** A path of its own: it must not shadow `/graphql` or the probes. */
+function webhookPath(env: Env): string {
+  const value = raw(env, 'EP_WEBHOOK_PATH') ?? '/webhooks/elastic-path';
+  if (!/^\/[A-Za-z0-9._~\/-]+$/.test(value) || ['/graphql', '/health', '/readiness', '/metrics'].includes(value)) {
+    throw new ConfigError('EP_WEBHOOK_PATH', `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`);
+  }
+  return value;
 }
 
 export interface EmulatorConfig {

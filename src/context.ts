@@ -6,6 +6,9 @@ import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
 import { createAccountManagementApi, type AccountManagementApi, type CallScope } from './upstream/account-management.js';
 import { malformedAccountToken } from './errors.js';
 import { MAX_SPECULATIVE_READS } from './schema/speculative-reads.js';
+import { announceWrites } from './events/announce-writes.js';
+import type { SubscriptionServices } from './events/subscriptions.js';
+import type { Logger } from './logger.js';
 import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
 
 export interface Context {
@@ -16,6 +19,10 @@ export interface Context {
   bulkConcurrency: number;
   /** What is left of the operation's speculative reads (see src/schema/speculative-reads.ts). */
   speculativeReads: { left: number };
+  /** The caller's credentials: a subscription binds each event's own calls to them. */
+  credentials: CallerCredentials | Error | null;
+  /** The event bus and per-event scopes, shared by the whole app. */
+  subscriptions?: SubscriptionServices;
 }
 
 export interface ContextInput {
@@ -26,10 +33,15 @@ export interface ContextInput {
   scope?: CallScope;
   loaderOptions: LoaderOptions;
   bulkConcurrency: number;
+  subscriptions?: SubscriptionServices;
+  /** Where a write that could not be announced is logged. */
+  logger?: Logger;
 }
 
-export function createContext({ upstream, credentials, scope, loaderOptions, bulkConcurrency }: ContextInput): Context {
-  const api = createAccountManagementApi(upstream, credentials, scope);
+export function createContext({ upstream, credentials, scope, loaderOptions, bulkConcurrency, subscriptions, logger }: ContextInput): Context {
+  let api = createAccountManagementApi(upstream, credentials, scope);
+  // Successful writes are announced to subscribers (source GATEWAY).
+  if (subscriptions && logger) api = announceWrites(api, subscriptions.bus, logger);
   // A plain property: envelop copies the context with Object.assign, which would call a getter
   // here for every request. The loaders inside are made on first use.
   return {
@@ -37,6 +49,8 @@ export function createContext({ upstream, credentials, scope, loaderOptions, bul
     loaders: createLoaders(api, loaderOptions),
     bulkConcurrency,
     speculativeReads: { left: MAX_SPECULATIVE_READS },
+    credentials,
+    subscriptions,
   };
 }
 

@@ -6,6 +6,7 @@ import { loadConfig, loadEmulatorConfig, settingsOrExit } from './config.js';
 import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
 import { createGateway } from './gateway.js';
+import { randomBytes } from 'node:crypto';
 import { createLogger } from './logger.js';
 import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
 
@@ -52,12 +53,33 @@ const emulatorUrl = await listenOrExit('Elastic Path emulator', () => emulator.l
 const token = emulator.issueToken('client_credentials', { expires: false });
 const authorization = `Bearer ${token}`;
 
-// The emulator is the upstream here, whatever EP_API_BASE_URL says.
-const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl };
+// The emulator is the upstream here, whatever EP_API_BASE_URL says; its webhook deliveries reach
+// the gateway's receiver with a secret made for this session (unless EP_WEBHOOK_SECRET gives one).
+const webhookSecret = gatewayConfig.epWebhookSecret ?? randomBytes(24).toString('base64url');
+const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl, epWebhookSecret: webhookSecret };
 const gateway = createGateway(config, logger, {
   graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },
 });
 const server = await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port, METRICS_PORT: config.metricsPort });
+
+// What an operator sends Elastic Path once, made here through the emulator's own Integrations API,
+// so that a membership added with curl or the SDK straight against the emulator shows up live.
+await fetch(`${emulatorUrl}/v2/integrations`, {
+  method: 'POST',
+  headers: { authorization, 'content-type': 'application/json' },
+  body: JSON.stringify({
+    data: {
+      type: 'integration',
+      name: 'Gateway membership events',
+      integration_type: 'webhook',
+      enabled: true,
+      observes: ['account-membership.created', 'account-membership.updated', 'account-membership.deleted'],
+      configuration: { url: `${server.url}${config.epWebhookPath}`, secret_key: webhookSecret },
+    },
+  }),
+}).then((response) => {
+  if (!response.ok) throw new Error(`registering the webhook with the emulator answered ${response.status}`);
+});
 
 process.stdout.write(`
   Elastic Path emulator   ${emulatorUrl}   (client ${emulatorConfig.clientId} / ${emulatorConfig.clientSecret})
@@ -66,6 +88,8 @@ process.stdout.write(`
                           (lasts as long as npm run dev; GraphiQL opens with it set)
   Demo account            ${DEMO.accounts.acme.id}   ${DEMO.accounts.acme.name}
   Demo member to add      ${DEMO.members.andy.id}   ${DEMO.members.andy.name}
+  Live events             subscription { accountMembershipEvents(accountId: "${DEMO.accounts.acme.id}") { type membership { accountMember { name } } } }
+                          (the emulator delivers its membership events to ${server.url}${config.epWebhookPath})
 
   curl -s ${server.url}/graphql -H 'content-type: application/json' \\
     -H 'authorization: ${authorization}' \\

@@ -85,6 +85,12 @@ export const ErrorCode = {
   NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   /** Sent by Yoga without a code of its own: a request it refused with a 4xx before any GraphQL ran. */
   BAD_REQUEST: 'BAD_REQUEST',
+  /** The process, or the WebSocket connection, already holds as many subscriptions as it may. */
+  SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
+  /** A subscriber fell more than SUBSCRIPTION_BUFFER events behind and was ended. */
+  SLOW_SUBSCRIBER: 'SLOW_SUBSCRIBER',
+  /** The replica is draining: streams end, and new ones are refused, so clients reconnect elsewhere. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -313,6 +319,28 @@ export function payloadTooLarge(maxBodyBytes: number, requestId: string): GraphQ
   return new GraphQLError(`The request body is larger than ${maxBodyBytes} bytes.`, {
     extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, requestId },
   });
+}
+
+/** A subscription refused for the process's or the connection's limit. */
+export function subscriptionLimit(limit: number, scope: 'process' | 'connection'): GraphQLError {
+  return gatewayError(
+    ErrorCode.SUBSCRIPTION_LIMIT,
+    scope === 'process'
+      ? `This gateway already serves its limit of ${limit} subscriptions. Try again shortly.`
+      : `This connection already holds its limit of ${limit} subscriptions. Complete one, or open another connection.`,
+  );
+}
+
+/** A subscriber whose client read events more slowly than they came: its stream ends rather than grow. */
+export function slowSubscriber(buffer: number): GraphQLError {
+  return gatewayError(
+    ErrorCode.SLOW_SUBSCRIBER,
+    `The subscription fell more than ${buffer} events behind and was ended. Refetch what it shows, then subscribe again.`,
+  );
+}
+
+export function shuttingDown(): GraphQLError {
+  return gatewayError(ErrorCode.SHUTTING_DOWN, 'This gateway is shutting down. Subscribe again to reach another replica.');
 }
 
 export function malformed(what: string, status: number): GraphQLError {

@@ -6,7 +6,12 @@
 import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
+import { createEventBus, type EventBus } from './events/bus.js';
+import { createMemoryEventStore } from './events/store.js';
+import { createSubscriptionServices } from './events/subscriptions.js';
+import { webhookReceiver } from './events/webhook.js';
 import { fastPath } from './fast-path.js';
+import { attachWebSockets, type WebSocketEndpoint } from './graphql-ws.js';
 import { startServer, type RunningServer } from './http-server.js';
 import type { Logger } from './logger.js';
 import { accessLog } from './observability/access-log.js';
@@ -34,6 +39,8 @@ export interface Gateway {
   lifecycle: Lifecycle;
   metrics: Metrics;
   tracing: Tracing | undefined;
+  /** The membership event bus (subscriptions, the webhook, the gateway's own writes). */
+  events: EventBus;
   /** Listens on `config.host`/`config.port` (and METRICS_PORT), then turns ready. */
   listen(): Promise<Listening>;
   /**
@@ -65,6 +72,21 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
   observers.push(metrics.upstream);
   if (tracing) observers.push(tracing.upstream);
   const lifecycle: Lifecycle = { state: 'starting' };
+  // In process by default; a fleet's shared event target and store plug in here (see bus.ts).
+  const events = createEventBus({
+    store: createMemoryEventStore(),
+    memoryTtlMs: config.eventMemoryTtlMs,
+    bufferSize: config.subscriptionBuffer,
+    maxSubscribers: config.subscriptionsMax,
+    observe: metrics.events.change,
+  });
+  metrics.events.openSubscriptions(events.subscribers);
+  const subscriptions = createSubscriptionServices(config, {
+    bus: events,
+    upstream,
+    logger,
+    ended: metrics.events.subscriptionEnded,
+  });
   const app = createApp({
     config,
     upstream,
@@ -74,7 +96,15 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     metrics,
     sinks: [accessLog(logger), metrics.sink],
     observers: tracing ? [tracing.plugin] : [],
+    subscriptions,
   });
+  const webhook = config.epWebhookSecret
+    ? webhookReceiver({ secret: config.epWebhookSecret, bus: events, logger, delivered: metrics.events.delivery })
+    : undefined;
+  const listener: RequestListener = webhook
+    ? (req, res) => (req.url?.split('?')[0] === config.epWebhookPath ? webhook(req, res) : app(req, res))
+    : app;
+  let sockets: WebSocketEndpoint | undefined;
 
   let servers: RunningServer[] = [];
   let closing: Promise<void> | undefined;
@@ -84,6 +114,10 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     logger.info({ delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs }, 'draining');
     // Still serving, but not ready: load balancers notice and stop sending new work.
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    // Streams end now (SSE completes; WebSocket operations complete, then sockets close with
+    // 1001), so that their clients reconnect to a replica that is still ready.
+    events.close();
+    await sockets?.close();
     const forced = setTimeout(() => {
       logger.warn('grace period over: closing remaining connections');
       for (const running of servers) running.server.closeAllConnections();
@@ -101,14 +135,16 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     lifecycle,
     metrics,
     tracing,
+    events,
     async listen() {
       const timeouts = { requestMs: config.httpRequestTimeoutMs, headersMs: config.httpHeadersTimeoutMs, keepAliveMs: config.httpKeepAliveTimeoutMs };
-      const main = await startServer(app, config.host, config.port, {
+      const main = await startServer(listener, config.host, config.port, {
         maxBodyBytes: config.maxBodyBytes,
         timeouts,
         parsedBody: config.httpFastPath ? fastPath(app, metrics.fastPath) : undefined,
       });
       servers.push(main);
+      sockets = attachWebSockets(main.server, app, config, lifecycle);
       let metricsUrl: string | undefined;
       if (config.metricsPort !== undefined) {
         const running = await startServer(metricsListener(metrics), config.host, config.metricsPort, { timeouts });

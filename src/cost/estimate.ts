@@ -101,7 +101,7 @@ export function estimateCalls(request: EstimateRequest, settings: CostSettings):
   const walk = new CostWalk(schema, fragments, variables, settings);
   if (operation.operation === 'mutation') return walk.mutation(operation.selectionSet);
   if (operation.operation === 'query') return walk.query(operation.selectionSet);
-  return 0;
+  return walk.subscription(operation.selectionSet);
 }
 
 class CostWalk {
@@ -190,6 +190,16 @@ class CostWalk {
       }
     }
     return calls + this.lookupsOfNamedIds();
+  }
+
+  /** What one event costs one subscriber: the event carries its membership's record, not the member's. */
+  subscription(selectionSet: SelectionSetNode): number {
+    let calls = 0;
+    for (const group of this.collect(this.type('Subscription'), [selectionSet])) {
+      if (fieldName(group) !== 'accountMembershipEvents') continue;
+      for (const membership of this.children(group, 'AccountMembershipEvent', 'membership')) calls += this.membership(membership, 1, 'created');
+    }
+    return calls;
   }
 
   /** `count` members selected by `group`; `known` when their records came with the answer that named them. */

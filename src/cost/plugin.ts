@@ -12,7 +12,10 @@ import { operationOf } from '../observability/records.js';
 import { rootFieldCount } from '../protection.js';
 import { estimateCalls } from './estimate.js';
 
-export type CostSettings = Pick<Config, 'maxUpstreamCalls' | 'maxMutationFields' | 'costExtensions' | 'epMemberBatchLookup'>;
+export type CostSettings = Pick<
+  Config,
+  'maxUpstreamCalls' | 'maxMutationFields' | 'costExtensions' | 'epMemberBatchLookup' | 'subscriptionEventMaxCalls'
+>;
 
 export function costPlugin(settings: CostSettings): Plugin {
   const limit = settings.maxUpstreamCalls;
@@ -21,6 +24,16 @@ export function costPlugin(settings: CostSettings): Plugin {
   const mutationFields = new WeakMap<Request, number>();
 
   return {
+    // A subscription's estimate is what one event may cost one subscriber; each event has a budget
+    // of SUBSCRIPTION_EVENT_MAX_CALLS, so a selection that could exceed it is refused up front.
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const estimated = estimateCalls(args, estimateSettings);
+      const operation = operationOf(args.contextValue as object);
+      if (operation) operation.estimatedCalls = estimated;
+      if (estimated > settings.subscriptionEventMaxCalls) {
+        setResultAndStopExecution({ errors: [budgetExceeded(settings.subscriptionEventMaxCalls, estimated)] });
+      }
+    },
     onExecute({ args, setResultAndStopExecution }) {
       const { request } = args.contextValue as { request: Request };
       const definition = getOperationAST(args.document, args.operationName);

@@ -1,5 +1,6 @@
 /** What a route handler receives and returns. */
 import type { TokenRegistry } from './auth.js';
+import type { Integrations } from './integrations.js';
 import type { RequestTarget } from './request-target.js';
 import type { EmulatorStore } from './store.js';
 
@@ -20,6 +21,8 @@ export interface RequestContext {
   readonly store: EmulatorStore;
   readonly tokens: TokenRegistry;
   readonly settings: EmulatorSettings;
+  /** Webhook integrations, told of every membership written through the API. */
+  readonly integrations: Integrations;
 }
 
 export interface Reply {

@@ -8,6 +8,7 @@ import type { TokenRegistry } from './auth.js';
 import type { EmulatorSettings, Reply } from './context.js';
 import { EpError, internalError, methodNotAllowed, routeNotFound, uriTooLong } from './errors.js';
 import type { FaultInjector } from './faults.js';
+import type { Integrations } from './integrations.js';
 import { flattenHeaders, jsonAnswer, originOf, readBody, sendJson, writeAnswer, type Answer } from './http.js';
 import { parseRequestTarget } from './request-target.js';
 import { matchRoute } from './routes.js';
@@ -34,6 +35,7 @@ export interface DispatchDependencies {
   readonly store: EmulatorStore;
   readonly tokens: TokenRegistry;
   readonly settings: EmulatorSettings;
+  readonly integrations: Integrations;
   /** Where links point when the Host header cannot be used. */
   readonly fallbackOrigin: () => string;
   readonly record?: (request: RecordedRequest) => void;
@@ -102,7 +104,7 @@ function answer(
   url: string,
   headers: Readonly<Record<string, string>>,
   body: string,
-  { store, tokens, settings, fallbackOrigin }: DispatchDependencies,
+  { store, tokens, settings, fallbackOrigin, integrations }: DispatchDependencies,
 ): Reply {
   if (Buffer.byteLength(url) > MAX_TARGET_BYTES) throw uriTooLong(MAX_TARGET_BYTES);
   const target = parseRequestTarget(url);
@@ -119,6 +121,7 @@ function answer(
     store,
     tokens,
     settings,
+    integrations,
   });
 }
 

@@ -12,6 +12,7 @@ import { TokenRegistry, type TokenKind } from './auth.js';
 import { createRequestListener, type RecordedRequest } from './dispatch.js';
 import { createFaultInjector, type FaultController, type FaultSettings } from './faults.js';
 import { answerClientError } from './http.js';
+import { Integrations } from './integrations.js';
 import { seedDemoData } from './seed.js';
 import { EmulatorStore } from './store.js';
 
@@ -72,6 +73,8 @@ export interface Emulator {
   clearRequests(): void;
   /** Fault injection: set, clear and count the faults the emulator injects. */
   readonly faults: FaultController;
+  /** Webhook integrations, their deliveries and delivery faults. */
+  readonly integrations: Integrations;
 }
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
@@ -86,6 +89,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const requests: RecordedRequest[] = [];
   let origin = 'http://127.0.0.1';
   const faults = createFaultInjector(options.faults);
+  const integrations = new Integrations();
 
   const server = createServer(
     createRequestListener({
@@ -93,6 +97,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       tokens,
       settings,
       fallbackOrigin: () => origin,
+      integrations,
       ...((options.recordRequests ?? true) && { record: (request) => requests.push(request) }),
       faults,
     }),
@@ -104,6 +109,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     store,
     requests,
     faults: faults.controller,
+    integrations,
     async listen(port = 0, host = '127.0.0.1') {
       faults.resume();
       origin = await listen(server, port, host);

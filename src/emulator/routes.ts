@@ -14,6 +14,7 @@ import {
   listUnassignedAccountMembers,
 } from './handlers/account-memberships.js';
 import { getAccount, listAccounts } from './handlers/accounts.js';
+import { createIntegration, deleteIntegration, getIntegration, listIntegrations } from './handlers/integrations.js';
 import { createAccessToken } from './handlers/oauth.js';
 
 export interface Operation {
@@ -51,6 +52,8 @@ const ROUTES: readonly Route[] = [
     GET: accountReader(getAccountMembership),
     DELETE: client(deleteAccountMembership),
   }),
+  route('/v2/integrations', { GET: client(listIntegrations), POST: client(createIntegration) }),
+  route('/v2/integrations/:integrationId', { GET: client(getIntegration), DELETE: client(deleteIntegration) }),
   route('/v2/account-members', { GET: client(listAccountMembers) }),
   route('/v2/account-members/:accountMemberId', { GET: client(getAccountMember) }),
   route('/v2/account-members/:accountMemberId/account-memberships', {

@@ -6,6 +6,8 @@
  * process metrics. Labels carry operation names (bounded) and route templates, never ids or tokens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EndReason, ObservedChange, PublishOutcome } from '../events/bus.js';
+import type { DeliveryOutcome } from '../events/webhook.js';
 import type { UpstreamObserver, UpstreamStats } from '../upstream/client.js';
 import type { QuotaObserver } from '../upstream/quota/quota.js';
 import { operationLabel } from './names.js';
@@ -27,8 +29,19 @@ export interface Metrics {
   quota: QuotaObserver;
   /** Counts a request served by the HTTP fast path (fast-path.ts). */
   fastPath(): void;
+  /** Membership events: each change handed to the bus, webhook deliveries, subscriptions. */
+  events: EventMetrics;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface EventMetrics {
+  /** A change handed to the bus, by source and type, and what became of it. */
+  change(change: Pick<ObservedChange, 'type' | 'source'>, outcome: PublishOutcome): void;
+  delivery(outcome: DeliveryOutcome): void;
+  subscriptionEnded(reason: EndReason): void;
+  /** Reads the subscriptions open now, when the metrics are scraped. */
+  openSubscriptions(read: () => number): void;
 }
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -176,6 +189,33 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     bulk: { starts: quotaStarts.labels({ kind: 'bulk' }), wait: quotaWait.labels({ kind: 'bulk' }) },
     interactive: { starts: quotaStarts.labels({ kind: 'interactive' }), wait: quotaWait.labels({ kind: 'interactive' }) },
   };
+  const eventChanges = new Counter({
+    name: 'membership_events_total',
+    help: 'Membership changes handed to the event bus by source (GATEWAY, ELASTIC_PATH), type, and outcome: published, duplicate (already announced), tombstoned (a create after its delete), unroutable (account unknown).',
+    labelNames: ['source', 'type', 'outcome'],
+    registers,
+  });
+  const deliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: "Elastic Path webhook deliveries by outcome: published, duplicate, tombstoned, unroutable, ignored (an event type not used), unauthorized, malformed.",
+    labelNames: ['outcome'],
+    registers,
+  });
+  const subscriptionsEnded = new Counter({
+    name: 'graphql_subscriptions_ended_total',
+    help: 'Subscriptions ended, by reason: client, slow (SLOW_SUBSCRIBER), unauthorized (token refused), closing (drain), error.',
+    labelNames: ['reason'],
+    registers,
+  });
+  let openSubscriptions = () => 0;
+  new Gauge({
+    name: 'graphql_subscriptions_open',
+    help: 'Subscriptions this process serves now.',
+    registers,
+    collect() {
+      this.set(openSubscriptions());
+    },
+  });
 
   // Each label set's series, found once: prom-client hashes the labels object on every call otherwise.
   // Bounded by the names kept, the routes and the statuses.
@@ -259,6 +299,20 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
     },
     fastPath() {
       fastPathRequests.inc();
+    },
+    events: {
+      change(change, outcome) {
+        eventChanges.inc({ source: change.source, type: change.type, outcome });
+      },
+      delivery(outcome) {
+        deliveries.inc({ outcome });
+      },
+      subscriptionEnded(reason) {
+        subscriptionsEnded.inc({ reason });
+      },
+      openSubscriptions(read) {
+        openSubscriptions = read;
+      },
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

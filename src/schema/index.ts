@@ -4,6 +4,7 @@ import './errors.js';
 import './account-member.js';
 import './account.js';
 import './account-membership.js';
+import './account-membership-event.js';
 
 /** The served schema: the public API plus the federation subgraph fields (`_service`, `_entities`). */
 export const schema = builder.toSubGraphSchema({

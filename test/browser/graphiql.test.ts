@@ -1,7 +1,8 @@
 /**
  * The quick start as a person meets it: `npm run dev`, open the printed GraphiQL URL in a browser
  * with no internet access, press Run, and see the membership with the member's name; pressed
- * after the emulator's tokens have expired (EMULATOR_TOKEN_LIFETIME_S), as in a long dev session.
+ * after the emulator's tokens have expired (EMULATOR_TOKEN_LIFETIME_S), as in a long dev session;
+ * and a subscription that shows a membership added straight against the emulator.
  * Needs Debian's Chromium (`apt-get install chromium`); run with `npm run test:browser`.
  */
 import { existsSync } from 'node:fs';
@@ -72,5 +73,35 @@ describe('GraphiQL under npm run dev', () => {
     expect(text).toContain('andy@dwyer.com');
     await page.screenshot({ path: join(tmpdir(), 'graphiql-dev.png') });
     expect(outside, 'GraphiQL must not fetch anything from another origin').toEqual([]);
+  });
+
+  it('shows a membership added straight against the emulator in a running subscription', async () => {
+    const [, url = ''] = await dev.waitFor(/GraphiQL\s+(http:\/\/\S+)/, 30_000);
+    const [, emulatorUrl = ''] = await dev.waitFor(/Elastic Path emulator\s+(http:\/\/\S+)/, 30_000);
+    const [, authorization = ''] = await dev.waitFor(/Authorization header\s+(Bearer \S+)/, 30_000);
+    const globex = '0a000000-0000-4000-8000-000000000003';
+    const andy = '0b000000-0000-4000-8000-000000000004';
+    const query = `subscription Live {\n  accountMembershipEvents(accountId: "${globex}") {\n    type source membership { accountMember { name } }\n  }\n}\n`;
+    const page = await browser.newPage();
+    await page.goto(`${url}?query=${encodeURIComponent(query)}`);
+    const run = page.locator('.graphiql-execute-button');
+    await run.waitFor({ timeout: 30_000 });
+    await run.click();
+    // The stream is open once the gateway counts it.
+    const gateway = new URL(url).origin;
+    const open = async () => /graphql_subscriptions_open (\d+)/.exec(await (await fetch(`${gateway}/metrics`)).text())?.[1];
+    await expect.poll(open, { timeout: 20_000 }).toBe('1');
+    const created = await fetch(`${emulatorUrl}/v2/accounts/${globex}/account-memberships`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { type: 'account_membership', account_member_id: andy } }),
+    });
+    expect(created.status).toBe(201);
+    const resultText = async () => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
+    await expect.poll(resultText, { timeout: 20_000 }).toContain('Andy Dwyer');
+    const text = await resultText();
+    expect(text).toContain('"source": "ELASTIC_PATH"');
+    expect(text).toContain('"type": "CREATED"');
+    await page.screenshot({ path: join(tmpdir(), 'graphiql-subscription.png') });
   });
 });

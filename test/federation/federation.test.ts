@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
 import { printSubgraphSdl } from '../../src/schema/sdl.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { subscribe } from '../support/subscribers.js';
 import { ORDERS_TYPE_DEFS, startOrdersSubgraph, type OrdersSubgraph } from './orders-subgraph.js';
 
 const { acme, globex } = DEMO.accounts;
@@ -41,6 +42,9 @@ beforeAll(async () => {
   const runtime = createGatewayRuntime({
     supergraph: composed.supergraphSdl,
     logging: false,
+    // Subscriptions go to the subgraph as GraphQL over SSE; by POST, which CSRF prevention lets
+    // through, rather than a GET without a preflight header.
+    transportEntries: { memberships: { options: { method: 'POST' } } },
     // What our README tells router operators to configure: forward the caller's Elastic Path
     // credentials to the subgraphs, and nothing else.
     propagateHeaders: {
@@ -249,5 +253,35 @@ describe('through Hive Gateway', () => {
   it('passes Elastic Path\'s refusal of a bad token back through the router', async () => {
     const result = await viaRouter(`{ accountMember(id: "${tom.id}") { name } }`, 'Bearer forged');
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('subscriptions through the router', () => {
+  it('streams accountMembershipEvents through Hive Gateway\'s subgraph transport, resolved with the caller\'s token', async () => {
+    const subscriber = subscribe('sse', {
+      gatewayUrl: router.url.replace(/\/graphql$/, ''),
+      query: `subscription { accountMembershipEvents(accountId: "${acme.id}") { type source membershipId membership { accountMember { id name } } } }`,
+      authorization: stack.authorization,
+    });
+    try {
+      while (stack.gateway.gateway.events.subscribers() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const created = await viaRouter(
+        `mutation { createAccountMembership(accountId: "${acme.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { id } } }`,
+        stack.authorization,
+      );
+      const result = await subscriber.next();
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.accountMembershipEvents).toEqual({
+        type: 'CREATED',
+        source: 'GATEWAY',
+        membershipId: created.data.createAccountMembership.id,
+        membership: { accountMember: { id: andy.id, name: andy.name } },
+      });
+      const reads = stack.upstreamCalls().filter((call) => call.path === `/v2/account-members/${andy.id}`);
+      expect(reads.map((call) => call.headers.authorization)).toEqual([stack.authorization]);
+    } finally {
+      await subscriber.close();
+      while (stack.gateway.gateway.events.subscribers() > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   });
 });

@@ -570,7 +570,12 @@ describe('metrics', () => {
       upstream_quota_cooldowns_total: 'counter',
       upstream_quota_mode: 'gauge',
       upstream_quota_replicas: 'gauge',
+      membership_events_total: 'counter',
+      webhook_deliveries_total: 'counter',
+      graphql_subscriptions_ended_total: 'counter',
+      graphql_subscriptions_open: 'gauge',
     });
+    expect(valueOf(metrics, 'graphql_subscriptions_open')).toBe(0);
     expect(metrics.types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(metrics.types.get('process_resident_memory_bytes')).toBe('gauge');
     expect(metrics.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');

@@ -57,6 +57,15 @@ describe('loadConfig', () => {
       epLookupConcurrency: 8,
       epBulkConcurrency: 4,
       epMemberBatchLookup: false,
+      epWebhookSecret: undefined,
+      epWebhookPath: '/webhooks/elastic-path',
+      subscriptionsMax: 1000,
+      subscriptionsPerConnection: 10,
+      subscriptionBuffer: 32,
+      subscriptionAuthRecheckMs: 300_000,
+      subscriptionEventMaxCalls: 5,
+      subscriptionReadsPerSecond: 20,
+      eventMemoryTtlMs: 7_200_000,
     });
   });
 
@@ -225,9 +234,17 @@ describe('every setting', () => {
     EP_LOOKUP_CONCURRENCY: '101',
     EP_BULK_CONCURRENCY: '0',
     EP_MEMBER_BATCH_LOOKUP: 'both',
+    EP_WEBHOOK_PATH: '/graphql',
+    SUBSCRIPTIONS_MAX: '-1',
+    SUBSCRIPTIONS_PER_CONNECTION: '0',
+    SUBSCRIPTION_BUFFER: '0',
+    SUBSCRIPTION_AUTH_RECHECK_MS: '99',
+    SUBSCRIPTION_EVENT_MAX_CALLS: '0',
+    SUBSCRIPTION_READS_PER_SECOND: '0',
+    EVENT_MEMORY_TTL_MS: '999',
   };
   /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
-  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME'];
+  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET'];
 
   it('is either refused with a bad value below or read as free text', () => {
     const read = new Set<string>();

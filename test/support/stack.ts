@@ -7,6 +7,8 @@ import { startGateway, type TestGateway, type TestGatewayOptions } from './gatew
 export interface Stack {
   emulator: Emulator;
   gateway: TestGateway;
+  /** The emulator's base URL, e.g. http://127.0.0.1:40123. */
+  upstreamUrl: string;
   /** A ready `Authorization` header value with a client_credentials token. */
   authorization: string;
   /** Requests the emulator received, except logins. */
@@ -28,6 +30,7 @@ export async function startStack(
   return {
     emulator,
     gateway,
+    upstreamUrl: url,
     authorization: `Bearer ${emulator.issueToken()}`,
     upstreamCalls: () => emulator.requests.filter((request) => request.path !== '/oauth/access_token'),
     reset() {
@@ -35,6 +38,7 @@ export async function startStack(
       if (options.emulator?.seed ?? true) seedDemoData(emulator.store);
       emulator.clearRequests();
       emulator.faults.clear();
+      emulator.integrations.clear();
     },
     async close() {
       await gateway.close();

@@ -34,7 +34,9 @@ export const createAccountMembership: Handler = (context) => {
   const memberId = readCreateBody(context.body);
   const accountId = pathParam(context, 'accountId');
   const dto = context.store.addMembership(accountId, memberId);
-  const body: MembershipBody = { data: dto, links: { self: membershipUrl(context.origin, accountId, dto.id) } };
+  const self = membershipUrl(context.origin, accountId, dto.id);
+  const body: MembershipBody = { data: dto, links: { self } };
+  context.integrations.emit('account-membership.created', withSelfLink(dto, self));
   return { status: 201, body };
 };
 
@@ -65,6 +67,7 @@ export const getAccountMembership: Handler = (context) => {
 export const deleteAccountMembership: Handler = (context) => {
   const membership = findMembership(context);
   context.store.removeMembership(membership.accountId, membership.id);
+  context.integrations.emit('account-membership.deleted', membership.dto);
   return { status: 204 };
 };
 

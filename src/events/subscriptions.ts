@@ -1,0 +1,144 @@
+/**
+ * What a subscription needs beyond its request: the bus, and a fresh scope for every event. An
+ * event is resolved as if it were a request of its own: its own deadline (OPERATION_TIMEOUT_MS),
+ * its own call budget (SUBSCRIPTION_EVENT_MAX_CALLS), its own identical-read sharing and loaders,
+ * all bound to that subscriber's token. Its reads also wait for the process-wide event read rate
+ * (SUBSCRIPTION_READS_PER_SECOND), so more subscribers cannot multiply the store's load without
+ * bound; they then go through the same upstream client, limiter and quota as every other call.
+ */
+import type { Config } from '../config.js';
+import { UpstreamStatusError, deadlineError, fromUpstream } from '../errors.js';
+import type { GraphQLError } from 'graphql';
+import { CallBudget } from '../cost/budget.js';
+import { createLoaders, type Loaders } from '../loaders.js';
+import type { Logger } from '../logger.js';
+import { RequestReads, createAccountManagementApi, type AccountManagementApi, type OperationMeter } from '../upstream/account-management.js';
+import type { CallerCredentials, UpstreamClient } from '../upstream/client.js';
+import { delay } from '../upstream/delay.js';
+import { SlidingLog } from '../upstream/quota/sliding-log.js';
+import type { EndReason, EventBus } from './bus.js';
+
+export type SubscriptionSettings = Pick<
+  Config,
+  | 'operationTimeoutMs'
+  | 'subscriptionAuthRecheckMs'
+  | 'subscriptionBuffer'
+  | 'subscriptionEventMaxCalls'
+  | 'subscriptionReadsPerSecond'
+  | 'subscriptionsMax'
+  | 'epLookupConcurrency'
+  | 'epMemberBatchLookup'
+>;
+
+/** One event's API and loaders; `release` drops its deadline once the event has been sent. */
+export interface EventScope {
+  api: AccountManagementApi;
+  loaders: Loaders;
+  release(): void;
+}
+
+/** How one subscription went, for its closing access-log line and the metrics. */
+export interface SubscriptionSummary {
+  requestId: string | undefined;
+  operationName: string | undefined;
+  reason: EndReason;
+  events: number;
+  upstreamCalls: number;
+  durationMs: number;
+}
+
+export interface SubscriptionServices {
+  bus: EventBus;
+  settings: SubscriptionSettings;
+  /**
+   * A scope for one event (or one authorization check) with the subscriber's credentials.
+   * `refused` hears of Elastic Path refusing the token (401, 403), whichever field met it.
+   */
+  openScope(credentials: CallerCredentials | Error | null, meter: OperationMeter, refused: (error: GraphQLError) => void): EventScope;
+  /** A subscription ended. */
+  ended(summary: SubscriptionSummary): void;
+}
+
+export function createSubscriptionServices(
+  settings: SubscriptionSettings,
+  dependencies: { bus: EventBus; upstream: UpstreamClient; logger: Logger; ended?: (reason: EndReason) => void },
+): SubscriptionServices {
+  const { bus, upstream, logger } = dependencies;
+  const rate = eventReadRate(settings.subscriptionReadsPerSecond);
+  const loaderOptions = { lookupConcurrency: settings.epLookupConcurrency, memberBatchLookup: settings.epMemberBatchLookup };
+
+  return {
+    bus,
+    settings,
+    openScope(credentials, meter, refused) {
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new DOMException('The event ran out of time', 'TimeoutError')),
+        settings.operationTimeoutMs,
+      );
+      timer.unref();
+      const { signal } = controller;
+      // The same client as every call; first a place in the process-wide event read rate.
+      const client: UpstreamClient = {
+        ...upstream,
+        async send(caller, request) {
+          if (!(await rate.take(signal))) throw deadlineError(signal, settings.operationTimeoutMs);
+          try {
+            return await upstream.send(caller, request);
+          } catch (error) {
+            if (error instanceof UpstreamStatusError && (error.upstream.status === 401 || error.upstream.status === 403)) refused(fromUpstream(error.upstream, {}) as GraphQLError);
+            throw error;
+          }
+        },
+      };
+      const api = createAccountManagementApi(client, credentials, {
+        signal,
+        meter,
+        budget: new CallBudget(settings.subscriptionEventMaxCalls),
+        reads: new RequestReads(),
+      });
+      return {
+        api,
+        loaders: createLoaders(api, loaderOptions),
+        release() {
+          clearTimeout(timer);
+        },
+      };
+    },
+    ended(summary) {
+      dependencies.ended?.(summary.reason);
+      if (!logger.isLevelEnabled('info')) return;
+      logger.info(
+        {
+          requestId: summary.requestId,
+          operationName: summary.operationName,
+          operationType: 'subscription',
+          endReason: summary.reason,
+          events: summary.events,
+          upstreamCalls: summary.upstreamCalls,
+          durationMs: Math.round(summary.durationMs * 100) / 100,
+        },
+        'subscription ended',
+      );
+    },
+  };
+}
+
+/** At most `perSecond` event reads start in any sliding second, across all subscribers of the process. */
+function eventReadRate(perSecond: number): { take(signal: AbortSignal): Promise<boolean> } {
+  const log = new SlidingLog(perSecond);
+  return {
+    async take(signal) {
+      for (;;) {
+        if (signal.aborted) return false;
+        const now = performance.now();
+        const wait = log.waitFor(now, perSecond);
+        if (wait === 0) {
+          log.record(now);
+          return true;
+        }
+        if (!(await delay(wait, signal))) return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * `accountMembershipEvents` with the clients frontends use (graphql-sse, graphql-ws), against the
+ * gateway and the emulator: both sources, duplicates and order, routing, authorization, cost,
+ * slow subscribers.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/emulator/seed.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { subscribe, type Subscriber, type Transport } from '../support/subscribers.js';
+
+const { acme, globex } = DEMO.accounts;
+const { andy, tom } = DEMO.members;
+const SECRET = 'webhook-secret-for-tests-0123456789';
+
+const EVENTS = /* GraphQL */ `
+  subscription Live($accountId: ID!) {
+    accountMembershipEvents(accountId: $accountId) {
+      id type accountId membershipId accountMemberId source occurredAt receivedAt
+      membership { id createdAt accountMember { id name } }
+    }
+  }
+`;
+const IDS_ONLY = /* GraphQL */ `
+  subscription LiveIds($accountId: ID!) {
+    accountMembershipEvents(accountId: $accountId) { id type membershipId source membership { id accountMember { id } } }
+  }
+`;
+
+let stack: Stack;
+const open: Subscriber[] = [];
+beforeAll(async () => {
+  stack = await startStack({ gateway: { env: { EP_WEBHOOK_SECRET: SECRET, SUBSCRIPTION_BUFFER: '4' } } });
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((subscriber) => subscriber.close()));
+  await until(() => stack.gateway.gateway.events.subscribers() === 0);
+  stack.reset();
+});
+afterAll(() => stack.close());
+
+/** Waits for a condition the gateway reaches on its own (a subscriber registered, a stream gone). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+async function subscribed(transport: Transport, options: { query?: string; accountId?: string; authorization?: string } = {}) {
+  const before = stack.gateway.gateway.events.subscribers();
+  const subscriber = subscribe(transport, {
+    gatewayUrl: stack.gateway.url,
+    query: options.query ?? EVENTS,
+    variables: { accountId: options.accountId ?? acme.id },
+    authorization: options.authorization ?? stack.authorization,
+  });
+  open.push(subscriber);
+  await until(() => stack.gateway.gateway.events.subscribers() > before);
+  return subscriber;
+}
+
+function deliver(body: unknown, secret = SECRET) {
+  return fetch(`${stack.gateway.url}/webhooks/elastic-path`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-moltin-secret-key': secret },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A delivery as Elastic Path sends it for a membership record (links as given). */
+function membershipDelivery(triggeredBy: string, record: Record<string, unknown>, options: { id?: string; attempt?: number } = {}) {
+  return {
+    id: options.id ?? randomUUID(),
+    triggered_by: triggeredBy,
+    attempt: options.attempt ?? 1,
+    integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
+    payload: { data: record },
+    configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET },
+  };
+}
+
+function deletionDelivery(membershipId: string, options: { id?: string; attempt?: number } = {}) {
+  return {
+    id: options.id ?? randomUUID(),
+    triggered_by: 'account-membership.deleted',
+    attempt: options.attempt ?? 1,
+    integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
+    payload: { type: 'account_membership', id: membershipId },
+    configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET },
+  };
+}
+
+/** Adds a membership straight in the emulator, as Commerce Manager would: the gateway does not see it. */
+function addedElsewhere(accountId: string, memberId: string, links: 'self' | 'empty' = 'self') {
+  const dto = stack.emulator.store.addMembership(accountId, memberId);
+  return {
+    ...dto,
+    links: links === 'self' ? { self: `${stack.upstreamUrl}/v2/accounts/${accountId}/account-memberships/${dto.id}` } : {},
+  };
+}
+
+async function gatewayCreate(accountId: string, memberId: string): Promise<string> {
+  const result = await stack.gateway.post(
+    { query: 'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on AccountMembership { id } } }', variables: { a: accountId, m: memberId } },
+    { authorization: stack.authorization },
+  );
+  const created = result.data?.createAccountMembership as { __typename: string; id: string };
+  expect(created.__typename).toBe('AccountMembership');
+  return created.id;
+}
+
+describe.each(['sse', 'ws'] as const)('over %s', (transport) => {
+  it('delivers the gateway\'s own create at once, resolved with the subscriber\'s token', async () => {
+    const subscriber = await subscribed(transport);
+    const membershipId = await gatewayCreate(acme.id, andy.id);
+    const { data, errors } = await subscriber.next();
+    expect(errors).toBeUndefined();
+    expect(data?.accountMembershipEvents).toMatchObject({
+      type: 'CREATED',
+      source: 'GATEWAY',
+      accountId: acme.id,
+      membershipId,
+      accountMemberId: andy.id,
+      membership: { id: membershipId, accountMember: { id: andy.id, name: andy.name } },
+    });
+    expect(data?.accountMembershipEvents.receivedAt).toMatch(/Z$/);
+    // The member's name was read for this subscriber, with its token.
+    const reads = stack.upstreamCalls().filter((call) => call.path === `/v2/account-members/${andy.id}`);
+    expect(reads.map((call) => call.headers.authorization)).toEqual([stack.authorization]);
+  });
+
+  it('delivers a change made elsewhere from Elastic Path\'s webhook, once however often it is delivered', async () => {
+    const subscriber = await subscribed(transport, { query: IDS_ONLY });
+    const record = addedElsewhere(acme.id, tom.id);
+    const delivery = membershipDelivery('account-membership.created', record);
+    expect((await (await deliver(delivery)).json())).toEqual({ outcome: 'published' });
+    // A redelivery (same id, next attempt) is acknowledged and dropped.
+    expect((await (await deliver({ ...delivery, attempt: 2 })).json())).toEqual({ outcome: 'duplicate' });
+    // Then the deletion, routed by the account the create taught the gateway.
+    expect((await (await deliver(deletionDelivery(record.id))).json())).toEqual({ outcome: 'published' });
+    const created = await subscriber.next();
+    const deleted = await subscriber.next();
+    expect(created.data?.accountMembershipEvents).toMatchObject({ type: 'CREATED', source: 'ELASTIC_PATH', id: delivery.id, membershipId: record.id, membership: { id: record.id, accountMember: { id: tom.id } } });
+    expect(deleted.data?.accountMembershipEvents).toMatchObject({ type: 'DELETED', source: 'ELASTIC_PATH', membershipId: record.id, membership: null });
+    expect(subscriber.pending()).toBe(0);
+    // Ids and the event's own record cost no call.
+    expect(stack.upstreamCalls().filter((call) => call.path.startsWith('/v2/account-members/'))).toEqual([]);
+  });
+
+  it('refuses a token that cannot read the account\'s memberships before the stream starts', async () => {
+    const implicit = `Bearer ${stack.emulator.issueToken('implicit')}`;
+    const subscriber = subscribe(transport, { gatewayUrl: stack.gateway.url, query: EVENTS, variables: { accountId: acme.id }, authorization: implicit });
+    open.push(subscriber);
+    const result = await subscriber.next();
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(stack.gateway.gateway.events.subscribers()).toBe(0);
+  });
+});
+
+describe('Elastic Path and the gateway announcing the same change', () => {
+  it('publishes a create once, whichever source comes first', async () => {
+    const subscriber = await subscribed('sse', { query: IDS_ONLY });
+    const membershipId = await gatewayCreate(acme.id, andy.id);
+    const stored = stack.emulator.store.getMembership(acme.id, membershipId)!;
+    const response = await deliver(membershipDelivery('account-membership.created', { ...stored.dto, links: {} }));
+    expect(await response.json()).toEqual({ outcome: 'duplicate' });
+
+    // Elastic Path's copy first (before the gateway saw its own answer) is the one published.
+    const record = addedElsewhere(acme.id, tom.id, 'empty');
+    await stack.gateway.gateway.events.rememberAccount(record.id, acme.id);
+    expect(await (await deliver(membershipDelivery('account-membership.created', record))).json()).toEqual({ outcome: 'published' });
+    const first = await subscriber.next();
+    const second = await subscriber.next();
+    expect([first, second].map((result) => result.data?.accountMembershipEvents.source)).toEqual(['GATEWAY', 'ELASTIC_PATH']);
+    expect(subscriber.pending()).toBe(0);
+  });
+
+  it('drops a create that arrives after its delete (a tombstone), and counts it', async () => {
+    const subscriber = await subscribed('sse', { query: IDS_ONLY });
+    const record = addedElsewhere(acme.id, tom.id);
+    await stack.gateway.gateway.events.rememberAccount(record.id, acme.id);
+    expect(await (await deliver(deletionDelivery(record.id))).json()).toEqual({ outcome: 'published' });
+    expect(await (await deliver(membershipDelivery('account-membership.created', record))).json()).toEqual({ outcome: 'tombstoned' });
+    const deleted = await subscriber.next();
+    expect(deleted.data?.accountMembershipEvents).toMatchObject({ type: 'DELETED', membershipId: record.id });
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/membership_events_total\{source="ELASTIC_PATH",type="CREATED",outcome="tombstoned"\} 1/);
+    expect(subscriber.pending()).toBe(0);
+  });
+
+  it('counts a deletion of a membership it never saw as unroutable instead of guessing', async () => {
+    const response = await deliver(deletionDelivery(randomUUID()));
+    expect(await response.json()).toEqual({ outcome: 'unroutable' });
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/membership_events_total\{source="ELASTIC_PATH",type="DELETED",outcome="unroutable"\} [1-9]/);
+  });
+});
+
+describe('the webhook receiver', () => {
+  it('refuses a wrong or missing secret and a malformed body, and acknowledges unknown event types', async () => {
+    expect((await deliver(deletionDelivery(randomUUID()), 'wrong')).status).toBe(401);
+    const missing = await fetch(`${stack.gateway.url}/webhooks/elastic-path`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(missing.status).toBe(401);
+    const malformed = await deliver({ id: 'x', triggered_by: 'account-membership.created', attempt: 1, payload: { data: { id: 'nope' } } });
+    expect(malformed.status).toBe(400);
+    const unknown = await deliver({ id: randomUUID(), triggered_by: 'order.paid', attempt: 1, payload: { data: {} } });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toEqual({ outcome: 'ignored' });
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    for (const outcome of ['unauthorized', 'malformed', 'ignored']) expect(metrics).toMatch(new RegExp(`webhook_deliveries_total\\{outcome="${outcome}"\\} [1-9]`));
+    // The secret the body echoes never reaches the logs.
+    expect(stack.gateway.logs.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('limits', () => {
+  it('ends a subscriber that falls behind with SLOW_SUBSCRIBER instead of buffering without bound', async () => {
+    const subscriber = await subscribed('ws');
+    // Each event reads its member's name; Elastic Path now takes seconds to answer, so the first
+    // event is still being resolved while the next twelve arrive (the buffer holds 4).
+    stack.emulator.faults.set({ latencyMs: 3000, methods: ['GET'] });
+    for (let index = 0; index < 12; index++) {
+      const record = addedElsewhere(acme.id, index % 2 === 0 ? andy.id : tom.id);
+      stack.emulator.store.removeMembership(acme.id, record.id);
+      expect(await (await deliver(membershipDelivery('account-membership.created', record))).json()).toEqual({ outcome: 'published' });
+    }
+    const results = [];
+    for (;;) {
+      const result = await subscriber.next().catch(() => undefined);
+      if (!result) break;
+      results.push(result);
+      if (result.errors) break;
+    }
+    expect(results.at(-1)?.errors?.map((error) => error.extensions?.code)).toEqual(['SLOW_SUBSCRIBER']);
+    expect(results.length).toBeLessThan(12);
+    await subscriber.ended;
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_subscriptions_ended_total\{reason="slow"\} 1/);
+  });
+
+  it('refuses a selection that could cost one event more than its budget, before any call', async () => {
+    const costly = /* GraphQL */ `subscription { accountMembershipEvents(accountId: "${acme.id}") { membership { accountMember { memberships(first: 100) { edges { node { account { memberships(first: 100) { totalCount } } } } } } } } }`;
+    const subscriber = subscribe('sse', { gatewayUrl: stack.gateway.url, query: costly, authorization: stack.authorization });
+    open.push(subscriber);
+    const result = await subscriber.next();
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UPSTREAM_BUDGET_EXCEEDED']);
+    expect(stack.upstreamCalls()).toEqual([]);
+  });
+});
