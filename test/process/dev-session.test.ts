@@ -28,7 +28,7 @@ afterAll(() => dev?.stop('SIGTERM'));
 async function graphiqlPage(): Promise<{ headers: Record<string, string>; defaultQuery: string }> {
   const html = await (await fetch(graphiqlUrl, { headers: { accept: 'text/html' } })).text();
   const call = html.lastIndexOf('renderYogaGraphiQL(');
-  const options = /querySelector\('#root'\),\s*(\{[\s\S]*\}),\s*\);\s*<\/script>/.exec(html.slice(call))?.[1];
+  const options = /querySelector\('#root'\),\s*(\{[\s\S]*\}),?\s*\);\s*<\/script>/.exec(html.slice(call))?.[1];
   const parsed = JSON.parse(options ?? 'null') as { headers: string; defaultQuery: string };
   return { headers: JSON.parse(parsed.headers) as Record<string, string>, defaultQuery: parsed.defaultQuery };
 }
