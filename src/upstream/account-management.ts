@@ -175,7 +175,7 @@ const EVERY_READ: ChangedBy = () => true;
  * the members list), so those reads may be shared across it.
  */
 const MEMBER_RECORDS = /^\/v2\/account-members(\/[^/ ]+)? /;
-const changedByMembershipWrite: ChangedBy = (key) => !MEMBER_RECORDS.test(key);
+export const changedByMembershipWrite: ChangedBy = (key) => !MEMBER_RECORDS.test(key);
 
 /**
  * The GETs of one request by path and query: an identical read within the request shares the
