@@ -10,6 +10,11 @@ export class CallBudget {
 
   constructor(readonly limit: number) {}
 
+  /** Calls still allowed. */
+  get left(): number {
+    return this.limit - this.used;
+  }
+
   /** Takes one call from the budget, or throws when none is left. */
   spend(): void {
     if (this.used >= this.limit) throw budgetExceeded(this.limit);

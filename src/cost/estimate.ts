@@ -27,8 +27,9 @@
  *
  * Speculative reads (src/schema/speculative-reads.ts) are counted by these rules as they stand: each
  * is the read of a field below `accountMember(id)`, `account(id)`, `accountMembership` or an account
- * page's `account`, and those fields are counted whether or not their parent turns out to exist and
- * however small the page turns out to be. A rule that stops counting a field below a parent that
+ * page's `account`, or the member's record of a create's or ensure's `accountMember` (read beside the
+ * write, counted as the member lookup it replaces), and those fields are counted whether or not their
+ * parent turns out to exist (or the write succeeds) and however small the page turns out to be. A rule that stops counting a field below a parent that
  * may be missing must keep counting that field's speculative read.
  */
 import {

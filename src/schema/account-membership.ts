@@ -19,7 +19,7 @@ import { AccountMember, primeMembers } from './account-member.js';
 import { MAX_PAGE_SIZE, pageRequest, toConnection, type Connection } from './pagination.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './error-adapters.js';
 import { selectsBeyondId, selectsBeyondIdIn, subfieldsAlong } from './selection.js';
-import { afterSpeculativeReads, readsById, startReadsOf } from './speculative-reads.js';
+import { afterSpeculativeReads, readMemberBesideWrite, readsById, startReadsOf } from './speculative-reads.js';
 
 /**
  * One membership, whichever side it was read from. Elastic Path's record names only the other
@@ -348,9 +348,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context, info) => {
       const accountId = requireUuid(args.accountId, 'accountId');
       const accountMemberId = requireUuid(args.accountMemberId, 'accountMemberId');
-      const answer = await context.api.createAccountMembership(accountId, accountMemberId, {
-        includeMember: selectsBeyondId(info, ['accountMember']),
-      });
+      const includeMember = selectsBeyondId(info, ['accountMember']);
+      const write = context.api.createAccountMembership(accountId, accountMemberId, { includeMember });
+      // The member's id is an argument: its record is read while the write is in flight.
+      const answer = await afterSpeculativeReads(write, includeMember ? readMemberBesideWrite(accountMemberId, context) : []);
       return fromAccountSide(accountId, answer.data, primeMembers(answer.included?.account_members, context));
     },
   }),
@@ -365,9 +366,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context, info) => {
       const accountId = requireUuid(args.accountId, 'accountId');
       const accountMemberId = requireUuid(args.accountMemberId, 'accountMemberId');
-      const answer = await context.api.ensureAccountMembership(accountId, accountMemberId, {
-        includeMember: selectsBeyondId(info, ['membership', 'accountMember']),
-      });
+      const includeMember = selectsBeyondId(info, ['membership', 'accountMember']);
+      // A 201 carries no member: its record is read while the write is in flight.
+      const write = context.api.ensureAccountMembership(accountId, accountMemberId, { includeMember });
+      const answer = await afterSpeculativeReads(write, includeMember ? readMemberBesideWrite(accountMemberId, context) : []);
       const members = primeMembers(answer.included?.account_members, context);
       return { outcome: answer.outcome, membership: fromAccountSide(accountId, answer.data, members) };
     },

@@ -13,6 +13,14 @@
  *   (when a field beyond `id` is selected) and its memberships pages (when selected), beside the
  *   membership read.
  *
+ * - `createAccountMembership { accountMember { … } }` and
+ *   `ensureAccountMembership { … membership { accountMember { … } } }`: the member's record, beside
+ *   the write (`readMemberBesideWrite`). A membership write never changes a member, so the read is
+ *   kept for the member's fields. The write is sent first and takes its connection slot, rate and
+ *   call budget before it; the read starts only if a slot is free and a call is left after that,
+ *   and otherwise the field reads after the write, as it would without it. If the write fails, the
+ *   read is wasted, never wrong: it was made with the caller's own token.
+ *
  * Each is exactly the read its field makes when it runs (same path and query), so the request's
  * shared reads and the per-request loaders hand that field the read already in flight: batching and
  * deduplication are unchanged. A speculative read is wasted when its parent turns out to be missing
@@ -91,6 +99,19 @@ export function startReadsOf(
     start(() => loader.load(id));
   }
   return reads;
+}
+
+/**
+ * Starts the member's record beside a membership write already sent (see above), when a slot, a
+ * call of the budget and a speculative read are left. Call it only after starting the write.
+ */
+export function readMemberBesideWrite(accountMemberId: string, context: Context): Promise<unknown>[] {
+  if (context.speculativeReads.left <= 0 || !context.api.roomBeside()) return [];
+  context.speculativeReads.left -= 1;
+  const read = context.loaders.accountMember.load(accountMemberId);
+  // The member's field meets a failure through the loader; if the write failed, nobody needs it.
+  read.catch(() => undefined);
+  return [read];
 }
 
 /** `parent`, once the speculative reads it started have settled too (so none outlives the operation). */

@@ -103,6 +103,11 @@ export interface OperationMeter extends CallMeter {
 
 export interface AccountManagementApi {
   /**
+   * True when a read started now would find a connection slot free and a call left in the
+   * request's budget: what a read beside a write may take, after the write has taken its own.
+   */
+  roomBeside(): boolean;
+  /**
    * POST one membership. When the answer is lost (a timeout, a dropped connection or the
    * operation ending after sending), the membership is looked up before answering: found and
    * made after this write left, it is returned as if the answer had come; found and older, the
@@ -159,33 +164,58 @@ const pageQuery = ({ limit, offset }: PageRequest, filter?: string): Record<stri
   filter,
 });
 
+/** Which shared reads a write can change, by their key (`path query`). */
+export type ChangedBy = (key: string) => boolean;
+
+const EVERY_READ: ChangedBy = () => true;
+
+/**
+ * A membership write changes the membership lists of its account and its member, the account's
+ * unassigned members and the membership itself; it never changes a member's record (one member or
+ * the members list), so those reads may be shared across it.
+ */
+const MEMBER_RECORDS = /^\/v2\/account-members(\/[^/ ]+)? /;
+export const changedByMembershipWrite: ChangedBy = (key) => !MEMBER_RECORDS.test(key);
+
 /**
  * The GETs of one request by path and query: an identical read within the request shares the
  * first one's answer instead of calling again. Per request, so nothing is ever shared between
- * callers. A write can change what any read says: the answers are dropped when a write starts and
- * when it ends, and a read that overlaps a write is neither shared nor kept.
+ * callers. A write drops the answers it can change when it starts and when it ends, and a read it
+ * can change that overlaps it is neither shared nor kept; reads it cannot change (a member's record
+ * beside a membership write) are kept.
  */
 export class RequestReads {
   readonly #answers = new Map<string, Promise<UpstreamResponse>>();
-  #writes = 0;
+  /** What each write in flight can change. */
+  readonly #writes = new Set<{ changes: ChangedBy }>();
 
   get(key: string): Promise<UpstreamResponse> | undefined {
-    return this.#writes === 0 ? this.#answers.get(key) : undefined;
+    return this.#changing(key) ? undefined : this.#answers.get(key);
   }
 
   set(key: string, answer: Promise<UpstreamResponse>): void {
-    if (this.#writes === 0) this.#answers.set(key, answer);
+    if (!this.#changing(key)) this.#answers.set(key, answer);
   }
 
   /** A write starts; it ends when `answer` settles. */
-  write(answer: Promise<unknown>): void {
-    this.#answers.clear();
-    this.#writes += 1;
+  write(answer: Promise<unknown>, changes: ChangedBy = EVERY_READ): void {
+    const write = { changes };
+    this.#drop(changes);
+    this.#writes.add(write);
     const ended = () => {
-      this.#writes -= 1;
-      this.#answers.clear();
+      this.#writes.delete(write);
+      this.#drop(changes);
     };
     answer.then(ended, ended);
+  }
+
+  #changing(key: string): boolean {
+    for (const write of this.#writes) if (write.changes(key)) return true;
+    return false;
+  }
+
+  #drop(changes: ChangedBy): void {
+    for (const key of this.#answers.keys()) if (changes(key)) this.#answers.delete(key);
   }
 }
 
@@ -196,7 +226,7 @@ export interface CallScope extends Pick<UpstreamRequest, 'signal'> {
   /** The operation's counters: calls and retries (the client's), reconciliations (this module's). */
   meter?: OperationMeter;
   /** The request's call budget: each call spends one first, and `spend` throws once none is left. */
-  budget?: { spend(): void };
+  budget?: { spend(): void; readonly left: number };
   /** The request's reads, shared while no write could have changed them. */
   reads?: RequestReads;
 }
@@ -221,7 +251,8 @@ export function createAccountManagementApi(
     budget?.spend();
     const isWrite = request.method !== 'GET';
     const response = client.send(caller, { ...request, signal: own ?? (isWrite ? deadline?.writeSignal : undefined) ?? signal, meter });
-    if (isWrite) reads?.write(response);
+    // Every write this module makes is a membership's (POST or DELETE under account-memberships).
+    if (isWrite) reads?.write(response, request.route.includes('/account-memberships') ? changedByMembershipWrite : EVERY_READ);
     else if (key !== undefined) reads?.set(key, response);
     return response;
   }
@@ -343,6 +374,10 @@ export function createAccountManagementApi(
     }
   }
 
+  function roomBeside(): boolean {
+    return (!budget || budget.left > 0) && client.hasFreeSlot();
+  }
+
   function reconciled(outcome: ReconciliationOutcome): void {
     if (!meter) return;
     const counts = (meter.reconciliations ??= {});
@@ -376,6 +411,8 @@ export function createAccountManagementApi(
     },
 
     findAccountMembership: findMembership,
+
+    roomBeside,
 
     getAccountMembership(accountId, id, { includeMember }) {
       return call(

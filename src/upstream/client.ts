@@ -119,6 +119,8 @@ export interface UpstreamClient {
   send(credentials: CallerCredentials, request: UpstreamRequest): Promise<UpstreamResponse>;
   /** Elastic Path's clock minus ours, as its recent answers' `Date` headers bound it; undefined before any. */
   clockOffset(): OffsetRange | undefined;
+  /** True when a call made now would find a connection slot free, without waiting in the queue. */
+  hasFreeSlot(): boolean;
   stats(): UpstreamStats;
   close(): Promise<void>;
 }
@@ -240,6 +242,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
   return {
     send,
     clockOffset: () => clock.offset(),
+    hasFreeSlot: () => !limiter.full,
     stats: () => ({ calls, retries, breaker: breaker.state, inFlight: limiter.inFlight, queued: limiter.queued, quota: rate.stats() }),
     async close() {
       limiter.clear();

@@ -15,8 +15,9 @@ let gateway: TestGateway;
 
 useScriptedGateway({
     // The table below answers many 5xx on purpose: a breaker that opened part-way would change
-    // later rows' answers, so it cannot open here (the breaker has its own tests).
-    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
+    // later rows' answers, so it cannot open here (the breaker has its own tests). One connection:
+    // the create takes it, so no member read starts beside it to take a reply scripted for the write.
+    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000', EP_API_CONNECTIONS: '1' },
   }, (started) => ({ upstream, gateway } = started));
 
 const create = (headers: Record<string, string> = { authorization: TOKEN }) =>

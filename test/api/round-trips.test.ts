@@ -11,8 +11,8 @@ import { DEMO, seedDemoData } from '../../src/emulator/seed.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { overlapped, roundTrips, startTimedUpstream, type TimedCall, type TimedUpstream } from '../support/timed-upstream.js';
 
-const { acme, acmeEurope } = DEMO.accounts;
-const { ron, leslie, april } = DEMO.members;
+const { acme, acmeEurope, globex } = DEMO.accounts;
+const { ron, leslie, april, andy } = DEMO.members;
 const { acmeRon } = DEMO.memberships;
 const MISSING = '0b000000-0000-4000-8000-0000000000ff';
 
@@ -193,5 +193,116 @@ describe('what starts early, and what does not', () => {
     expect(roundTrips(upstream.calls)).toBe(2);
     const member = upstream.calls.find((call) => !call.url.includes('/account-memberships')) as TimedCall;
     expect(upstream.calls.filter((call) => overlapped(call, member))).toHaveLength(11);
+  });
+});
+
+describe('writes with the member read beside them', () => {
+  const CREATE = `mutation ($accountId: ID!, $accountMemberId: ID!) {
+    createAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) {
+      __typename ... on AccountMembership { id accountMember { name email } }
+    }
+  }`;
+  const ENSURE = `mutation ($accountId: ID!, $accountMemberId: ID!) {
+    ensureAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) {
+      __typename ... on EnsuredAccountMembership { outcome membership { id accountMember { name } } }
+    }
+  }`;
+
+  it('creates a membership and reads its member in one round trip, the write sent first', async () => {
+    const answer = send(CREATE, { accountId: globex.id, accountMemberId: andy.id });
+    const calls = await upstream.arrivals(2);
+    expect(calls.every((call) => call.answered === undefined)).toBe(true);
+    // The write arrives first: it took its connection slot and budget before the read beside it.
+    expect(calls.map(named)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${andy.id}`]);
+    upstream.releaseAll();
+    const result = await answer;
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.createAccountMembership).toMatchObject({
+      __typename: 'AccountMembership',
+      accountMember: { name: andy.name, email: andy.email },
+    });
+    expect(upstream.calls).toHaveLength(2);
+    expect(roundTrips(upstream.calls)).toBe(1);
+    expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
+  });
+
+  it('ensures a new membership and reads its member in one round trip; CREATED comes from the 201', async () => {
+    const answer = send(ENSURE, { accountId: globex.id, accountMemberId: andy.id });
+    const calls = await upstream.arrivals(2);
+    expect(calls.every((call) => call.answered === undefined)).toBe(true);
+    expect(calls.map(named)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${andy.id}`]);
+    upstream.releaseAll();
+    const result = await answer;
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'CREATED', membership: { accountMember: { name: andy.name } } });
+    expect(upstream.calls).toHaveLength(2);
+    expect(roundTrips(upstream.calls)).toBe(1);
+  });
+
+  it('ensures an existing membership with the member read beside the POST, then the filtered lookup after the 409', async () => {
+    const answer = send(ENSURE, { accountId: acme.id, accountMemberId: ron.id });
+    const calls = await upstream.arrivals(2);
+    expect(calls.every((call) => call.answered === undefined)).toBe(true);
+    expect(calls.map(named)).toEqual([`POST /v2/accounts/${acme.id}/account-memberships`, `GET /v2/account-members/${ron.id}`]);
+    upstream.releaseAll();
+    const result = await answer;
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.ensureAccountMembership).toMatchObject({
+      outcome: 'EXISTED',
+      membership: { id: acmeRon.id, accountMember: { name: ron.name } },
+    });
+    const [post, , lookup] = upstream.calls as [TimedCall, TimedCall, TimedCall];
+    expect(named(lookup)).toBe(
+      `GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})&include=account_member`,
+    );
+    expect(overlapped(post, lookup)).toBe(false);
+    expect(upstream.calls).toHaveLength(3);
+    expect(roundTrips(upstream.calls)).toBe(2);
+    expect(result.extensions?.cost).toEqual({ estimated: 3, actual: 3 });
+  });
+
+  it('reads nothing beside a write that selects only the member\'s id', async () => {
+    const answer = send(
+      `mutation ($accountId: ID!, $accountMemberId: ID!) {
+        createAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) { __typename ... on AccountMembership { accountMember { id } } }
+      }`,
+      { accountId: globex.id, accountMemberId: andy.id },
+    );
+    expect(await inFlightTogether(1)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`]);
+    expect((await answer).data?.createAccountMembership).toEqual({ __typename: 'AccountMembership', accountMember: { id: andy.id } });
+    expect(upstream.calls).toHaveLength(1);
+  });
+});
+
+describe('a write whose only connection slot leaves no room beside it', () => {
+  let single: TestGateway;
+  beforeAll(async () => {
+    // One connection and no queue: a read that found the slot taken would be refused at once, and a
+    // write that found it taken by a read would be refused too.
+    single = await startGateway({ upstreamUrl: upstream.url, env: { EP_API_CONNECTIONS: '1', EP_API_QUEUE_LIMIT: '0' } });
+  });
+  afterAll(async () => {
+    await single?.close();
+  });
+
+  it('sends the write, starts no read beside it, and reads the member once the write has answered', async () => {
+    const answer = single.post(
+      {
+        query: `mutation ($accountId: ID!, $accountMemberId: ID!) {
+          createAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) { __typename ... on AccountMembership { accountMember { name } } }
+        }`,
+        variables: { accountId: globex.id, accountMemberId: andy.id },
+      },
+      { authorization },
+    );
+    const [post] = await upstream.arrivals(1);
+    expect(named(post as TimedCall)).toBe(`POST /v2/accounts/${globex.id}/account-memberships`);
+    upstream.releaseAll();
+    const result = await answer;
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.createAccountMembership).toEqual({ __typename: 'AccountMembership', accountMember: { name: andy.name } });
+    expect(upstream.calls.map(named)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${andy.id}`]);
+    expect(overlapped(upstream.calls[0] as TimedCall, upstream.calls[1] as TimedCall)).toBe(false);
+    expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
   });
 });
