@@ -32,7 +32,7 @@ export function selectsBeyondId(info: GraphQLResolveInfo, path: readonly string[
 /** `selectsBeyondId` for the field nodes of a field that has not run yet (see `subfields`). */
 export function selectsBeyondIdIn(
   fieldNodes: readonly FieldNode[],
-  info: Pick<GraphQLResolveInfo, 'fragments'>,
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
   path: readonly string[],
 ): boolean {
   let level: readonly FieldNode[] = fieldNodes;
@@ -47,15 +47,20 @@ export function selectsBeyondIdIn(
   return beyond;
 }
 
-/** Calls `visit` for each field selected directly in `selectionSet`, through fragments. */
+/**
+ * Calls `visit` for each field selected directly in `selectionSet`, through fragments, leaving out
+ * what `@skip`/`@include` leave out: a record read for a field that never runs would be a call the
+ * estimate does not count.
+ */
 function collect(
   selectionSet: SelectionSetNode | undefined,
-  info: Pick<GraphQLResolveInfo, 'fragments'>,
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
   visit: (field: FieldNode) => unknown,
   seen?: Set<string>,
 ): void {
   if (!selectionSet) return;
   for (const selection of selectionSet.selections) {
+    if (!included(selection, info)) continue;
     if (selection.kind === Kind.FIELD) visit(selection);
     else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet, info, visit, seen);
     else {
