@@ -35,42 +35,9 @@ export function selectsBeyondIdIn(
   info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
   path: readonly string[],
 ): boolean {
-  let level: readonly FieldNode[] = fieldNodes;
-  for (const name of path) {
-    const next: FieldNode[] = [];
-    for (const node of level) collect(node.selectionSet, info, (field) => field.name.value === name && next.push(field));
-    if (next.length === 0) return false;
-    level = next;
-  }
-  let beyond = false;
-  for (const node of level) collect(node.selectionSet, info, (field) => (beyond ||= !FREE_FIELDS.has(field.name.value)));
-  return beyond;
-}
-
-/**
- * Calls `visit` for each field selected directly in `selectionSet`, through fragments, leaving out
- * what `@skip`/`@include` leave out: a record read for a field that never runs would be a call the
- * estimate does not count.
- */
-function collect(
-  selectionSet: SelectionSetNode | undefined,
-  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
-  visit: (field: FieldNode) => unknown,
-  seen?: Set<string>,
-): void {
-  if (!selectionSet) return;
-  for (const selection of selectionSet.selections) {
-    if (!included(selection, info)) continue;
-    if (selection.kind === Kind.FIELD) visit(selection);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet, info, visit, seen);
-    else {
-      const name = selection.name.value;
-      const visited = seen ?? new Set<string>();
-      if (visited.has(name)) continue;
-      visited.add(name);
-      collect(info.fragments[name]?.selectionSet, info, visit, visited);
-    }
-  }
+  return subfieldsAlong(fieldNodes, info, path).some((group) =>
+    [...subfields(group, info).values()].some(([field]) => field !== undefined && !FREE_FIELDS.has(field.name.value)),
+  );
 }
 
 /**
