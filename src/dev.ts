@@ -5,7 +5,7 @@
 import { loadConfig, loadEmulatorConfig, settingsOrExit } from './config.js';
 import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
-import { createGateway } from './gateway.js';
+import { createGateway, type Gateway } from './gateway.js';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from './logger.js';
 import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
@@ -47,6 +47,20 @@ const emulatorUrl = await listenOrExit('Elastic Path emulator', () => emulator.l
   EMULATOR_PORT: emulatorConfig.port,
 });
 
+// Before the gateway listens: whoever reads its start-up output may signal at once, and a signal
+// with no handler yet would kill the process instead of draining it.
+let gateway: Gateway | undefined;
+stopOnSignals(
+  async () => {
+    await gateway?.close();
+    await emulator.close();
+  },
+  {
+    stopping: (signal) => logger.info({ signal }, 'signal received'),
+    failed: (error) => logger.error({ err: error }, 'shutdown failed'),
+  },
+);
+
 // GraphiQL's page holds its headers for as long as it stays open, so the session's token must
 // outlive the hour an ordinary Elastic Path token lasts: this one lasts as long as the process.
 // Tokens from the emulator's POST /oauth/access_token still expire (EMULATOR_TOKEN_LIFETIME_S).
@@ -57,7 +71,7 @@ const authorization = `Bearer ${token}`;
 // the gateway's receiver with a secret made for this session (unless EP_WEBHOOK_SECRET gives one).
 const webhookSecret = gatewayConfig.epWebhookSecret ?? randomBytes(24).toString('base64url');
 const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl, epWebhookSecret: webhookSecret };
-const gateway = createGateway(config, logger, {
+gateway = createGateway(config, logger, {
   graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },
 });
 const server = await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port, METRICS_PORT: config.metricsPort });
@@ -96,14 +110,3 @@ process.stdout.write(`
     -d '{"query":"{ accountMember(id: \\"${DEMO.members.ron.id}\\") { name email } }"}'
 
 `);
-
-stopOnSignals(
-  async () => {
-    await gateway.close();
-    await emulator.close();
-  },
-  {
-    stopping: (signal) => logger.info({ signal }, 'signal received'),
-    failed: (error) => logger.error({ err: error }, 'shutdown failed'),
-  },
-);

@@ -11,12 +11,15 @@ import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
 const config = settingsOrExit(() => loadConfig(process.env));
 const logger = createLogger(config.logLevel);
 const gateway = settingsOrExit(() => createGateway(config, logger));
-await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port, METRICS_PORT: config.metricsPort });
 
 // Unhandled rejections are bugs; log them instead of dying with every in-flight request.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
+// Before listening: whoever reads "gateway listening" may signal at once, and a signal with no
+// handler yet would kill the process instead of draining it.
 stopOnSignals(() => gateway.close(), {
   stopping: (signal) => logger.info({ signal }, 'signal received'),
   failed: (error) => logger.error({ err: error }, 'shutdown failed'),
 });
+
+await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port, METRICS_PORT: config.metricsPort });

@@ -47,7 +47,7 @@ describe('npm start', () => {
     const argv = readFileSync(`/proc/${gatewayPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(argv.slice(1)).toEqual(['--max-semi-space-size=32', 'dist/server.js']);
     void npm.stop('SIGTERM');
-    expect(await npm.exited).toBe(0);
+    expect(await npm.exited, npm.output()).toBe(0);
   });
 
   it('stops the gateway when npm itself is killed outright', { timeout: 40_000 }, async () => {
