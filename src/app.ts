@@ -107,7 +107,7 @@ export function createApp({
     plugins: [
       // First, so that logs, metrics and traces see the code too.
       requestErrorCodes(),
-      observeRequests(sinks, logger),
+      observeRequests(sinks, logger, (request) => requests.get(request)?.deadline.callerLeft ?? false),
       ...observers,
       ...(metrics && config.metricsPort === undefined ? [metricsEndpoint(metrics)] : []),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),

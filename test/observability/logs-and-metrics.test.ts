@@ -283,6 +283,25 @@ describe('access log', () => {
     ]);
   });
 
+  it('logs an operation whose caller left before the answer with status 499, not the status it was never sent', async () => {
+    upstream.reply({ hang: true });
+    const leaving = new AbortController();
+    const asked = fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      signal: leaving.signal,
+      headers: { 'content-type': 'application/json', authorization: TOKEN, 'x-request-id': 'left-1' },
+      body: JSON.stringify({ query: MEMBER_QUERY, variables: { id: MEMBER_ID } }),
+    }).then(
+      () => 'answered',
+      () => 'left',
+    );
+    await upstream.whenReceived(1);
+    leaving.abort();
+    expect(await asked).toBe('left');
+    const line = await gateway.whenLogged((logged) => logged.msg === 'operation' && logged.requestId === 'left-1');
+    expect(line).toMatchObject({ status: 499, operationName: 'AccountMember', upstreamCalls: 1 });
+  });
+
   it('takes the client name and version from the apollographql-client-* headers too', async () => {
     await graphql(gateway, { query: 'query Apollo { __typename }' }, {
       'x-request-id': 'apollo-client-1',

@@ -85,6 +85,9 @@ describe('node dist/server.js', () => {
     await expect(stuck).rejects.toThrow();
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('grace period over');
+    // The caller saw its connection close, not an answer: logged as such, not as a 200.
+    const logged = server.output().split('\n').filter((line) => line.includes('"msg":"operation"'));
+    expect(logged.map((line) => JSON.parse(line).status)).toEqual([499]);
   });
 
   it('refuses to start with an unreadable TRUSTED_DOCUMENTS_FILE and names the variable', async () => {
