@@ -248,7 +248,12 @@ describe('every setting', () => {
 
   it('is either refused with a bad value below or read as free text', () => {
     const read = new Set<string>();
-    loadConfig(new Proxy({}, { get: (_target, name) => (typeof name === 'string' && read.add(name), undefined) }));
+    loadConfig(new Proxy({}, {
+        get: (_target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
+      }));
     expect([...read].sort()).toEqual([...Object.keys(badValues), ...freeText].sort());
   });
 

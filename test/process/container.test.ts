@@ -5,7 +5,7 @@
  * CI runs this file on Node 20, 22 and 24 (`GATEWAY_NODE`).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { builtinModules, } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';

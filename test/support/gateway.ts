@@ -65,7 +65,11 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     new Promise<Record<string, unknown>>((resolve) => {
       const written = logs.map((text) => JSON.parse(text) as Record<string, unknown>).find(matches);
       if (written) return resolve(written);
-      waiting.add((line) => (matches(line) ? (resolve(line), true) : false));
+      waiting.add((line) => {
+        if (!matches(line)) return false;
+        resolve(line);
+        return true;
+      });
     });
   const config: Config = loadConfig({
     EP_API_TIMEOUT_MS: '5000',
