@@ -4,6 +4,8 @@
  * surfacing later as a confusing runtime failure.
  */
 
+import { OWN_PATHS } from './http/paths.js';
+
 const TRUSTED_DOCUMENTS_MODES = ['enforce', 'log'] as const;
 export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
 
@@ -541,7 +543,7 @@ export function loadConfig(env: Env): Config {
 /** A path of its own: it must not shadow `/graphql` or the probes. */
 function webhookPath(env: Env): string {
   const value = raw(env, 'EP_WEBHOOK_PATH') ?? '/webhooks/elastic-path';
-  if (!/^\/[A-Za-z0-9._~/-]+$/.test(value) || ['/graphql', '/health', '/readiness', '/metrics'].includes(value)) {
+  if (!/^\/[A-Za-z0-9._~/-]+$/.test(value) || OWN_PATHS.includes(value)) {
     throw new ConfigError('EP_WEBHOOK_PATH', `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`);
   }
   return value;

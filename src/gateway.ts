@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from './http-server.js';
 import type { Logger } from './logger.js';
 import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { metricsListener } from './plugins/use-metrics-endpoint.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
@@ -171,19 +172,5 @@ function fanOut(observers: UpstreamObserver[]): UpstreamObserver {
     event(request, name) {
       for (const observer of observers) observer.event(request, name);
     },
-  };
-}
-
-/** The separate metrics listener: `GET /metrics`, and 404 for anything else. */
-function metricsListener(metrics: Metrics): RequestListener {
-  return (req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-      return;
-    }
-    metrics.render().then(
-      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
-      () => res.writeHead(500).end(),
-    );
   };
 }
