@@ -49,7 +49,7 @@ export interface RequestRecord {
 }
 
 /** The status recorded for a request whose caller's connection closed before the answer. */
-export const CALLER_LEFT = 499;
+const CALLER_LEFT = 499;
 
 /** Told about each request once its response is ready. */
 export type RequestSink = (record: RequestRecord, status: number) => void;
