@@ -49,6 +49,8 @@ export interface AppDependencies {
   observers?: Plugin[];
   /** The membership event bus and per-event scopes; without them, writes announce nothing. */
   subscriptions?: SubscriptionServices;
+  /** The trusted documents list, read and checked against the schema at start (TRUSTED_DOCUMENTS_FILE). */
+  trustedDocuments?: ReadonlyMap<string, string>;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -77,6 +79,7 @@ export function createApp({
   sinks = [],
   observers = [],
   subscriptions,
+  trustedDocuments,
 }: AppDependencies): App {
   const loaderOptions = { lookupConcurrency: config.epLookupConcurrency, memberBatchLookup: config.epMemberBatchLookup };
   const scopes = useRequestScopes(config);
@@ -116,7 +119,7 @@ export function createApp({
       usePrivateAnswers(config.corsOrigins !== '*' && config.corsOrigins.length === 0),
       useAcceptableMedia(config.graphiql),
       scopes.plugin,
-      ...protectionPlugins(config, logger, schema),
+      ...protectionPlugins(config, logger, trustedDocuments),
       costPlugin(config),
       useBulkClassification(config),
       useReconciledExtension(),

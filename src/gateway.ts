@@ -13,6 +13,7 @@ import { webhookReceiver } from './events/webhook.js';
 import { fastPath } from './fast-path.js';
 import { attachWebSockets, type WebSocketEndpoint } from './graphql-ws.js';
 import { startServer, type RunningServer } from './http-server.js';
+import { GRAPHQL_PATH } from './http/paths.js';
 import type { Logger } from './logger.js';
 import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -20,6 +21,8 @@ import { metricsListener } from './plugins/use-metrics-endpoint.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
+import { schema } from './schema/index.js';
+import { readTrustedDocuments } from './trusted-documents.js';
 
 export interface GatewayOptions {
   graphiql?: GraphiqlOptions;
@@ -88,6 +91,8 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     logger,
     ended: metrics.events.subscriptionEnded,
   });
+  // Read and checked against the schema now: a bad list stops start-up, naming its first bad entry.
+  const trustedDocuments = config.trustedDocumentsFile ? readTrustedDocuments(config.trustedDocumentsFile, schema) : undefined;
   const app = createApp({
     config,
     upstream,
@@ -98,6 +103,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     sinks: [accessLog(logger), metrics.sink],
     observers: tracing ? [tracing.plugin] : [],
     subscriptions,
+    trustedDocuments,
   });
   const webhook = config.epWebhookSecret
     ? webhookReceiver({ secret: config.epWebhookSecret, bus: events, logger, delivered: metrics.events.delivery })
@@ -153,7 +159,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
         metricsUrl = `${running.url}/metrics`;
       }
       lifecycle.state = 'ready';
-      logger.info({ url: `${main.url}/graphql`, metricsUrl, upstream: config.epApiBaseUrl }, 'gateway listening');
+      logger.info({ url: `${main.url}${GRAPHQL_PATH}`, metricsUrl, upstream: config.epApiBaseUrl, modes: modesOf(config, trustedDocuments) }, 'gateway listening');
       return { url: main.url, metricsUrl };
     },
     close: () => (closing ??= drain().finally(() => (servers = []))),
@@ -172,5 +178,18 @@ function fanOut(observers: UpstreamObserver[]): UpstreamObserver {
     event(request, name) {
       for (const observer of observers) observer.event(request, name);
     },
+  };
+}
+
+/** The modes in force, for the start-up line: what an operator checks first when answers surprise. */
+function modesOf(config: Config, trusted: ReadonlyMap<string, string> | undefined) {
+  return {
+    trustedDocuments: trusted ? `${config.trustedDocumentsMode}, ${trusted.size} ${trusted.size === 1 ? 'document' : 'documents'}` : 'off',
+    cors: config.corsOrigins === '*' ? '*' : config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(' '),
+    introspection: config.introspection,
+    graphiql: config.graphiql,
+    httpFastPath: config.httpFastPath,
+    quota: config.redisUrl ? `shared (Redis), ${config.epApiMaxRps}/s for the fleet` : `in process, ${config.epApiMaxRps}/s`,
+    webhook: config.epWebhookSecret ? config.epWebhookPath : 'off',
   };
 }

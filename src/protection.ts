@@ -11,7 +11,6 @@ import {
   GraphQLError,
   Kind,
   type FragmentDefinitionNode,
-  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -21,15 +20,15 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
-import { readTrustedDocuments, trustedDocuments } from './trusted-documents.js';
+import { trustedDocuments } from './trusted-documents.js';
 
 export type ProtectionSettings = Pick<
   Config,
-  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsFile' | 'trustedDocumentsMode'
+  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsMode'
 >;
 
-/** `schema`: what the trusted documents list is checked against at start. */
-export function protectionPlugins(settings: ProtectionSettings, logger: Logger, schema: GraphQLSchema): Plugin[] {
+/** `trusted`: the trusted documents list (read and checked at start), when there is one. */
+export function protectionPlugins(settings: ProtectionSettings, logger: Logger, trusted: ReadonlyMap<string, string> | undefined): Plugin[] {
   const plugins: Plugin[] = [
     csrfPrevention(),
     EnvelopArmorPlugin({
@@ -52,9 +51,7 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger, 
     // `_service { sdl }` stays available for federation routers: it is a field, not introspection.
     plugins.push(useDisableIntrospection());
   }
-  if (settings.trustedDocumentsFile) {
-    plugins.push(trustedDocuments(readTrustedDocuments(settings.trustedDocumentsFile, schema), settings.trustedDocumentsMode, logger));
-  }
+  if (trusted) plugins.push(trustedDocuments(trusted, settings.trustedDocumentsMode, logger));
   return plugins;
 }
 

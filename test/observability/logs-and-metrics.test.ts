@@ -459,6 +459,19 @@ describe('access log of trusted documents', () => {
   });
   afterAll(() => trusted.close());
 
+  it('names the modes in force on the start-up line, the trusted documents with their count', () => {
+    const listening = logLines(trusted).find((line) => line.msg === 'gateway listening');
+    expect(listening?.modes).toEqual({
+      trustedDocuments: 'enforce, 1 document',
+      cors: '*',
+      introspection: true,
+      graphiql: false,
+      httpFastPath: process.env.HTTP_FAST_PATH !== 'false',
+      quota: 'in process, 100000/s',
+      webhook: 'off',
+    });
+  });
+
   it('hashes a trusted document by its id', async () => {
     const answer = await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: typenameId } } }, {
       'x-request-id': 'trusted-1',
