@@ -83,8 +83,9 @@ function csrfPrevention(): Plugin {
 
 /**
  * Armor throws its depth, alias and directive refusals out of validation, where they lose what a
- * validation error has: they answered 200, with no `extensions.code`, as a "Syntax Error". Reported
- * as validation errors instead, they answer as the mutation-field limit does: 400, BAD_USER_INPUT.
+ * validation error has: they would answer 200, with no `extensions.code`, as a "Syntax Error".
+ * Reported as validation errors instead, they answer as the mutation-field limit does: 400,
+ * BAD_USER_INPUT.
  */
 const asValidationError = {
   propagateOnRejection: false,
