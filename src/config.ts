@@ -308,11 +308,6 @@ export interface Config {
    */
   readonly subscriptionEventMaxCalls: number;
   /**
-   * Elastic Path reads started per second for events, across all subscribers of this process.
-   * @default 20
-   */
-  readonly subscriptionReadsPerSecond: number;
-  /**
    * How long deduplication keys, tombstones and membership routes are kept: longer than Elastic
    * Path's 30-minute delivery target.
    * @default 7200000 (2 hours)
@@ -335,6 +330,12 @@ type Env = Record<string, string | undefined>;
 function raw(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** A setting that no longer exists: refused at start, so that an operator learns what replaced it instead of it being ignored. */
+function retired(env: Env, name: string, instead: string): Record<never, never> {
+  if (raw(env, name) !== undefined) throw new ConfigError(name, `no longer read: ${instead}`);
+  return {};
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -533,7 +534,7 @@ export function loadConfig(env: Env): Config {
     subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
     subscriptionAuthRecheckMs: integer(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', 300_000, 100, 3_600_000),
     subscriptionEventMaxCalls: integer(env, 'SUBSCRIPTION_EVENT_MAX_CALLS', 5, 1, 1000),
-    subscriptionReadsPerSecond: integer(env, 'SUBSCRIPTION_READS_PER_SECOND', 20, 1, 100_000),
+    ...retired(env, 'SUBSCRIPTION_READS_PER_SECOND', "event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE (and EP_API_MAX_RPS) instead"),
     eventMemoryTtlMs: integer(env, 'EVENT_MEMORY_TTL_MS', 7_200_000, 1000, 86_400_000),
   });
 }

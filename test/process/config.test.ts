@@ -64,7 +64,6 @@ describe('loadConfig', () => {
       subscriptionBuffer: 32,
       subscriptionAuthRecheckMs: 300_000,
       subscriptionEventMaxCalls: 5,
-      subscriptionReadsPerSecond: 20,
       eventMemoryTtlMs: 7_200_000,
     });
   });
@@ -264,6 +263,12 @@ describe('every setting', () => {
     ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
   ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
     expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
+  });
+
+  it('refuses SUBSCRIPTION_READS_PER_SECOND, even at its old default, and names what replaced it', () => {
+    expect(() => loadConfig({ SUBSCRIPTION_READS_PER_SECOND: '20' })).toThrow(
+      /^Invalid SUBSCRIPTION_READS_PER_SECOND: no longer read: event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE/,
+    );
   });
 });
 
