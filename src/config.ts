@@ -281,6 +281,14 @@ export interface Config {
    */
   readonly epWebhookPath: string;
   /**
+   * The gateway's own client_credentials client (EP_CLIENT_ID and EP_CLIENT_SECRET, both or
+   * neither). Used only to find the account of a membership an event names without one (a
+   * webhook delivery with no `links.self`), through its member's memberships; never for a
+   * caller's request.
+   * @default undefined (such events are counted as unroutable)
+   */
+  readonly epClientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /**
    * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
    * @default 1000
    */
@@ -422,6 +430,16 @@ function redisUrl(env: Env): string | undefined {
   return value;
 }
 
+/** EP_CLIENT_ID and EP_CLIENT_SECRET, both or neither; the secret is never repeated in an error. */
+function clientCredentials(env: Env): Config['epClientCredentials'] {
+  const clientId = raw(env, 'EP_CLIENT_ID');
+  const clientSecret = raw(env, 'EP_CLIENT_SECRET');
+  if (clientId === undefined && clientSecret === undefined) return undefined;
+  if (clientId === undefined) throw new ConfigError('EP_CLIENT_ID', 'expected it beside EP_CLIENT_SECRET (both or neither)');
+  if (clientSecret === undefined) throw new ConfigError('EP_CLIENT_SECRET', 'expected it beside EP_CLIENT_ID (both or neither)');
+  return Object.freeze({ clientId, clientSecret });
+}
+
 /** `*`, or a comma-separated list of origins such as `https://shop.example.com`. */
 function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly string[] | '*' {
   const value = raw(env, 'CORS_ORIGINS');
@@ -529,6 +547,7 @@ export function loadConfig(env: Env): Config {
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
     epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
     epWebhookPath: webhookPath(env),
+    epClientCredentials: clientCredentials(env),
     subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
     subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
     subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),

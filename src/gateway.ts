@@ -7,6 +7,7 @@ import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
 import { createEventBus, type EventBus } from './events/bus.js';
+import { createAccountLookup } from './events/lookup-account.js';
 import { createRedisEvents } from './events/redis-events.js';
 import { createMemoryEventStore } from './events/store.js';
 import { createSubscriptionServices } from './events/subscriptions.js';
@@ -19,6 +20,7 @@ import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
+import { createGatewayToken } from './upstream/client-credentials.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
 
 export interface GatewayOptions {
@@ -82,6 +84,9 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     memoryTtlMs: config.eventMemoryTtlMs,
     bufferSize: config.subscriptionBuffer,
     maxSubscribers: config.subscriptionsMax,
+    lookupAccount: config.epClientCredentials
+      ? createAccountLookup(upstream, createGatewayToken({ ...config, ...config.epClientCredentials }), config)
+      : undefined,
     observe: metrics.events.change,
   });
   metrics.events.openSubscriptions(events.subscribers);
