@@ -22,7 +22,7 @@
  */
 import { createRequire } from 'node:module';
 import type { CreateRedisEventTargetArgs } from '@graphql-yoga/redis-event-target';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { ClaimOutcome, EventStore } from './store.js';
 
@@ -88,30 +88,40 @@ export function createRedisEvents(settings: RedisEventsSettings, logger: Logger)
   const claimCommand = commands as unknown as EventCommands;
 
   const up = { commands: false, listener: false };
+  let closing = false;
+  // Each switch is logged once: shared once both connections are up, unavailable once either
+  // closes (a Redis that never answers closes each attempt, so it is logged too).
   let shared: boolean | undefined;
-  const report = (error?: Error) => {
-    const now = up.commands && up.listener;
-    if (shared === now) return;
-    shared = now;
-    if (now) logger.info('membership events shared through Redis');
-    else logger.warn({ reason: error?.message ?? 'Redis is not connected' }, 'membership events: Redis unavailable, webhook deliveries answered 503 until it returns');
+  let lastError: Error | undefined;
+  const connectionUp = () => {
+    if (!up.commands || !up.listener || shared === true) return;
+    shared = true;
+    logger.info('membership events shared through Redis');
+  };
+  const connectionLost = () => {
+    if (closing || shared === false) return;
+    shared = false;
+    logger.warn({ reason: lastError?.message ?? 'Redis is not connected' }, 'membership events: Redis unavailable, webhook deliveries answered 503 until it returns');
+  };
+  const failed = (which: string) => (error: Error) => {
+    lastError = error;
+    logger.debug({ err: { message: error.message } }, `redis connection error (${which})`);
   };
   const restoredListeners: Array<() => void> = [];
   let listenerLost = false;
-  let closing = false;
 
   commands.on('ready', () => {
     up.commands = true;
-    report();
+    connectionUp();
   });
   commands.on('close', () => {
     up.commands = false;
-    if (!closing) report();
+    connectionLost();
   });
-  commands.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error (membership events)'));
+  commands.on('error', failed('membership events'));
   listener.on('ready', () => {
     up.listener = true;
-    report();
+    connectionUp();
     if (!listenerLost) return;
     listenerLost = false;
     // ioredis has sent the SUBSCRIBEs again before 'ready'; a PING answered after them proves
@@ -129,9 +139,9 @@ export function createRedisEvents(settings: RedisEventsSettings, logger: Logger)
   listener.on('close', () => {
     if (up.listener) listenerLost = true;
     up.listener = false;
-    if (!closing) report();
+    connectionLost();
   });
-  listener.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error (membership event listener)'));
+  listener.on('error', failed('membership event listener'));
 
   // The event target only ever publishes through `publishClient`; keeping the promise of each
   // PUBLISH lets the bus wait until the event has left this process, and see when it has not.
@@ -143,7 +153,15 @@ export function createRedisEvents(settings: RedisEventsSettings, logger: Logger)
       return lastPublish;
     },
   } as unknown as CreateRedisEventTargetArgs['publishClient'];
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient: listener as Redis }) as unknown as EventTarget;
+  // It sends SUBSCRIBE and UNSUBSCRIBE without waiting for them either: one still queued when the
+  // connection is closed (a drain while Redis is down) fails, and is only worth a debug line.
+  const quietly = (what: string) => (error: Error) => logger.debug({ err: { message: error.message } }, `redis ${what} failed (membership events)`);
+  const subscribeClient = {
+    on: (event: 'message', handler: (channel: string, message: string) => void) => listener.on(event, handler),
+    subscribe: (channel: string) => listener.subscribe(channel).catch(quietly('SUBSCRIBE')),
+    unsubscribe: (channel: string) => listener.unsubscribe(channel).catch(quietly('UNSUBSCRIBE')),
+  } as unknown as CreateRedisEventTargetArgs['subscribeClient'];
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
 
   const key = (name: string) => `${PREFIX}${name}`;
   const store: EventStore = {

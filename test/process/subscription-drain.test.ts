@@ -2,7 +2,7 @@
  * Live subscriptions and a real SIGTERM: `node dist/server.js` serving one graphql-sse stream and
  * one graphql-ws subscription ends both as it drains (the SSE stream completes, the WebSocket
  * closes with 1001 Going Away), then exits 0, with the events in process or through Redis (whose
- * connections must not keep the process alive).
+ * connections, up or lost, must not keep the process alive or fail its exit).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
@@ -32,11 +32,11 @@ async function openSubscriptions(url: string): Promise<number> {
 }
 
 describe('node dist/server.js with live subscriptions', () => {
-  it.each(['in process', 'through Redis'] as const)('completes the SSE stream, closes the WebSocket with 1001 and exits 0 on SIGTERM (events %s)', async (events) => {
+  it.each(['in process', 'through Redis', 'through a Redis that stopped'] as const)('completes the SSE stream, closes the WebSocket with 1001 and exits 0 on SIGTERM (events %s)', async (events) => {
     emulator = createEmulator();
     const upstreamUrl = await emulator.listen(0);
     const authorization = `Bearer ${emulator.issueToken()}`;
-    if (events === 'through Redis') redis = await startRedis();
+    if (events !== 'in process') redis = await startRedis();
     const env = { EP_API_BASE_URL: upstreamUrl, ...(redis && { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000' }) };
     const server = await served(startProcess('dist/server.js', { env: settings(env) }));
     const options = { gatewayUrl: server.url, query: QUERY, variables: { a: DEMO.accounts.acme.id }, authorization };
@@ -44,6 +44,10 @@ describe('node dist/server.js with live subscriptions', () => {
     const ws = subscribe('ws', options);
     open.push(sse, ws);
     while ((await openSubscriptions(server.url)) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (events === 'through a Redis that stopped') {
+      await redis!.stop();
+      await server.waitFor(/membership events: Redis unavailable/);
+    }
 
     void server.stop('SIGTERM');
     expect(await sse.ended).toEqual({ completed: true });

@@ -183,7 +183,10 @@ describe('two replicas sharing one Redis', () => {
     }
     const metrics = await (await fetch(`${replicaA.url}/metrics`)).text();
     expect(metrics).toMatch(/webhook_deliveries_total\{outcome="unavailable"\} 1/);
-    expect(replicaA.logs.join('\n')).toMatch(/membership events: Redis unavailable/);
+    // Each switch logged once: shared at start and again once back, unavailable once in between.
+    const logs = replicaA.logs.join('\n');
+    expect(logs.match(/"msg":"membership events shared through Redis"/g)).toHaveLength(2);
+    expect(logs.match(/"msg":"membership events: Redis unavailable[^"]*"/g)).toHaveLength(1);
   });
 });
 
