@@ -208,7 +208,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
         }
         const outcome = tombstone ?? (await store.claim(key, memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
         claimed = outcome === 'claimed';
-        void remember(change.membershipId, accountId);
+        await remember(change.membershipId, accountId);
         if (outcome !== 'claimed') {
           options.observe?.(change, outcome);
           return outcome;
