@@ -7,6 +7,8 @@ import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
 import { createEventBus, type EventBus } from './events/bus.js';
+import { createAccountLookup } from './events/lookup-account.js';
+import { createRedisEvents } from './events/redis-events.js';
 import { createMemoryEventStore } from './events/store.js';
 import { createSubscriptionServices } from './events/subscriptions.js';
 import { webhookReceiver } from './events/webhook.js';
@@ -20,6 +22,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { metricsListener } from './plugins/use-metrics-endpoint.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
+import { createGatewayToken } from './upstream/client-credentials.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
 import { schema } from './schema/index.js';
 import { readTrustedDocuments } from './trusted-documents.js';
@@ -76,15 +79,26 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
   observers.push(metrics.upstream);
   if (tracing) observers.push(tracing.upstream);
   const lifecycle: Lifecycle = { state: 'starting' };
-  // In process by default; a fleet's shared event target and store plug in here (see bus.ts).
+  // In process by default; with REDIS_URL the fleet shares events and their memory through Redis.
+  const shared = config.redisUrl ? createRedisEvents({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs }, logger) : undefined;
   const events = createEventBus({
-    store: createMemoryEventStore(),
+    store: shared?.store ?? createMemoryEventStore(),
+    eventTarget: shared?.eventTarget,
+    dispatched: shared?.dispatched,
     memoryTtlMs: config.eventMemoryTtlMs,
     bufferSize: config.subscriptionBuffer,
     maxSubscribers: config.subscriptionsMax,
+    lookupAccount: config.epClientCredentials
+      ? createAccountLookup(upstream, createGatewayToken({ ...config, ...config.epClientCredentials }), config)
+      : undefined,
     observe: metrics.events.change,
   });
   metrics.events.openSubscriptions(events.subscribers);
+  if (shared) {
+    // Whatever was published while this replica could not listen is lost to its subscribers.
+    shared.onRestored(() => events.resync());
+    metrics.events.sharedBus(shared.connected);
+  }
   const subscriptions = createSubscriptionServices(config, {
     bus: events,
     upstream,
@@ -132,6 +146,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     await Promise.all(servers.map((running) => running.close()));
     clearTimeout(forced);
     await upstream.close();
+    await shared?.close();
     await tracing?.shutdown();
     logger.info('stopped');
   }

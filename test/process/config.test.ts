@@ -60,12 +60,12 @@ describe('loadConfig', () => {
       epMemberBatchLookup: false,
       epWebhookSecret: undefined,
       epWebhookPath: '/webhooks/elastic-path',
+      epClientCredentials: undefined,
       subscriptionsMax: 1000,
       subscriptionsPerConnection: 10,
       subscriptionBuffer: 32,
       subscriptionAuthRecheckMs: 300_000,
       subscriptionEventMaxCalls: 5,
-      subscriptionReadsPerSecond: 20,
       eventMemoryTtlMs: 7_200_000,
     });
   });
@@ -245,7 +245,7 @@ describe('every setting', () => {
     EVENT_MEMORY_TTL_MS: '999',
   };
   /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
-  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET'];
+  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET', 'EP_CLIENT_ID', 'EP_CLIENT_SECRET'];
 
   it('is either refused with a bad value below or read as free text', () => {
     const read = new Set<string>();
@@ -270,6 +270,29 @@ describe('every setting', () => {
     ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
   ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
     expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
+  });
+
+  it('takes EP_CLIENT_ID and EP_CLIENT_SECRET together, refuses one alone, and never repeats the secret', () => {
+    expect(loadConfig({ EP_CLIENT_ID: 'gateway', EP_CLIENT_SECRET: 'a-secret-0123456789' }).epClientCredentials).toEqual({
+      clientId: 'gateway',
+      clientSecret: 'a-secret-0123456789',
+    });
+    expect(() => loadConfig({ EP_CLIENT_ID: 'gateway' })).toThrow(/^Invalid EP_CLIENT_SECRET: expected it beside EP_CLIENT_ID \(both or neither\)$/);
+    let refusal: unknown;
+    try {
+      loadConfig({ EP_CLIENT_SECRET: 'a-secret-0123456789' });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect(String(refusal)).toMatch(/Invalid EP_CLIENT_ID: expected it beside EP_CLIENT_SECRET/);
+    expect(String(refusal)).not.toContain('a-secret-0123456789');
+  });
+
+  it('refuses SUBSCRIPTION_READS_PER_SECOND, even at its old default, and names what replaced it', () => {
+    expect(() => loadConfig({ SUBSCRIPTION_READS_PER_SECOND: '20' })).toThrow(
+      /^Invalid SUBSCRIPTION_READS_PER_SECOND: no longer read: event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE/,
+    );
   });
 });
 
