@@ -206,5 +206,6 @@ function modesOf(config: Config, trusted: ReadonlyMap<string, string> | undefine
     httpFastPath: config.httpFastPath,
     quota: config.redisUrl ? `shared (Redis), ${config.epApiMaxRps}/s for the fleet` : `in process, ${config.epApiMaxRps}/s`,
     webhook: config.epWebhookSecret ? config.epWebhookPath : 'off',
+    membershipEvents: config.redisUrl ? 'across replicas (Redis)' : 'in process',
   };
 }

@@ -469,6 +469,7 @@ describe('access log of trusted documents', () => {
       httpFastPath: process.env.HTTP_FAST_PATH !== 'false',
       quota: 'in process, 100000/s',
       webhook: 'off',
+      membershipEvents: 'in process',
     });
   });
 
