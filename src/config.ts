@@ -12,317 +12,268 @@ export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * The gateway's settings, one field per environment variable (named beside it in `loadConfig`).
+ * Defaults are applied in `loadConfig` alone; the README's Configuration table lists them, and a
+ * test holds the two together.
+ */
 export interface Config {
-  /**
-   * Elastic Path API origin (optionally with a path prefix) that receives every upstream call and
-   * the caller's token. Nothing else ever does.
-   * @default 'https://useast.api.elasticpath.com'
-   */
-  readonly epApiBaseUrl: string;
-  /** @default '0.0.0.0' */
+  // Serving callers
   readonly host: string;
-  /** @default 4000 */
   readonly port: number;
   /**
-   * Budget for each phase of one upstream attempt: connecting (at most 5 s), the response head,
-   * and each gap while the body arrives. OPERATION_TIMEOUT_MS bounds the whole operation.
-   * @default 10000
-   */
-  readonly epApiTimeoutMs: number;
-  /** @default 'info' */
-  readonly logLevel: LogLevel;
-  /**
-   * Serve GraphiQL on GET /graphql from the gateway's own bundled assets.
-   * @default true, except when NODE_ENV is 'production'
-   */
-  readonly graphiql: boolean;
-  /**
-   * Upstream calls in flight at once per process; each has its own keep-alive connection.
-   * @default 32
-   */
-  readonly epApiConnections: number;
-  /**
-   * Upstream calls started in any sliding second: per process, or with REDIS_URL by the whole
-   * fleet (Elastic Path allows 100/s per store in production and 25/s in development, counted
-   * across everything that calls the store, storefront included).
-   * @default 80
-   */
-  readonly epApiMaxRps: number;
-  /**
-   * Share of EP_API_MAX_RPS, in percent, that bulk work (`ensureAccountMemberships`, and any
-   * operation estimated above EP_API_BULK_ESTIMATE_CALLS) may use; fleet-wide with REDIS_URL.
-   * @default 50
-   */
-  readonly epApiBulkShare: number;
-  /**
-   * An operation whose cost estimate is above this many Elastic Path calls counts as bulk work.
-   * @default 50
-   */
-  readonly epApiBulkEstimateCalls: number;
-  /**
-   * The Redis that holds the fleet's shared quota (`redis://` or `rediss://`, user and password in
-   * the URL). Without it, each process meters itself against EP_API_MAX_RPS.
-   * @default undefined (no Redis: one process, its own quota)
-   */
-  readonly redisUrl: string | undefined;
-  /**
-   * How long one Redis command may take before the call falls back to the local share.
-   * @default 50
-   */
-  readonly redisTimeoutMs: number;
-  /**
-   * The fewest replicas the local share assumes while Redis is unreachable (or without
-   * REDIS_URL): each replica then starts EP_API_MAX_RPS ÷ max(EP_FLEET_SIZE, replicas last seen
-   * alive) calls per second.
-   * @default 1
-   */
-  readonly epFleetSize: number;
-  /**
-   * Calls that may wait for a slot; past this, callers get RATE_LIMITED at once.
-   * @default 256
-   */
-  readonly epApiQueueLimit: number;
-  /**
-   * Attempts for a read (GET), the first included; writes are retried only when provably unsent.
-   * @default 3
-   */
-  readonly epApiMaxAttempts: number;
-  /**
-   * Backoff before the first retry; doubles per retry (full jitter), capped at 2 s.
-   * @default 100
-   */
-  readonly epApiRetryBaseMs: number;
-  /**
-   * Retries allowed, as a percentage of calls (plus a small reserve of 10).
-   * @default 10
-   */
-  readonly epApiRetryBudgetPercent: number;
-  /**
-   * Share of calls in the breaker's window, in percent, that must fail with a sign that Elastic
-   * Path itself is unwell (connection failure, timeout, 502/503/504) for the breaker to open.
-   * @default 50
-   */
-  readonly epApiBreakerFailurePercent: number;
-  /**
-   * Calls the breaker's window must hold before it may open: a few failures alone never do.
-   * @default 20
-   */
-  readonly epApiBreakerMinCalls: number;
-  /**
-   * Length of the breaker's sliding window.
-   * @default 10000
-   */
-  readonly epApiBreakerWindowMs: number;
-  /**
-   * How long the open breaker fails fast before letting one probe through.
-   * @default 5000
-   */
-  readonly epApiBreakerCooldownMs: number;
-  /**
-   * Largest upstream response body read; a larger one is UPSTREAM_ERROR.
-   * @default 5242880 (5 MiB)
-   */
-  readonly epApiMaxResponseBytes: number;
-  /**
-   * Deadline for a whole GraphQL operation, across all its upstream calls and retries.
-   * @default 30000
-   */
-  readonly operationTimeoutMs: number;
-  /** @default 12 */
-  readonly maxDepth: number;
-  /** @default 30 */
-  readonly maxAliases: number;
-  /** @default 2000 */
-  readonly maxTokens: number;
-  /**
-   * Root mutation fields in one operation (each is an upstream write).
-   * @default 5
-   */
-  readonly maxMutationFields: number;
-  /**
-   * Elastic Path calls one HTTP request may make (a batch's operations share it). An operation
-   * whose estimate exceeds it is refused before any call; past it at run time, further calls fail.
-   * @default 100 (about one second of a store's whole rate limit)
-   */
-  readonly maxUpstreamCalls: number;
-  /**
-   * Put `extensions.cost` (`{ estimated, actual }` upstream calls) on every result.
-   * @default true
-   */
-  readonly costExtensions: boolean;
-  /**
    * Largest request body accepted.
-   * @default 102400
    */
   readonly maxBodyBytes: number;
   /**
    * Time a caller has to send a whole request, headers and body (node's `requestTimeout`, whose
    * own default is 300 s): a body trickled in slowly holds a connection and its buffer no longer
    * than this. The time the operation then runs is OPERATION_TIMEOUT_MS's.
-   * @default 30000
    */
   readonly httpRequestTimeoutMs: number;
   /**
    * Time a caller has to send a request's headers (node's `headersTimeout`); at most
    * HTTP_REQUEST_TIMEOUT_MS.
-   * @default 10000
    */
   readonly httpHeadersTimeoutMs: number;
   /**
    * How long an idle keep-alive connection stays open (node's `keepAliveTimeout`, whose own default
    * is 5 s). Above the 60 s idle timeout of common load balancers, so that they, not the gateway,
    * close idle connections, and never send a request on one the gateway is closing.
-   * @default 65000
    */
   readonly httpKeepAliveTimeoutMs: number;
   /**
    * Serve `POST /graphql` with a JSON body straight from node:http into Yoga's pipeline, without
    * the fetch adapter's Request (see README, Performance). Every other request, and this one when
    * it is off, goes through the full Yoga handler.
-   * @default true
    */
   readonly httpFastPath: boolean;
   /**
    * Operations in one batched request; 0 turns batching off.
-   * @default 10
    */
   readonly batchLimit: number;
-  /** @default true, except when NODE_ENV is 'production' */
+  /**
+   * Origins allowed to call from a browser: a list, or `'*'` for any.
+   */
+  readonly corsOrigins: readonly string[] | '*';
+  /**
+   * Answer `access-control-allow-credentials: true` (the gateway itself reads no cookies). Refused
+   * with `CORS_ORIGINS=*`: any site could then call with the browser's credentials.
+   */
+  readonly corsCredentials: boolean;
+  /**
+   * Serve GraphiQL on GET /graphql from the gateway's own bundled assets.
+   */
+  readonly graphiql: boolean;
   readonly introspection: boolean;
+  // Limits on what one request may cost
+  /**
+   * Deadline for a whole GraphQL operation, across all its upstream calls and retries.
+   */
+  readonly operationTimeoutMs: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  /**
+   * Root mutation fields in one operation (each is an upstream write).
+   */
+  readonly maxMutationFields: number;
+  /**
+   * Elastic Path calls one HTTP request may make (a batch's operations share it). An operation
+   * whose estimate exceeds it is refused before any call; past it at run time, further calls fail.
+   */
+  readonly maxUpstreamCalls: number;
+  /**
+   * Put `extensions.cost` (`{ estimated, actual }` upstream calls) on every result.
+   */
+  readonly costExtensions: boolean;
   /**
    * The trusted documents list: GraphQL Code Generator's `persisted-documents.json`
    * (`{ "<hash>": "<document>" }`) or Apollo's persisted query manifest. See trusted-documents.ts.
-   * @default undefined (any operation may run)
    */
   readonly trustedDocumentsFile: string | undefined;
   /**
    * With TRUSTED_DOCUMENTS_FILE: `enforce` runs only listed documents; `log` runs everything and
    * logs each operation that is not on the list once (its hash and name), to roll a list out.
-   * @default 'enforce'
    */
   readonly trustedDocumentsMode: TrustedDocumentsMode;
+  // Elastic Path, the upstream
+  /**
+   * Elastic Path API origin (optionally with a path prefix) that receives every upstream call and
+   * the caller's token. Nothing else ever does.
+   */
+  readonly epApiBaseUrl: string;
+  /**
+   * Budget for each phase of one upstream attempt: connecting (at most 5 s), the response head,
+   * and each gap while the body arrives. OPERATION_TIMEOUT_MS bounds the whole operation.
+   */
+  readonly epApiTimeoutMs: number;
+  /**
+   * Upstream calls in flight at once per process; each has its own keep-alive connection.
+   */
+  readonly epApiConnections: number;
+  /**
+   * Calls that may wait for a slot; past this, callers get RATE_LIMITED at once.
+   */
+  readonly epApiQueueLimit: number;
+  /**
+   * Attempts for a read (GET), the first included; writes are retried only when provably unsent.
+   */
+  readonly epApiMaxAttempts: number;
+  /**
+   * Backoff before the first retry; doubles per retry (full jitter), capped at 2 s.
+   */
+  readonly epApiRetryBaseMs: number;
+  /**
+   * Retries allowed, as a percentage of calls (plus a small reserve of 10).
+   */
+  readonly epApiRetryBudgetPercent: number;
+  /**
+   * Share of calls in the breaker's window, in percent, that must fail with a sign that Elastic
+   * Path itself is unwell (connection failure, timeout, 502/503/504) for the breaker to open.
+   */
+  readonly epApiBreakerFailurePercent: number;
+  /**
+   * Calls the breaker's window must hold before it may open: a few failures alone never do.
+   */
+  readonly epApiBreakerMinCalls: number;
+  /**
+   * Length of the breaker's sliding window.
+   */
+  readonly epApiBreakerWindowMs: number;
+  /**
+   * How long the open breaker fails fast before letting one probe through.
+   */
+  readonly epApiBreakerCooldownMs: number;
+  /**
+   * Largest upstream response body read; a larger one is UPSTREAM_ERROR.
+   */
+  readonly epApiMaxResponseBytes: number;
+  /**
+   * Send the W3C `traceparent` on to Elastic Path, so its spans (if any) join the trace.
+   */
+  readonly epApiPropagateTrace: boolean;
+  /**
+   * Single upstream lookups (members, accounts) one request may have in flight at once.
+   */
+  readonly epLookupConcurrency: number;
+  /**
+   * Elastic Path calls one `ensureAccountMemberships` keeps in flight at once (its creates, and the
+   * reads that find existing memberships), so a bulk add stays well inside the store's rate limit.
+   */
+  readonly epBulkConcurrency: number;
+  /**
+   * Look account members up in batches with `filter=in(id,…)`, which only older Elastic Path
+   * docs promise for members.
+   */
+  readonly epMemberBatchLookup: boolean;
+  /**
+   * The gateway's own client_credentials client (EP_CLIENT_ID and EP_CLIENT_SECRET, both or
+   * neither). Used only to find the account of a membership an event names without one (a
+   * webhook delivery with no `links.self`), through its member's memberships; never for a
+   * caller's request.
+   */
+  readonly epClientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  // The store's rate limit, shared by the fleet
+  /**
+   * Upstream calls started in any sliding second: per process, or with REDIS_URL by the whole
+   * fleet (Elastic Path allows 100/s per store in production and 25/s in development, counted
+   * across everything that calls the store, storefront included).
+   */
+  readonly epApiMaxRps: number;
+  /**
+   * Share of EP_API_MAX_RPS, in percent, that bulk work (`ensureAccountMemberships`, and any
+   * operation estimated above EP_API_BULK_ESTIMATE_CALLS) may use; fleet-wide with REDIS_URL.
+   */
+  readonly epApiBulkShare: number;
+  /**
+   * An operation whose cost estimate is above this many Elastic Path calls counts as bulk work.
+   */
+  readonly epApiBulkEstimateCalls: number;
+  /**
+   * The Redis that holds the fleet's shared quota (`redis://` or `rediss://`, user and password in
+   * the URL). Without it, each process meters itself against EP_API_MAX_RPS.
+   */
+  readonly redisUrl: string | undefined;
+  /**
+   * How long one Redis command may take before the call falls back to the local share.
+   */
+  readonly redisTimeoutMs: number;
+  /**
+   * The fewest replicas the local share assumes while Redis is unreachable (or without
+   * REDIS_URL): each replica then starts EP_API_MAX_RPS ÷ max(EP_FLEET_SIZE, replicas last seen
+   * alive) calls per second.
+   */
+  readonly epFleetSize: number;
+  // Membership events
+  /**
+   * The secret Elastic Path sends as `X-MOLTIN-SECRET-KEY` with each webhook delivery (the
+   * integration's `configuration.secret_key`). The webhook receiver is on only when it is set.
+   */
+  readonly epWebhookSecret: string | undefined;
+  /**
+   * The path of the webhook receiver, under the gateway's own port.
+   */
+  readonly epWebhookPath: string;
+  /**
+   * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
+   */
+  readonly subscriptionsMax: number;
+  /**
+   * Subscriptions one WebSocket connection may hold at once.
+   */
+  readonly subscriptionsPerConnection: number;
+  /**
+   * Events one subscriber may have waiting; a subscriber that falls further behind is ended with
+   * SLOW_SUBSCRIBER.
+   */
+  readonly subscriptionBuffer: number;
+  /**
+   * How often a subscription's token is checked again with Elastic Path (tokens last an hour).
+   */
+  readonly subscriptionAuthRecheckMs: number;
+  /**
+   * Elastic Path calls one event may make for one subscriber (its own budget; an operation whose
+   * estimate per event exceeds it is refused before the stream starts).
+   */
+  readonly subscriptionEventMaxCalls: number;
+  /**
+   * How long deduplication keys, tombstones and membership routes are kept: longer than Elastic
+   * Path's 30-minute delivery target.
+   */
+  readonly eventMemoryTtlMs: number;
+  // Operating the process
+  readonly logLevel: LogLevel;
   /**
    * How long SIGTERM waits for in-flight operations before closing connections.
-   * @default 10000
    */
   readonly shutdownGraceMs: number;
   /**
    * After SIGTERM, how long to keep accepting requests while `/readiness` answers 503, so a load
    * balancer stops routing here before the listener closes.
-   * @default 0
    */
   readonly shutdownDelayMs: number;
   /**
    * `/readiness` also answers 503 while the upstream breaker is open. Off by default: Elastic
    * Path's bad minute would take every replica out of rotation at once, and callers would get the
    * load balancer's bare 503 instead of a coded UPSTREAM_UNAVAILABLE.
-   * @default false
    */
   readonly readinessFollowsBreaker: boolean;
   /**
    * Serve Prometheus metrics on this port instead of the gateway's own (`/metrics` on the main
    * port then answers 404).
-   * @default undefined (metrics at `/metrics` on PORT)
    */
   readonly metricsPort: number | undefined;
   /**
    * Distinct operation names the metrics keep as labels; later names are counted as `other`.
-   * @default 100
    */
   readonly metricsMaxOperationNames: number;
   /**
    * Where spans go over OTLP/HTTP: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or
    * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`.
-   * @default undefined (tracing off)
    */
   readonly otlpTracesEndpoint: string | undefined;
-  /** @default 'ep-account-membership-gateway' */
   readonly otelServiceName: string;
-  /**
-   * Send the W3C `traceparent` on to Elastic Path, so its spans (if any) join the trace.
-   * @default false (only the caller's two credential headers travel upstream)
-   */
-  readonly epApiPropagateTrace: boolean;
-  /**
-   * Origins allowed to call from a browser: a list, or `'*'` for any.
-   * @default '*' (none when NODE_ENV is 'production')
-   */
-  readonly corsOrigins: readonly string[] | '*';
-  /**
-   * Answer `access-control-allow-credentials: true` (the gateway itself reads no cookies). Refused
-   * with `CORS_ORIGINS=*`: any site could then call with the browser's credentials.
-   * @default false
-   */
-  readonly corsCredentials: boolean;
-  /**
-   * Single upstream lookups (members, accounts) one request may have in flight at once.
-   * @default 8
-   */
-  readonly epLookupConcurrency: number;
-  /**
-   * Elastic Path calls one `ensureAccountMemberships` keeps in flight at once (its creates, and the
-   * reads that find existing memberships), so a bulk add stays well inside the store's rate limit.
-   * @default 4
-   */
-  readonly epBulkConcurrency: number;
-  /**
-   * Look account members up in batches with `filter=in(id,…)`, which only older Elastic Path
-   * docs promise for members.
-   * @default false
-   */
-  readonly epMemberBatchLookup: boolean;
-  /**
-   * The secret Elastic Path sends as `X-MOLTIN-SECRET-KEY` with each webhook delivery (the
-   * integration's `configuration.secret_key`). The webhook receiver is on only when it is set.
-   * @default undefined (no webhook receiver)
-   */
-  readonly epWebhookSecret: string | undefined;
-  /**
-   * The path of the webhook receiver, under the gateway's own port.
-   * @default '/webhooks/elastic-path'
-   */
-  readonly epWebhookPath: string;
-  /**
-   * The gateway's own client_credentials client (EP_CLIENT_ID and EP_CLIENT_SECRET, both or
-   * neither). Used only to find the account of a membership an event names without one (a
-   * webhook delivery with no `links.self`), through its member's memberships; never for a
-   * caller's request.
-   * @default undefined (such events are counted as unroutable)
-   */
-  readonly epClientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
-  /**
-   * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
-   * @default 1000
-   */
-  readonly subscriptionsMax: number;
-  /**
-   * Subscriptions one WebSocket connection may hold at once.
-   * @default 10
-   */
-  readonly subscriptionsPerConnection: number;
-  /**
-   * Events one subscriber may have waiting; a subscriber that falls further behind is ended with
-   * SLOW_SUBSCRIBER.
-   * @default 32
-   */
-  readonly subscriptionBuffer: number;
-  /**
-   * How often a subscription's token is checked again with Elastic Path (tokens last an hour).
-   * @default 300000
-   */
-  readonly subscriptionAuthRecheckMs: number;
-  /**
-   * Elastic Path calls one event may make for one subscriber (its own budget; an operation whose
-   * estimate per event exceeds it is refused before the stream starts).
-   * @default 5
-   */
-  readonly subscriptionEventMaxCalls: number;
-  /**
-   * How long deduplication keys, tombstones and membership routes are kept: longer than Elastic
-   * Path's 30-minute delivery target.
-   * @default 7200000 (2 hours)
-   */
-  readonly eventMemoryTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -496,19 +447,33 @@ export function loadConfig(env: Env): Config {
   const origins = corsOrigins(env, production ? [] : '*');
   const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1, 600_000);
   return Object.freeze({
-    epApiBaseUrl: baseUrl(env, 'EP_API_BASE_URL', 'https://useast.api.elasticpath.com'),
+    // Serving callers
     host: raw(env, 'HOST') ?? '0.0.0.0',
     port: integer(env, 'PORT', 4000, 0, 65535),
-    epApiTimeoutMs: integer(env, 'EP_API_TIMEOUT_MS', 10_000, 1, 600_000),
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
+    httpRequestTimeoutMs: requestTimeoutMs,
+    httpHeadersTimeoutMs: headersTimeout(env, requestTimeoutMs),
+    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1, 600_000),
+    httpFastPath: boolean(env, 'HTTP_FAST_PATH', true),
+    batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
+    corsOrigins: origins,
+    corsCredentials: corsCredentials(env, origins),
     graphiql: boolean(env, 'GRAPHIQL', !production),
+    introspection: boolean(env, 'INTROSPECTION', !production),
+    // Limits on what one request may cost
+    operationTimeoutMs: integer(env, 'OPERATION_TIMEOUT_MS', 30_000, 1, 600_000),
+    maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 1000),
+    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
+    maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
+    maxMutationFields: integer(env, 'MAX_MUTATION_FIELDS', 5, 1, 1000),
+    maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 100, 1, 100_000),
+    costExtensions: boolean(env, 'COST_EXTENSIONS', true),
+    trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
+    trustedDocumentsMode: trustedDocumentsMode(env),
+    // Elastic Path, the upstream
+    epApiBaseUrl: baseUrl(env, 'EP_API_BASE_URL', 'https://useast.api.elasticpath.com'),
+    epApiTimeoutMs: integer(env, 'EP_API_TIMEOUT_MS', 10_000, 1, 600_000),
     epApiConnections: integer(env, 'EP_API_CONNECTIONS', 32, 1, 1024),
-    epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
-    epApiBulkShare: integer(env, 'EP_API_BULK_SHARE', 50, 1, 100),
-    epApiBulkEstimateCalls: integer(env, 'EP_API_BULK_ESTIMATE_CALLS', 50, 0, 100_000),
-    redisUrl: redisUrl(env),
-    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 50, 1, 10_000),
-    epFleetSize: integer(env, 'EP_FLEET_SIZE', 1, 1, 1000),
     epApiQueueLimit: integer(env, 'EP_API_QUEUE_LIMIT', 256, 0, 100_000),
     epApiMaxAttempts: integer(env, 'EP_API_MAX_ATTEMPTS', 3, 1, 10),
     epApiRetryBaseMs: integer(env, 'EP_API_RETRY_BASE_MS', 100, 1, 60_000),
@@ -518,22 +483,29 @@ export function loadConfig(env: Env): Config {
     epApiBreakerWindowMs: integer(env, 'EP_API_BREAKER_WINDOW_MS', 10_000, 100, 600_000),
     epApiBreakerCooldownMs: integer(env, 'EP_API_BREAKER_COOLDOWN_MS', 5_000, 1, 600_000),
     epApiMaxResponseBytes: integer(env, 'EP_API_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    operationTimeoutMs: integer(env, 'OPERATION_TIMEOUT_MS', 30_000, 1, 600_000),
-    maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 1000),
-    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
-    maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
-    maxMutationFields: integer(env, 'MAX_MUTATION_FIELDS', 5, 1, 1000),
-    maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 100, 1, 100_000),
-    costExtensions: boolean(env, 'COST_EXTENSIONS', true),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
-    httpRequestTimeoutMs: requestTimeoutMs,
-    httpHeadersTimeoutMs: headersTimeout(env, requestTimeoutMs),
-    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1, 600_000),
-    httpFastPath: boolean(env, 'HTTP_FAST_PATH', true),
-    batchLimit: integer(env, 'BATCH_LIMIT', 10, 0, 1000),
-    introspection: boolean(env, 'INTROSPECTION', !production),
-    trustedDocumentsFile: raw(env, 'TRUSTED_DOCUMENTS_FILE'),
-    trustedDocumentsMode: trustedDocumentsMode(env),
+    epApiPropagateTrace: boolean(env, 'EP_API_PROPAGATE_TRACE', false),
+    epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
+    epBulkConcurrency: integer(env, 'EP_BULK_CONCURRENCY', 4, 1, 100),
+    epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
+    epClientCredentials: clientCredentials(env),
+    // The store's rate limit, shared by the fleet
+    epApiMaxRps: integer(env, 'EP_API_MAX_RPS', 80, 1, 100_000),
+    epApiBulkShare: integer(env, 'EP_API_BULK_SHARE', 50, 1, 100),
+    epApiBulkEstimateCalls: integer(env, 'EP_API_BULK_ESTIMATE_CALLS', 50, 0, 100_000),
+    redisUrl: redisUrl(env),
+    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 50, 1, 10_000),
+    epFleetSize: integer(env, 'EP_FLEET_SIZE', 1, 1, 1000),
+    // Membership events
+    epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
+    epWebhookPath: webhookPath(env),
+    subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
+    subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
+    subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
+    subscriptionAuthRecheckMs: integer(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', 300_000, 100, 3_600_000),
+    subscriptionEventMaxCalls: integer(env, 'SUBSCRIPTION_EVENT_MAX_CALLS', 5, 1, 1000),
+    eventMemoryTtlMs: integer(env, 'EVENT_MEMORY_TTL_MS', 7_200_000, 1000, 86_400_000),
+    // Operating the process
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     readinessFollowsBreaker: boolean(env, 'READINESS_FOLLOWS_BREAKER', false),
@@ -541,22 +513,7 @@ export function loadConfig(env: Env): Config {
     metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 100, 0, 10_000),
     otlpTracesEndpoint: otlpTracesEndpoint(env),
     otelServiceName: raw(env, 'OTEL_SERVICE_NAME') ?? 'ep-account-membership-gateway',
-    epApiPropagateTrace: boolean(env, 'EP_API_PROPAGATE_TRACE', false),
-    corsOrigins: origins,
-    corsCredentials: corsCredentials(env, origins),
-    epLookupConcurrency: integer(env, 'EP_LOOKUP_CONCURRENCY', 8, 1, 100),
-    epBulkConcurrency: integer(env, 'EP_BULK_CONCURRENCY', 4, 1, 100),
-    epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
-    epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
-    epWebhookPath: webhookPath(env),
-    epClientCredentials: clientCredentials(env),
-    subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
-    subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
-    subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
-    subscriptionAuthRecheckMs: integer(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', 300_000, 100, 3_600_000),
-    subscriptionEventMaxCalls: integer(env, 'SUBSCRIPTION_EVENT_MAX_CALLS', 5, 1, 1000),
     ...retired(env, 'SUBSCRIPTION_READS_PER_SECOND', "event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE (and EP_API_MAX_RPS) instead"),
-    eventMemoryTtlMs: integer(env, 'EVENT_MEMORY_TTL_MS', 7_200_000, 1000, 86_400_000),
   });
 }
 
@@ -570,17 +527,14 @@ function webhookPath(env: Env): string {
 }
 
 export interface EmulatorConfig {
-  /** @default '127.0.0.1' */
   readonly host: string;
-  /** @default 4010 */
   readonly port: number;
-  /** Client id that `POST /oauth/access_token` accepts. @default 'demo-client' */
+  /** Client id that `POST /oauth/access_token` accepts. */
   readonly clientId: string;
-  /** Client secret that `POST /oauth/access_token` accepts. @default 'demo-secret' */
+  /** Client secret that `POST /oauth/access_token` accepts. */
   readonly clientSecret: string;
   /**
    * How long the emulator's access tokens last (`npm run dev`'s own session token never expires).
-   * @default 3600 (Elastic Path's hour)
    */
   readonly tokenLifetimeS: number;
 }

@@ -11,15 +11,11 @@ import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from
 import { GraphQLError } from 'graphql';
 
 export interface LoaderOptions {
-  /**
-   * Single lookups in flight at once for one request.
-   * @default 8
-   */
+  /** Single lookups in flight at once for one request (EP_LOOKUP_CONCURRENCY). */
   lookupConcurrency: number;
   /**
    * Look members up in batches with `filter=in(id,…)`. Only older Elastic Path docs promise this
-   * filter for members, so it is off unless configured.
-   * @default false
+   * filter for members, so it is off unless configured (EP_MEMBER_BATCH_LOOKUP).
    */
   memberBatchLookup: boolean;
 }
