@@ -57,8 +57,8 @@ function tooLarge(req: Parameters<RequestListener>[0], res: Parameters<RequestLi
 /**
  * Refuses bodies over the limit, whether announced by Content-Length or streamed in chunks.
  *
- * A POST body is read here in full, each chunk copied into one buffer that grows to at most the
- * limit: a body sent in many tiny chunks costs what its bytes cost, not a Buffer (and a slice of a
+ * A POST body is read here in full, its chunks after the first copied into one buffer that grows
+ * to at most the limit: a body sent in many tiny chunks costs what its bytes cost, not a Buffer (and a slice of a
  * socket read) per chunk, as a stream's queue of them would. A JSON POST (every GraphQL client's,
  * and routers') is handed on already parsed, as `req.body`: the fetch adapter then builds its
  * Request around the parsed value instead of streaming the body through a second Request and a
@@ -107,37 +107,55 @@ function limitBody(listener: RequestListener, maxBodyBytes: number, parsedBody?:
   };
 }
 
-/** A request body's bytes in one buffer, grown by doubling and never past the limit. */
+/**
+ * A request body's bytes in one buffer, grown by doubling and never past the limit. A body that
+ * arrives in one chunk (nearly every operation) is that chunk, neither allocated nor copied again;
+ * from the second chunk on, each is copied in.
+ */
 class BodyBuffer {
-  #buffer: Buffer;
+  #first: Buffer | undefined;
+  #buffer: Buffer | undefined;
   #length = 0;
+  readonly #declared: number;
   readonly #limit: number;
 
   /** `declared`: the Content-Length, when sent (already checked against the limit). */
   constructor(declared: number, limit: number) {
+    this.#declared = declared;
     this.#limit = limit;
-    this.#buffer = Buffer.allocUnsafe(declared > 0 ? declared : Math.min(INITIAL_BODY_BYTES, limit));
   }
 
-  /** Copies the chunk in; false when the body would then be over the limit. */
+  /** Takes the chunk in; false when the body would then be over the limit. */
   append(chunk: Buffer): boolean {
     const length = this.#length + chunk.length;
     if (length > this.#limit) return false;
-    if (length > this.#buffer.length) {
-      let size = this.#buffer.length * 2;
+    if (this.#length === 0 && this.#buffer === undefined) {
+      this.#first = chunk;
+      this.#length = length;
+      return true;
+    }
+    let buffer = this.#buffer;
+    if (buffer === undefined) {
+      buffer = Buffer.allocUnsafe(Math.max(this.#declared > 0 ? this.#declared : Math.min(INITIAL_BODY_BYTES, this.#limit), length));
+      (this.#first as Buffer).copy(buffer, 0);
+      this.#first = undefined;
+    }
+    if (length > buffer.length) {
+      let size = buffer.length * 2;
       while (size < length) size *= 2;
       const grown = Buffer.allocUnsafe(Math.min(size, this.#limit));
-      this.#buffer.copy(grown, 0, 0, this.#length);
-      this.#buffer = grown;
+      buffer.copy(grown, 0, 0, this.#length);
+      buffer = grown;
     }
-    chunk.copy(this.#buffer, this.#length);
+    chunk.copy(buffer, this.#length);
+    this.#buffer = buffer;
     this.#length = length;
     return true;
   }
 
   /** The bytes received, without copying them again. */
   bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length);
+    return this.#buffer?.subarray(0, this.#length) ?? this.#first ?? Buffer.alloc(0);
   }
 }
 

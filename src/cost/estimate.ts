@@ -15,8 +15,9 @@
  *   member's memberships too (`include=account`): free;
  * - `accountMember { id }` and `account { id }` cost nothing;
  * - `_entities` costs its representations after deduplication and batching, then what each selects;
- * - `ensureAccountMembership` costs its write and one lookup (after a 409), then what its membership
- *   selects; `ensureAccountMemberships` of N ids costs N writes plus N + 1 reads at most, capped at
+ * - `ensureAccountMembership` costs its write and one lookup (the filtered list read beside the
+ *   write; a second, after a 409 whose read beside it came back empty or failed, is rare and not
+ *   counted, as the lookup after a lost answer is not), then what its membership selects; `ensureAccountMemberships` of N ids costs N writes plus N + 1 reads at most, capped at
  *   10 (the account's first page of 100 memberships, then either its other pages or one lookup per
  *   conflict, whichever is fewer; an account holds at most 1000), then what N memberships select.
  *   Ids that fail validation cost nothing: the call is refused before it reaches Elastic Path.

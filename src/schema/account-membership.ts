@@ -19,7 +19,7 @@ import { AccountMember, primeMembers } from './account-member.js';
 import { MAX_PAGE_SIZE, pageRequest, toConnection, type Connection } from './pagination.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './error-adapters.js';
 import { selectsBeyondId, selectsBeyondIdIn, subfieldsAlong } from './selection.js';
-import { afterSpeculativeReads, readMemberBesideWrite, readsById, startReadsOf } from './speculative-reads.js';
+import { afterSpeculativeReads, readMemberBesideWrite, readsById, startReadsOf, takeRoomBesideWrite } from './speculative-reads.js';
 
 /**
  * One membership, whichever side it was read from. Elastic Path's record names only the other
@@ -367,8 +367,12 @@ builder.mutationFields((t) => ({
       const accountId = requireUuid(args.accountId, 'accountId');
       const accountMemberId = requireUuid(args.accountMemberId, 'accountMemberId');
       const includeMember = selectsBeyondId(info, ['membership', 'accountMember']);
-      // A 201 carries no member: its record is read while the write is in flight.
-      const write = context.api.ensureAccountMembership(accountId, accountMemberId, { includeMember });
+      // The existing membership (for a 409) and the member's record (a 201 carries no member) are
+      // read while the write is in flight, each only with what the write left free.
+      const write = context.api.ensureAccountMembership(accountId, accountMemberId, {
+        includeMember,
+        lookupBeside: () => takeRoomBesideWrite(context),
+      });
       const answer = await afterSpeculativeReads(write, includeMember ? readMemberBesideWrite(accountMemberId, context) : []);
       const members = primeMembers(answer.included?.account_members, context);
       return { outcome: answer.outcome, membership: fromAccountSide(accountId, answer.data, members) };

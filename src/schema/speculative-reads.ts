@@ -13,6 +13,10 @@
  *   (when a field beyond `id` is selected) and its memberships pages (when selected), beside the
  *   membership read.
  *
+ * - `ensureAccountMembership`: the memberships list filtered by the member, beside the write
+ *   (`takeRoomBesideWrite`), so that a 409 finds the existing membership already read. The outcome
+ *   is still the POST's (lists lag behind writes): the list only supplies the record after a 409;
+ *   when it came back empty or failed, the membership is looked up after the 409, as without it.
  * - `createAccountMembership { accountMember { … } }` and
  *   `ensureAccountMembership { … membership { accountMember { … } } }`: the member's record, beside
  *   the write (`readMemberBesideWrite`). A membership write never changes a member, so the read is
@@ -106,12 +110,22 @@ export function startReadsOf(
  * call of the budget and a speculative read are left. Call it only after starting the write.
  */
 export function readMemberBesideWrite(accountMemberId: string, context: Context): Promise<unknown>[] {
-  if (context.speculativeReads.left <= 0 || !context.api.roomBeside()) return [];
-  context.speculativeReads.left -= 1;
+  if (!takeRoomBesideWrite(context)) return [];
   const read = context.loaders.accountMember.load(accountMemberId);
   // The member's field meets a failure through the loader; if the write failed, nobody needs it.
   read.catch(() => undefined);
   return [read];
+}
+
+/**
+ * Takes one speculative read for a read beside a membership write already sent, when one is left
+ * and a connection slot and a call of the budget are free after the write took its own; false
+ * otherwise (the read then waits for the write, as it would without this).
+ */
+export function takeRoomBesideWrite(context: Context): boolean {
+  if (context.speculativeReads.left <= 0 || !context.api.roomBeside()) return false;
+  context.speculativeReads.left -= 1;
+  return true;
 }
 
 /** `parent`, once the speculative reads it started have settled too (so none outlives the operation). */

@@ -87,6 +87,15 @@ export interface MembershipWriteOptions {
   includeMember: boolean;
 }
 
+export interface EnsureOptions extends MembershipWriteOptions {
+  /**
+   * Asked once the POST has been sent (and has taken its connection slot, rate start and call
+   * budget): true lets the memberships list filtered by the member be read beside it, so that a
+   * 409 needs no lookup after it. Without it, or when it answers false, a 409 is looked up after.
+   */
+  lookupBeside?: () => boolean;
+}
+
 /**
  * What looking up a write whose answer was lost found: it `landed` (a create's membership made
  * after the write left, or a delete's membership gone), it was there already (`existing`: the
@@ -120,14 +129,16 @@ export interface AccountManagementApi {
     options?: MembershipWriteOptions,
   ): Promise<MembershipAnswer>;
   /**
-   * The membership, created by one POST when it did not exist; after a 409 it is read with the
-   * list filtered by `account_member_id`. A lost answer is looked up as in `createAccountMembership`;
-   * a membership found too close to the write to tell is `UNCERTAIN`.
+   * The membership, created by one POST when it did not exist. The outcome is the POST's: 201 is
+   * `CREATED`, 409 `EXISTED`, with the membership read from the list filtered by
+   * `account_member_id`: beside the POST when `lookupBeside` allows, otherwise (or when that read
+   * came back empty or failed: lists lag behind writes) after the 409. A lost answer is looked up
+   * as in `createAccountMembership`; a membership found too close to the write to tell is `UNCERTAIN`.
    */
   ensureAccountMembership(
     accountId: string,
     accountMemberId: string,
-    options?: MembershipWriteOptions,
+    options?: EnsureOptions,
   ): Promise<EnsuredMembershipAnswer>;
   /** The membership of one member in one account (`filter=eq(account_member_id,…)`), or undefined. */
   findAccountMembership(
@@ -394,12 +405,15 @@ export function createAccountManagementApi(
     },
 
     async ensureAccountMembership(accountId, accountMemberId, options = { includeMember: false }) {
-      try {
-        return await addMembership(accountId, accountMemberId, options);
-      } catch (error) {
-        if (!(error instanceof MembershipAlreadyExistsError)) throw error;
-      }
-      const existing = await findMembership(accountId, accountMemberId, options);
+      const write = addMembership(accountId, accountMemberId, options);
+      // Asked only now: the write has taken its slot, rate start and budget before the read.
+      const beside = options.lookupBeside?.() ? findMembership(accountId, accountMemberId, options) : undefined;
+      // Settled before answering, whatever the write did, so that no read outlives the operation.
+      const [written, read] = await Promise.allSettled([write, beside]);
+      if (written.status === 'fulfilled') return written.value;
+      if (!(written.reason instanceof MembershipAlreadyExistsError)) throw written.reason;
+      // The 409 decides the outcome; the list read beside it only supplies the record when it holds it.
+      const existing = (read.status === 'fulfilled' ? read.value : undefined) ?? (await findMembership(accountId, accountMemberId, options));
       if (!existing) {
         // Elastic Path said it exists, then could not find it: it was removed in between.
         throw gatewayError(

@@ -7,7 +7,7 @@ import { CreateAccountMembershipDocument } from '../gql/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
 import { epError, memberBody, membershipBody, pageBody } from '../support/bodies.js';
-import type { ScriptedUpstream } from '../support/scripted-upstream.js';
+import { on, type Answer, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { useScriptedGateway } from '../support/scripted-gateway.js';
 
 let upstream: ScriptedUpstream;
@@ -15,17 +15,20 @@ let gateway: TestGateway;
 
 useScriptedGateway({
     // The table below answers many 5xx on purpose: a breaker that opened part-way would change
-    // later rows' answers, so it cannot open here (the breaker has its own tests). One connection:
-    // the create takes it, so no member read starts beside it to take a reply scripted for the write.
-    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000', EP_API_CONNECTIONS: '1' },
+    // later rows' answers, so it cannot open here (the breaker has its own tests).
+    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
   }, (started) => ({ upstream, gateway } = started));
+
+/** The create's own reply, and the member's record read beside it (the document selects its name). */
+const write = (answer: Answer) => on(`POST /v2/accounts/${ACCOUNT_ID}/account-memberships`, answer);
+const memberRead = () => on(`GET /v2/account-members/${MEMBER_ID}`, { status: 200, json: memberBody() });
 
 const create = (headers: Record<string, string> = { authorization: TOKEN }) =>
   gateway.execute(CreateAccountMembershipDocument, { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID }, headers);
 
 describe('createAccountMembership', () => {
   it('posts the membership to Elastic Path and returns it with the member looked up by id', async () => {
-    upstream.reply({ status: 201, json: membershipBody() }, { status: 200, json: memberBody() });
+    upstream.reply(write({ status: 201, json: membershipBody() }), memberRead());
 
     const result = await create();
 
@@ -38,7 +41,8 @@ describe('createAccountMembership', () => {
       updatedAt: '2021-03-10T07:35:38.883Z',
       accountMember: { id: MEMBER_ID, name: 'Ron Swanson', email: 'ron@swanson.com' },
     });
-    const [post, get] = upstream.received;
+    const post = upstream.received.find((request) => request.method === 'POST');
+    const get = upstream.received.find((request) => request.method === 'GET');
     expect(post?.method).toBe('POST');
     expect(post?.rawUrl).toBe(`/v2/accounts/${ACCOUNT_ID}/account-memberships`);
     expect(post?.headers['content-type']).toBe('application/json');
@@ -100,11 +104,12 @@ describe('createAccountMembership', () => {
   ];
 
   it.each(typedFailures)('%s', async (_name, status, json, expected) => {
-    upstream.reply({ status, json });
+    upstream.reply(write({ status, json }), memberRead());
     const result = await create();
     expect(result.errors).toBeUndefined();
     expect(result.data?.createAccountMembership).toMatchObject(expected);
-    expect(upstream.received).toHaveLength(1);
+    // The write, and the member's record read beside it (wasted).
+    expect(upstream.received.map((request) => request.method).sort()).toEqual(['GET', 'POST']);
   });
 
   const codedFailures: Array<[string, number, unknown, string, Record<string, unknown> | undefined]> = [
@@ -139,16 +144,20 @@ describe('createAccountMembership', () => {
   ];
 
   it.each(codedFailures)('%s', async (_name, status, json, code, upstreamDetail) => {
-    upstream.reply(json === undefined ? { status, body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } } : { status, json });
+    upstream.reply(
+      write(json === undefined ? { status, body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } } : { status, json }),
+      memberRead(),
+    );
     const result = await create();
     expect(result.data).toBeNull();
     expect(result.errors).toHaveLength(1);
     expect(result.errors?.[0]?.extensions).toEqual({ code, upstream: upstreamDetail });
     expect(result.errors?.[0]?.message).not.toMatch(/unexpected error/i);
     expect(JSON.stringify(result)).not.toContain(TOKEN.slice(7));
+    expect(upstream.received).toHaveLength(2);
   });
 
-  const brokenAnswers: Array<[string, Parameters<ScriptedUpstream['reply']>[0]]> = [
+  const brokenAnswers: Array<[string, Answer]> = [
     ['a 201 that is not JSON', { status: 201, body: 'created', headers: { 'content-type': 'text/plain' } }],
     ['a 201 with malformed JSON', { status: 201, body: '{"data": {', headers: { 'content-type': 'application/json' } }],
     ['a 201 of an unexpected shape', { status: 201, json: { data: { id: MEMBERSHIP_ID, type: 'account' } } }],
@@ -159,42 +168,52 @@ describe('createAccountMembership', () => {
   ];
 
   it.each(brokenAnswers)('answers UPSTREAM_ERROR for %s', async (_name, reply) => {
-    upstream.reply(reply);
+    upstream.reply(write(reply), memberRead());
     const result = await create();
     expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
     expect(result.errors?.[0]?.message).toMatch(/^Elastic Path sent /);
+    expect(upstream.received).toHaveLength(2);
   });
 
   // A lost answer is looked up before answering (test/api/ensure-membership.test.ts has the cases
   // where it landed); here it did not, so the caller gets the transport failure's code.
-  const noMembership = { status: 200, json: pageBody([]) };
+  const noMembership = on(`GET /v2/accounts/${ACCOUNT_ID}/account-memberships?filter=eq(account_member_id,${MEMBER_ID})`, {
+    status: 200,
+    json: pageBody([]),
+  });
 
   it('answers WRITE_OUTCOME_UNKNOWN, never "try again", when Elastic Path resets the connection and the lookup finds nothing', async () => {
-    upstream.reply({ reset: true }, noMembership);
+    upstream.reply(write({ reset: true }), memberRead(), noMembership);
     const result = await create();
     expect(result.errors?.[0]).toMatchObject({
       message: `Elastic Path's answer to adding account member ${MEMBER_ID} to account ${ACCOUNT_ID} (the connection closed before the answer came) was lost, and the gateway could not tell whether it was applied: it may have been. Do not send createAccountMembership again to find out: ensureAccountMembership is the safe retry, it writes at most once and answers the membership whether or not this write made it.`,
       extensions: { code: 'WRITE_OUTCOME_UNKNOWN' },
     });
-    expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+    // The write, the member's record beside it, then the lookup.
+    expect(upstream.received.map((request) => request.method).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(upstream.received.filter((request) => request.rawUrl.includes('filter='))).toHaveLength(1);
   });
 
   it('answers WRITE_OUTCOME_UNKNOWN when Elastic Path does not answer within EP_API_TIMEOUT_MS and the lookup finds nothing', async () => {
-    upstream.reply({ hang: true }, noMembership);
+    upstream.reply(write({ hang: true }), memberRead(), noMembership);
     const result = await create();
     expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
     expect(result.errors?.[0]?.message).toContain('(no answer came within 300 ms)');
     expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
-    expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+    // The write, the member's record beside it, then the lookup.
+    expect(upstream.received.map((request) => request.method).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(upstream.received.filter((request) => request.rawUrl.includes('filter='))).toHaveLength(1);
   });
 
   it('keeps serving after every kind of upstream failure', async () => {
     upstream.reply(
-      { reset: true },
+      write({ reset: true }),
+      memberRead(),
       noMembership,
-      { status: 500, body: 'x' },
-      { status: 201, json: membershipBody() },
-      { status: 200, json: memberBody() },
+      write({ status: 500, body: 'x' }),
+      memberRead(),
+      write({ status: 201, json: membershipBody() }),
+      memberRead(),
     );
     await create();
     await create();

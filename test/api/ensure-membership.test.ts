@@ -17,7 +17,7 @@ import {
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, MEMBERSHIP_ID, TOKEN } from '../support/ids.js';
 import { epError, memberBody, membershipBody, pageBody } from '../support/bodies.js';
-import type { ReceivedRequest, ScriptedUpstream } from '../support/scripted-upstream.js';
+import { on, type Answer, type ReceivedRequest, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { useScriptedGateway } from '../support/scripted-gateway.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -61,7 +61,7 @@ describe('against the emulator', () => {
     stack.gateway.execute(CreateAccountMembershipDocument, { accountId, accountMemberId }, auth());
 
   describe('ensureAccountMembership', () => {
-    it('returns an existing membership with created: false after one POST (409) and one filtered GET, the member read beside the POST', async () => {
+    it('returns an existing membership with created: false after one POST (409) and one filtered GET read beside it, the member read beside them too', async () => {
       const result = await ensure(acme.id, ron.id);
 
       expect(result.errors).toBeUndefined();
@@ -82,7 +82,7 @@ describe('against the emulator', () => {
       expect(membershipsOf(stack, acme.id)?.size).toBe(3);
     });
 
-    it('creates a new membership with created: true and one POST', async () => {
+    it('creates a new membership with created: true from one POST, the filtered list read beside it', async () => {
       const [member] = newMembers(stack, 1, 'Single');
       const result = await stack.gateway.execute(
         EnsureAccountMembershipIdsOnlyDocument,
@@ -91,7 +91,10 @@ describe('against the emulator', () => {
       );
 
       expect(result.data?.ensureAccountMembership).toMatchObject({ created: true, membership: { accountMember: { id: member!.id } } });
-      expect(stack.upstreamCalls().map((call) => `${call.method} ${call.path}`)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`]);
+      expect(stack.upstreamCalls().map((call) => `${call.method} ${call.path}`).sort()).toEqual([
+        `GET /v2/accounts/${globex.id}/account-memberships`,
+        `POST /v2/accounts/${globex.id}/account-memberships`,
+      ]);
       expect(membershipsOf(stack, globex.id)?.has(member!.id)).toBe(true);
     });
 
@@ -154,7 +157,7 @@ describe('against the emulator', () => {
       expect(posts(stack.upstreamCalls())).toHaveLength(1);
     });
 
-    it('answers WRITE_OUTCOME_UNKNOWN, never "try again", when the lookup finds nothing: one POST, one lookup', async () => {
+    it('answers WRITE_OUTCOME_UNKNOWN, never "try again", when the lookup finds nothing: one POST, one lookup after it', async () => {
       const [member] = newMembers(stack, 1, 'Unlanded');
       stack.emulator.faults.set({ resetRate: 1, methods: ['POST'] });
 
@@ -165,9 +168,9 @@ describe('against the emulator', () => {
       expect(result.errors?.[0]?.message).toMatch(/may have been\. .*ensureAccountMembership is the safe retry/);
       expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
       expect(reconciledOf(result)).toBeUndefined();
-      // The write, the member's record beside it, and the one lookup.
-      expect(stack.upstreamCalls().map((call) => call.method).sort()).toEqual(['GET', 'GET', 'POST']);
-      expect(gets(stack.upstreamCalls()).filter((call) => call.query.has('filter'))).toHaveLength(1);
+      // The write, the filtered list and the member's record beside it, and the one lookup after it.
+      expect(stack.upstreamCalls().map((call) => call.method).sort()).toEqual(['GET', 'GET', 'GET', 'POST']);
+      expect(gets(stack.upstreamCalls()).filter((call) => call.query.has('filter'))).toHaveLength(2);
       expect(stack.emulator.store.membershipsOfMember(member!.id)?.size).toBe(0);
     });
 
@@ -181,8 +184,8 @@ describe('against the emulator', () => {
 
       expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
       expect(posts(stack.upstreamCalls())).toHaveLength(1);
-      // The member's record beside the write, and the one lookup.
-      expect(gets(stack.upstreamCalls())).toHaveLength(2);
+      // The filtered list and the member's record beside the write, and the one lookup after it.
+      expect(gets(stack.upstreamCalls())).toHaveLength(3);
 
       // It landed after all: repeating the ensure is how a caller finds out, and writes nothing twice.
       await expect.poll(() => stack.emulator.store.membershipsOfMember(member!.id)?.size, { timeout: 5000 }).toBe(1);
@@ -437,9 +440,8 @@ describe('against a scripted Elastic Path', () => {
   let gateway: TestGateway;
 
   useScriptedGateway({
-      // One call at a time, so that scripted replies meet the requests they were written for: the
-      // write takes the only connection slot, so no member read starts beside it.
-      env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1', EP_API_CONNECTIONS: '1' },
+      // One bulk write at a time, so that the bulk cases' writes meet their replies in order.
+      env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1' },
     }, (started) => ({ upstream, gateway } = started));
 
   const OTHER_MEMBER = '2c3a5e63-1f6b-4bb9-9c7e-6b1f4d0b7a11';
@@ -458,46 +460,83 @@ describe('against a scripted Elastic Path', () => {
     gateway.execute(EnsureAccountMembershipIdsOnlyDocument, { accountId: ACCOUNT_ID, accountMemberId }, { authorization: TOKEN });
   const ensureMany = (accountMemberIds: string[]) =>
     gateway.execute(EnsureAccountMembershipsDocument, { accountId: ACCOUNT_ID, accountMemberIds }, { authorization: TOKEN });
+  const WRITE = `POST /v2/accounts/${ACCOUNT_ID}/account-memberships`;
+  const LOOKUP = `GET /v2/accounts/${ACCOUNT_ID}/account-memberships?filter=eq(account_member_id,${MEMBER_ID})`;
+  /**
+   * One ensure's replies, by route: the write's, the filtered list read beside it, and the lookups
+   * after it. The write answers once the read beside it has arrived, so the read beside it always
+   * takes the first list reply and a lookup after the write the next.
+   */
+  const ensureReplies = (write: Answer, beside: Answer, ...after: Answer[]) =>
+    upstream.reply(
+      on(WRITE, { ...write, until: upstream.whenReceived(upstream.received.length + 2) }),
+      on(LOOKUP, beside),
+      ...after.map((answer) => on(LOOKUP, answer)),
+    );
+  const methods = () => upstream.received.map((request) => request.method).sort();
   const isLookup = (request: ReceivedRequest | undefined, memberId = MEMBER_ID) =>
     request?.method === 'GET' &&
     request.rawUrl.startsWith(`/v2/accounts/${ACCOUNT_ID}/account-memberships?`) &&
     new URL(request.rawUrl, 'http://x').searchParams.get('filter') === `eq(account_member_id,${memberId})`;
 
   describe('ensureAccountMembership', () => {
-    it('answers a 409 with the membership found by the filtered list: created: false, one POST and one GET', async () => {
-      upstream.reply(conflict, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+    it('answers a 409 with the membership found by the filtered list read beside the POST: EXISTED, one POST and one GET', async () => {
+      ensureReplies(conflict, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
 
       const result = await ensure();
 
       expect(result.data?.ensureAccountMembership).toMatchObject({
+        outcome: 'EXISTED',
         created: false,
         membership: { id: MEMBERSHIP_ID, accountMember: { id: MEMBER_ID } },
       });
-      expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
-      expect(JSON.parse(upstream.received[0]?.body ?? '')).toEqual({ data: { type: 'account_membership', account_member_id: MEMBER_ID } });
-      expect(isLookup(upstream.received[1])).toBe(true);
-      expect(upstream.received[1]?.headers.authorization).toBe(TOKEN);
+      expect(methods()).toEqual(['GET', 'POST']);
+      const post = upstream.received.find((request) => request.method === 'POST');
+      const lookup = upstream.received.find((request) => request.method === 'GET');
+      expect(JSON.parse(post?.body ?? '')).toEqual({ data: { type: 'account_membership', account_member_id: MEMBER_ID } });
+      expect(isLookup(lookup)).toBe(true);
+      expect(lookup?.headers.authorization).toBe(TOKEN);
     });
 
-    it('answers a 201 with created: true and nothing else', async () => {
-      upstream.reply({ status: 201, json: membership() });
+    it('answers a 201 with created: true and the POST\'s membership, whatever the list read beside it held', async () => {
+      // The list lags behind writes, and decides nothing: here it still shows an older record.
+      const other = { ...membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data, id: '5a1b2c3d-0000-4000-8000-000000000099' };
+      ensureReplies({ status: 201, json: membership() }, { status: 200, json: page([other]) });
       const result = await ensure();
-      expect(result.data?.ensureAccountMembership).toMatchObject({ created: true, membership: { id: MEMBERSHIP_ID } });
-      expect(upstream.received).toHaveLength(1);
+      expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'CREATED', created: true, membership: { id: MEMBERSHIP_ID } });
+      expect(methods()).toEqual(['GET', 'POST']);
+    });
+
+    it('looks a 409 up after it when the list read beside the POST came back empty: EXISTED, one POST and two GETs', async () => {
+      ensureReplies(conflict, { status: 200, json: page([]) }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      const result = await ensure();
+      expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: MEMBERSHIP_ID } });
+      expect(reconciledOf(result)).toBeUndefined();
+      expect(methods()).toEqual(['GET', 'GET', 'POST']);
+      expect(upstream.received.filter((request) => isLookup(request))).toHaveLength(2);
+    });
+
+    it('looks a 409 up after it when the list read beside the POST failed', async () => {
+      ensureReplies(conflict, { status: 500, json: epError('500', 'Internal Server Error') }, { status: 200, json: page([membership(MEMBER_ID).data]) });
+      const result = await ensure();
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: MEMBERSHIP_ID } });
+      expect(methods()).toEqual(['GET', 'GET', 'POST']);
     });
 
     it('answers CONFLICT when the membership Elastic Path called a duplicate is gone by the lookup', async () => {
-      upstream.reply(conflict, { status: 200, json: page([]) });
+      ensureReplies(conflict, { status: 200, json: page([]) }, { status: 200, json: page([]) });
       const result = await ensure();
       expect(result.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-      expect(upstream.received).toHaveLength(2);
+      expect(upstream.received).toHaveLength(3);
     });
 
     it.each([
       ['reset after sending', { reset: true as const }],
       ['timed out', { hang: true as const }],
     ])('reconciles a create whose connection was %s and that landed well after it left: CREATED, one POST', async (_name, lost) => {
-      upstream.reply(lost, { status: 200, json: page([membership(MEMBER_ID, later()).data]) });
+      // The list read beside the write did not see it yet; the lookup after the lost answer does.
+      ensureReplies(lost, { status: 200, json: page([]) }, { status: 200, json: page([membership(MEMBER_ID, later()).data]) });
 
       const result = await ensure();
 
@@ -505,14 +544,14 @@ describe('against a scripted Elastic Path', () => {
       expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'CREATED', created: true, membership: { id: MEMBERSHIP_ID } });
       expect(reconciledOf(result)).toBe(true);
       expect(posts(upstream.received)).toHaveLength(1);
-      expect(isLookup(upstream.received[1])).toBe(true);
+      expect(upstream.received.filter((request) => isLookup(request))).toHaveLength(2);
     });
 
     it.each([
       ['reset after sending', { reset: true as const }, 'the connection closed before the answer came'],
       ['timed out', { hang: true as const }, 'no answer came within 300 ms'],
     ])('answers a create whose connection was %s and whose membership the lookup did not find with WRITE_OUTCOME_UNKNOWN: one POST', async (_name, lost, cause) => {
-      upstream.reply(lost, { status: 200, json: page([]) });
+      ensureReplies(lost, { status: 200, json: page([]) }, { status: 200, json: page([]) });
 
       const result = await ensure();
 
@@ -521,22 +560,24 @@ describe('against a scripted Elastic Path', () => {
       expect(result.errors?.[0]?.message).toContain(cause);
       expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
       expect(reconciledOf(result)).toBeUndefined();
-      expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+      // The write, the list read beside it, and the lookup after the lost answer.
+      expect(methods()).toEqual(['GET', 'GET', 'POST']);
     });
 
     it('answers WRITE_OUTCOME_UNKNOWN when the lookup itself fails', async () => {
-      upstream.reply({ reset: true }, { status: 500, json: epError('500', 'Internal Server Error') });
+      ensureReplies({ reset: true }, { status: 200, json: page([]) }, { status: 500, json: epError('500', 'Internal Server Error') });
       const result = await ensure();
       expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
       expect(posts(upstream.received)).toHaveLength(1);
+      expect(upstream.received).toHaveLength(3);
     });
 
     it('answers EXISTED when the membership found after a lost answer is older than the create', async () => {
-      upstream.reply({ reset: true }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      ensureReplies({ reset: true }, { status: 200, json: page([]) }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
       const result = await ensure();
       expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', created: false });
       expect(reconciledOf(result)).toBe(true);
-      expect(upstream.received).toHaveLength(2);
+      expect(upstream.received).toHaveLength(3);
     });
   });
 
@@ -546,8 +587,10 @@ describe('against a scripted Elastic Path', () => {
 
     it('answers a lost answer that landed well after the write left with the membership, its member included by the lookup', async () => {
       upstream.reply(
-        { reset: true },
-        { status: 200, json: { ...page([membership(MEMBER_ID, later()).data]), included: { account_members: [memberBody().data] } } },
+        on(WRITE, { reset: true }),
+        // The member's record, read beside the write (the document selects its name).
+        on(`GET /v2/account-members/${MEMBER_ID}`, { status: 200, json: memberBody() }),
+        on(LOOKUP, { status: 200, json: { ...page([membership(MEMBER_ID, later()).data]), included: { account_members: [memberBody().data] } } }),
       );
 
       const result = await create();
@@ -559,14 +602,20 @@ describe('against a scripted Elastic Path', () => {
       });
       expect(reconciledOf(result)).toBe(true);
       expect(posts(upstream.received)).toHaveLength(1);
-      expect(new URL(upstream.received[1]!.rawUrl, 'http://x').searchParams.get('include')).toBe('account_member');
+      const lookup = upstream.received.find((request) => isLookup(request));
+      expect(new URL(lookup!.rawUrl, 'http://x').searchParams.get('include')).toBe('account_member');
+      expect(upstream.received).toHaveLength(3);
     });
 
     it('answers MembershipAlreadyExistsError when what the lookup found is older than the create', async () => {
-      upstream.reply({ reset: true }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      upstream.reply(
+        on(WRITE, { reset: true }),
+        on(`GET /v2/account-members/${MEMBER_ID}`, { status: 200, json: memberBody() }),
+        on(LOOKUP, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) }),
+      );
       const result = await create();
       expect(result.data?.createAccountMembership).toMatchObject({ __typename: 'MembershipAlreadyExistsError' });
-      expect(upstream.received).toHaveLength(2);
+      expect(upstream.received).toHaveLength(3);
     });
   });
 
@@ -658,15 +707,16 @@ describe('against a scripted Elastic Path', () => {
     it('counts each outcome in graphql_reconciliations_total and names them on the access-log line', async () => {
       const before = await reconciliations();
       const from = gateway.logs.length;
-      upstream.reply({ reset: true }, { status: 200, json: page([membership(MEMBER_ID, later()).data]) });
+      const notYet = { status: 200, json: page([]) };
+      ensureReplies({ reset: true }, notYet, { status: 200, json: page([membership(MEMBER_ID, later()).data]) });
       await ensure();
-      upstream.reply({ reset: true }, { status: 200, json: page([membership().data]) });
+      ensureReplies({ reset: true }, notYet, { status: 200, json: page([membership().data]) });
       await ensure();
-      upstream.reply({ reset: true }, { status: 200, json: page([]) });
+      ensureReplies({ reset: true }, notYet, { status: 200, json: page([]) });
       await ensure();
-      upstream.reply({ reset: true }, { status: 500, json: epError('500', 'Internal Server Error') });
+      ensureReplies({ reset: true }, notYet, { status: 500, json: epError('500', 'Internal Server Error') });
       await ensure();
-      upstream.reply({ reset: true }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      ensureReplies({ reset: true }, notYet, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
       await ensure();
 
       const after = await reconciliations();
@@ -682,7 +732,7 @@ describe('against a scripted Elastic Path', () => {
 
     it('leaves the field out of the access-log line when nothing was reconciled', async () => {
       const from = gateway.logs.length;
-      upstream.reply({ status: 201, json: membership() });
+      ensureReplies({ status: 201, json: membership() }, { status: 200, json: page([]) });
       await ensure();
       const line = gateway.logs.slice(from).map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.msg === 'operation');
       expect(line).toBeDefined();

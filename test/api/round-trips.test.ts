@@ -226,24 +226,29 @@ describe('writes with the member read beside them', () => {
     expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
   });
 
-  it('ensures a new membership and reads its member in one round trip; CREATED comes from the 201', async () => {
+  it('ensures a new membership in one round trip: the filtered list and the member read beside the POST; CREATED comes from the 201', async () => {
     const answer = send(ENSURE, { accountId: globex.id, accountMemberId: andy.id });
-    const calls = await upstream.arrivals(2);
+    const calls = await upstream.arrivals(3);
     expect(calls.every((call) => call.answered === undefined)).toBe(true);
-    expect(calls.map(named)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${andy.id}`]);
+    // The write arrives first: it took its connection slot and budget before the reads beside it.
+    expect(named(calls[0] as TimedCall)).toBe(`POST /v2/accounts/${globex.id}/account-memberships`);
+    expect(calls.slice(1).map(named).sort()).toEqual([
+      `GET /v2/account-members/${andy.id}`,
+      `GET /v2/accounts/${globex.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${andy.id})&include=account_member`,
+    ]);
     upstream.releaseAll();
     const result = await answer;
     expect(result.errors).toBeUndefined();
     expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'CREATED', membership: { accountMember: { name: andy.name } } });
-    expect(upstream.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(3);
     expect(roundTrips(upstream.calls)).toBe(1);
+    expect(result.extensions?.cost).toEqual({ estimated: 3, actual: 3 });
   });
 
-  it('ensures an existing membership with the member read beside the POST, then the filtered lookup after the 409', async () => {
+  it('ensures an existing membership in one round trip: EXISTED from the 409, the record from the filtered list read beside the POST', async () => {
     const answer = send(ENSURE, { accountId: acme.id, accountMemberId: ron.id });
-    const calls = await upstream.arrivals(2);
+    const calls = await upstream.arrivals(3);
     expect(calls.every((call) => call.answered === undefined)).toBe(true);
-    expect(calls.map(named)).toEqual([`POST /v2/accounts/${acme.id}/account-memberships`, `GET /v2/account-members/${ron.id}`]);
     upstream.releaseAll();
     const result = await answer;
     expect(result.errors).toBeUndefined();
@@ -251,14 +256,37 @@ describe('writes with the member read beside them', () => {
       outcome: 'EXISTED',
       membership: { id: acmeRon.id, accountMember: { name: ron.name } },
     });
-    const [post, , lookup] = upstream.calls as [TimedCall, TimedCall, TimedCall];
+    const post = upstream.calls.find((call) => call.method === 'POST') as TimedCall;
+    const lookup = upstream.calls.find((call) => call.url.includes('filter=')) as TimedCall;
+    expect(upstream.calls[0]).toBe(post);
     expect(named(lookup)).toBe(
       `GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})&include=account_member`,
     );
-    expect(overlapped(post, lookup)).toBe(false);
+    expect(overlapped(post, lookup)).toBe(true);
+    // The member's record, read beside them for a 201, is wasted here: the list included it.
+    expect(upstream.calls.map(named)).toContain(`GET /v2/account-members/${ron.id}`);
     expect(upstream.calls).toHaveLength(3);
-    expect(roundTrips(upstream.calls)).toBe(2);
+    expect(roundTrips(upstream.calls)).toBe(1);
     expect(result.extensions?.cost).toEqual({ estimated: 3, actual: 3 });
+  });
+
+  it('ensures an existing membership selecting only ids in one round trip of two calls', async () => {
+    const answer = send(
+      `mutation ($accountId: ID!, $accountMemberId: ID!) {
+        ensureAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) {
+          __typename ... on EnsuredAccountMembership { outcome membership { id accountMember { id } } }
+        }
+      }`,
+      { accountId: acme.id, accountMemberId: ron.id },
+    );
+    const calls = await inFlightTogether(2);
+    expect(calls[0]).toBe(`POST /v2/accounts/${acme.id}/account-memberships`);
+    expect(calls[1]).toBe(`GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})`);
+    const result = await answer;
+    expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: acmeRon.id, accountMember: { id: ron.id } } });
+    expect(upstream.calls).toHaveLength(2);
+    expect(roundTrips(upstream.calls)).toBe(1);
+    expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
   });
 
   it('reads nothing beside a write that selects only the member\'s id', async () => {
@@ -304,5 +332,31 @@ describe('a write whose only connection slot leaves no room beside it', () => {
     expect(upstream.calls.map(named)).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${andy.id}`]);
     expect(overlapped(upstream.calls[0] as TimedCall, upstream.calls[1] as TimedCall)).toBe(false);
     expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
+  });
+
+  it('ensures an existing membership with no read beside the write: the filtered lookup after the 409, its member included', async () => {
+    const answer = single.post(
+      {
+        query: `mutation ($accountId: ID!, $accountMemberId: ID!) {
+          ensureAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) {
+            __typename ... on EnsuredAccountMembership { outcome membership { id accountMember { name } } }
+          }
+        }`,
+        variables: { accountId: acme.id, accountMemberId: ron.id },
+      },
+      { authorization },
+    );
+    const [post] = await upstream.arrivals(1);
+    expect(named(post as TimedCall)).toBe(`POST /v2/accounts/${acme.id}/account-memberships`);
+    upstream.releaseAll();
+    const result = await answer;
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: acmeRon.id, accountMember: { name: ron.name } } });
+    expect(upstream.calls.map(named)).toEqual([
+      `POST /v2/accounts/${acme.id}/account-memberships`,
+      `GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})&include=account_member`,
+    ]);
+    expect(roundTrips(upstream.calls)).toBe(2);
+    expect(result.extensions?.cost).toEqual({ estimated: 3, actual: 2 });
   });
 });

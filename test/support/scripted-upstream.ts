@@ -6,20 +6,52 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Reply =
+/**
+ * Which request a reply is for: method and path, and the query parameters given (others may be
+ * present). Concurrent calls arrive in either order; a routed reply goes to its own call whatever
+ * the order. Routed replies for the same route are used in the order they were queued.
+ */
+export interface Route {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+}
+
+/** What to answer: a status with a body, or no answer at all. */
+export type Answer =
   | {
       status: number;
       json?: unknown;
       body?: string;
       headers?: Record<string, string>;
       delayMs?: number;
-      /** Answers only once this settles: the test decides when, instead of a delay. */
-      until?: Promise<unknown>;
     }
   | { hang: true }
   | { reset: true }
   /** Closes the connection without an answer (a FIN, not a reset): a keep-alive socket going stale under a request. */
   | { close: true };
+
+export type Reply = Answer & {
+  /** Only for a request on this route (see `Route`); without one, for the next request no routed reply is waiting for. */
+  on?: Route;
+  /** Answers (or resets, or closes) only once this settles: the test decides when, instead of a delay. */
+  until?: Promise<unknown>;
+};
+
+/** `reply` for the request `method pathAndQuery` (`GET /v2/accounts/…?filter=…`): the query's parameters must all be present. */
+export function on(route: string, reply: Answer & Pick<Reply, 'until'>): Reply {
+  const [method = '', target = ''] = route.split(' ');
+  const url = new URL(target, 'http://scripted');
+  const query = url.search ? Object.fromEntries(url.searchParams) : undefined;
+  return { ...reply, on: { method, path: url.pathname, ...(query && { query }) } };
+}
+
+function matches(route: Route, method: string, rawUrl: string): boolean {
+  if (route.method !== method) return false;
+  const url = new URL(rawUrl, 'http://scripted');
+  if (url.pathname !== route.path) return false;
+  return Object.entries(route.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value);
+}
 
 export interface ReceivedRequest {
   method: string;
@@ -36,7 +68,10 @@ export interface ReceivedRequest {
 export interface ScriptedUpstream {
   url: string;
   received: ReceivedRequest[];
-  /** Queues replies, used in order, one per request. */
+  /**
+   * Queues replies, one per request: a request takes the first routed reply for its route, or else
+   * the first reply without a route.
+   */
   reply(...replies: Reply[]): void;
   /** Answers every request that finds the queue empty with this reply (instead of failing). */
   always(reply: Reply | undefined): void;
@@ -86,38 +121,41 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         clientPort: req.socket.remotePort,
       });
       changed();
-      const next = queue.shift() ?? fallback;
+      const method = req.method ?? '';
+      const rawUrl = req.url ?? '';
+      let index = queue.findIndex((reply) => reply.on !== undefined && matches(reply.on, method, rawUrl));
+      if (index < 0) index = queue.findIndex((reply) => reply.on === undefined);
+      const next = (index < 0 ? undefined : queue.splice(index, 1)[0]) ?? fallback;
       if (!next) {
         res.writeHead(599, { 'content-type': 'text/plain' }).end('no scripted reply left');
         return;
       }
-      const until = 'status' in next ? next.until : undefined;
-      if ('hang' in next || until) {
+      const until = next.until;
+      if ('hang' in next || (until && 'status' in next)) {
         res.on('close', () => {
           if (!res.writableEnded) abandoned += 1;
           changed();
         });
       }
       if ('hang' in next) return;
-      if ('reset' in next) {
-        req.socket.resetAndDestroy();
-        return;
-      }
-      if ('close' in next) {
-        req.socket.destroySoon();
-        return;
-      }
-      const body = next.json !== undefined ? JSON.stringify(next.json) : (next.body ?? '');
       const answer = () => {
         if (res.destroyed) return;
+        if ('reset' in next) {
+          req.socket.resetAndDestroy();
+          return;
+        }
+        if ('close' in next) {
+          req.socket.destroySoon();
+          return;
+        }
         res.writeHead(next.status, {
           ...(next.json !== undefined ? { 'content-type': 'application/json' } : {}),
           ...next.headers,
         });
-        res.end(body);
+        res.end(next.json !== undefined ? JSON.stringify(next.json) : (next.body ?? ''));
       };
       if (until) void until.finally(answer);
-      else if (next.delayMs) setTimeout(answer, next.delayMs);
+      else if ('status' in next && next.delayMs) setTimeout(answer, next.delayMs);
       else answer();
     });
   });

@@ -342,7 +342,8 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
     const since = performance.now();
     // Nobody waits ahead of it: straight to the window.
     if (lane.size === 0 && lane.blockedUntil <= since) {
-      const answer = await verdict(kind === 'bulk');
+      // Without Redis the window is this process's own: decided at once, with no promise to wait on.
+      const answer = redis ? await verdict(kind === 'bulk') : localVerdict(kind === 'bulk', since);
       if (answer.granted) {
         started(kind, answer);
         observer?.granted(kind, 0);
