@@ -19,7 +19,6 @@ export type CostSettings = Pick<
 
 export function costPlugin(settings: CostSettings): Plugin {
   const limit = settings.maxUpstreamCalls;
-  const estimateSettings = { memberBatchLookup: settings.epMemberBatchLookup };
   // Writes already asked for by earlier operations of the same (batched) request.
   const mutationFields = new WeakMap<Request, number>();
 
@@ -27,7 +26,7 @@ export function costPlugin(settings: CostSettings): Plugin {
     // A subscription's estimate is what one event may cost one subscriber; each event has a budget
     // of SUBSCRIPTION_EVENT_MAX_CALLS, so a selection that could exceed it is refused up front.
     onSubscribe({ args, setResultAndStopExecution }) {
-      const estimated = estimateCalls(args, estimateSettings);
+      const estimated = estimateCalls(args, settings);
       const operation = operationOf(args.contextValue as object);
       if (operation) operation.estimatedCalls = estimated;
       if (estimated > settings.subscriptionEventMaxCalls) {
@@ -55,7 +54,7 @@ export function costPlugin(settings: CostSettings): Plugin {
         }
       }
 
-      const estimated = estimateCalls(args, estimateSettings);
+      const estimated = estimateCalls(args, settings);
       const operation = operationOf(args.contextValue as object);
       if (operation) operation.estimatedCalls = estimated;
       if (estimated > limit) {
