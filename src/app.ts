@@ -15,6 +15,7 @@ import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { renderGraphiQLPage, useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { protectionPlugins } from './protection.js';
+import { useMutationFieldLimit } from './plugins/use-mutation-field-limit.js';
 import { reconciledExtension } from './reconciliation.js';
 import { schema } from './schema/index.js';
 import type { SubscriptionServices } from './events/subscriptions.js';
@@ -117,6 +118,7 @@ export function createApp({
       refuseUnacceptable(config.graphiql),
       releaseRequestScopes(requests),
       ...protectionPlugins(config, logger, schema),
+      useMutationFieldLimit(config.maxMutationFields),
       costPlugin(config),
       useBulkClassification(config),
       reconciledExtension(),
