@@ -165,7 +165,7 @@ const EnsuredAccountMembership = builder.objectRef<EnsuredMembershipShape>('Ensu
 });
 
 /** Pages of the account's memberships a bulk ensure may read: an account holds at most MEMBERSHIP_LIMIT. */
-export const MAX_MEMBERSHIP_PAGES = Math.ceil(MEMBERSHIP_LIMIT / MAX_PAGE_SIZE);
+const MAX_MEMBERSHIP_PAGES = Math.ceil(MEMBERSHIP_LIMIT / MAX_PAGE_SIZE);
 
 /** What one member id of an ensure can come to. */
 type EnsureOutcome = EnsuredMembershipShape | ValidationError | NotFoundError | MembershipLimitReachedError;
