@@ -19,8 +19,12 @@ export type EstimateSettings = Pick<CostSettings, 'epMemberBatchLookup'>;
 
 export type Arguments = Record<string, unknown>;
 
-/** How the relation of a yielded object comes: with the answer, or the same record for all of them. */
-export type Relation = 'included' | 'shared';
+/**
+ * How the relation of a yielded object comes: with the answer (`included`), as one record for all
+ * of them (`shared`), or as the very object the field is on (`parent`), whose record is at hand
+ * exactly when it is there.
+ */
+export type Relation = 'included' | 'shared' | 'parent';
 
 /** The `extensions.cost` of a field. A field that declares nothing of these makes no call. */
 export interface FieldCost {
@@ -58,7 +62,7 @@ export interface FieldCost {
    * What the field's answer says of the relations of the objects it yields, by the relation field's
    * name: `included` when Elastic Path sends their records along (`include=…`, asked for only when
    * their fields are selected), `shared` when every object names the same record (so the loader
-   * reads it once).
+   * reads it once), `parent` when every object names the object the field is on.
    */
   relations?: Readonly<Record<string, Relation>>;
   /**

@@ -47,7 +47,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { subfields, type SelectionScope } from '../schema/selection.js';
-import type { EstimateSettings, FieldCost, Relation, TypeCost } from './declare.js';
+import type { EstimateSettings, FieldCost, TypeCost } from './declare.js';
 
 /** What execution receives: the operation is chosen and its variables coerced as `execute` does. */
 export interface EstimateRequest {
@@ -68,9 +68,12 @@ interface Objects {
   distinct: number;
   /** Their records are at hand: fields that read them cost nothing. */
   known: boolean;
-  /** What the answer that yielded them says of their relations (`FieldCost.relations`). */
-  relations: Readonly<Record<string, Relation>>;
+  /** What the answer that yielded them says of their relations (`FieldCost.relations`), by field name. */
+  relations: Readonly<Record<string, RelationState>>;
 }
+
+/** A declared relation, with `parent` resolved to what is known of the object that yielded them. */
+type RelationState = 'included' | 'shared' | { parent: Objects };
 
 const ROOT: Objects = { count: 1, distinct: 1, known: true, relations: {} };
 
@@ -145,28 +148,30 @@ class CostWalk {
     let calls = objects.count * own;
     const type = namedObjectTypes(this.schema, field.type);
     if (type.length === 0) return calls;
-    const name = field.name;
+    const relations = declared.relations ? resolveRelations(declared.relations, objects) : undefined;
     let yielded: Objects;
     switch (declared.yields) {
       case 'lookup':
         calls += this.readRecords(type[0] as GraphQLObjectType, objects.count, true);
-        yielded = { count: objects.count, distinct: objects.count, known: true, relations: declared.relations ?? {} };
+        yielded = { count: objects.count, distinct: objects.count, known: true, relations: relations ?? {} };
         break;
       case 'records':
-        yielded = { count: objects.count, distinct: objects.count, known: true, relations: declared.relations ?? {} };
+        yielded = { count: objects.count, distinct: objects.count, known: true, relations: relations ?? {} };
         break;
       case 'reference': {
-        const relation = objects.relations[name];
+        const relation = objects.relations[field.name];
+        // Each object names one record: the parent's is read once per parent, whatever the page holds.
+        const parent = typeof relation === 'object' ? relation.parent : undefined;
         yielded = {
           count: objects.count,
-          distinct: relation === 'shared' ? 1 : objects.distinct,
-          known: relation === 'included',
-          relations: declared.relations ?? {},
+          distinct: relation === 'shared' || parent ? 1 : objects.distinct,
+          known: relation === 'included' || (parent?.known ?? false),
+          relations: relations ?? {},
         };
         break;
       }
       default:
-        yielded = { ...objects, relations: declared.relations ?? objects.relations };
+        yielded = { ...objects, relations: relations ?? objects.relations };
     }
     if (size !== undefined) {
       // What each answer's `size` objects select, once per object the field is selected on.
@@ -245,6 +250,13 @@ class CostWalk {
       return undefined;
     }
   }
+}
+
+/** The declared relations, with `parent` taken as the objects the declaring field is on. */
+function resolveRelations(declared: NonNullable<FieldCost['relations']>, objects: Objects): Record<string, RelationState> {
+  const resolved: Record<string, RelationState> = {};
+  for (const [name, relation] of Object.entries(declared)) resolved[name] = relation === 'parent' ? { parent: objects } : relation;
+  return resolved;
 }
 
 const costOf = (field: GraphQLField<unknown, unknown>): FieldCost | undefined =>

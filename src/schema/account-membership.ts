@@ -295,7 +295,7 @@ builder.objectField(Account, 'memberships', (t) =>
 builder.objectField(AccountMember, 'memberships', (t) =>
   t.field({
     // The page includes the accounts when their fields are selected; every membership names this member.
-    ...pageCost({ relations: { account: 'included', accountMember: 'included' }, speculative: 'beside-parent' }),
+    ...pageCost({ relations: { account: 'included', accountMember: 'parent' }, speculative: 'beside-parent' }),
     type: AccountMembershipConnection,
     description: 'Every account this member belongs to, as memberships, page by page.',
     args: {
