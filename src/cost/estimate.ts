@@ -32,9 +32,11 @@
 import {
   Kind,
   getArgumentValues,
+  getNamedType,
   getOperationAST,
   getVariableValues,
   isAbstractType,
+  isLeafType,
   isListType,
   isNonNullType,
   isObjectType,
@@ -146,7 +148,7 @@ class CostWalk {
     }
     const own = typeof declared.calls === 'function' ? declared.calls(size ?? 1) : (declared.calls ?? 0);
     let calls = objects.count * own;
-    const type = namedObjectTypes(this.schema, field.type);
+    const type = objectTypesOf(this.schema, field);
     if (type.length === 0) return calls;
     const relations = declared.relations ? resolveRelations(declared.relations, objects) : undefined;
     let yielded: Objects;
@@ -184,7 +186,7 @@ class CostWalk {
   /** An abstract type resolves to one of its members: the costliest counts. */
   private costliest(types: readonly GraphQLObjectType[], group: FieldGroup, objects: Objects): number {
     let most = 0;
-    for (const type of types) most = Math.max(most, this.objects(type, group, objects));
+    for (const type of types) if (mayCost(type)) most = Math.max(most, this.objects(type, group, objects));
     return most;
   }
 
@@ -263,6 +265,34 @@ const costOf = (field: GraphQLField<unknown, unknown>): FieldCost | undefined =>
   (field.extensions as { cost?: FieldCost } | undefined)?.cost;
 
 const typeCostOf = (type: GraphQLObjectType): TypeCost | undefined => (type.extensions as { cost?: TypeCost } | undefined)?.cost;
+
+/** Types none of whose fields can cost anything (the error types), which the walk need not enter. */
+const costless = new WeakMap<GraphQLObjectType, boolean>();
+
+/** Whether a selection on `type` can cost a call: some field declares a cost or leads to objects. */
+function mayCost(type: GraphQLObjectType): boolean {
+  let known = costless.get(type);
+  if (known === undefined) {
+    known = Object.values(type.getFields()).every((field) => {
+      const declared = costOf(field);
+      return declared !== undefined && Object.keys(declared).length === 0 && isLeafType(getNamedType(field.type));
+    });
+    costless.set(type, known);
+  }
+  return !known;
+}
+
+/** Each field's answer types, worked out once per schema: an estimate runs for every operation. */
+const answerTypes = new WeakMap<GraphQLField<unknown, unknown>, readonly GraphQLObjectType[]>();
+
+function objectTypesOf(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>): readonly GraphQLObjectType[] {
+  let types = answerTypes.get(field);
+  if (!types) {
+    types = namedObjectTypes(schema, field.type);
+    answerTypes.set(field, types);
+  }
+  return types;
+}
 
 /** The object types a field's answer can hold, through lists, non-null and abstract types. */
 function namedObjectTypes(schema: GraphQLSchema, type: GraphQLOutputType): readonly GraphQLObjectType[] {
