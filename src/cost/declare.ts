@@ -9,9 +9,9 @@
  * record read counts 1 wherever it may happen, and a call whose count depends on its input counts
  * its largest.
  *
- *   t.field({ ...cost.page(), type: AccountMemberConnection, args: …, resolve: … })
+ *   name: t.string({ ...cost.record(), resolve: field((dto) => dto.name) }),
+ *   accountMembers: t.field({ ...pageCost(), type: AccountMemberConnection, args: …, resolve: … }),
  */
-
 import type { CostSettings } from './plugin.js';
 
 /** The setting the estimate reads: whether members load in `in(id,…)` batches (EP_MEMBER_BATCH_LOOKUP). */
