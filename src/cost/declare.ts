@@ -21,10 +21,11 @@ export type Arguments = Record<string, unknown>;
 
 /**
  * How the relation of a yielded object comes: with the answer (`included`), as one record for all
- * of them (`shared`), or as the very object the field is on (`parent`), whose record is at hand
- * exactly when it is there.
+ * of them (`shared`), as the very object the field is on (`parent`), whose record is at hand
+ * exactly when it is there, or read beside the write that yields it (`read-beside`) as soon as the
+ * selection on it goes beyond its id, whether or not a field then reads the record.
  */
-export type Relation = 'included' | 'shared' | 'parent';
+export type Relation = 'included' | 'shared' | 'parent' | 'read-beside';
 
 /** The `extensions.cost` of a field. A field that declares nothing of these makes no call. */
 export interface FieldCost {
@@ -62,14 +63,16 @@ export interface FieldCost {
    * What the field's answer says of the relations of the objects it yields, by the relation field's
    * name: `included` when Elastic Path sends their records along (`include=…`, asked for only when
    * their fields are selected), `shared` when every object names the same record (so the loader
-   * reads it once), `parent` when every object names the object the field is on.
+   * reads it once), `parent` when every object names the object the field is on, `read-beside` when
+   * the field reads it while its own call is in flight (`speculative-reads.ts`).
    */
   relations?: Readonly<Record<string, Relation>>;
   /**
-   * Its read can start before the field runs (`speculative-reads.ts`): beside its parent's read, or
-   * beside a write. Counted as the field's own read, whether or not the parent turns out to exist.
+   * Its read can start before the field runs, beside its parent's read (`speculative-reads.ts`).
+   * Counted as the field's own read, whether or not the parent turns out to exist. (A read beside
+   * a write is the write's relation `read-beside`.)
    */
-  speculative?: 'beside-parent' | 'beside-write';
+  speculative?: true;
 }
 
 export interface ListSize {

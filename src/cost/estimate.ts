@@ -12,7 +12,8 @@
  *   (records come with pages and writes, and with a lookup by id); that read goes through the
  *   type's loader: one call per distinct record, or ⌈N/100⌉ when the loader batches;
  * - a relation the parent's answer `included` is at hand; one `shared` by every object of a list is
- *   one record, read once;
+ *   one record, read once; one that is the `parent` object is at hand when the parent's record is;
+ *   one `read-beside` a write is read once its selection goes beyond the id, and is then at hand;
  * - a batch that does not return an id looks that id up alone, so ids that may not exist (named by
  *   the caller, through a `lookup` or `_entities`) cost one more each, once the operation can batch
  *   them with another;
@@ -48,7 +49,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import { subfields, type SelectionScope } from '../schema/selection.js';
+import { selectsBeyondIdIn, subfields, type SelectionScope } from '../schema/selection.js';
 import type { EstimateSettings, FieldCost, TypeCost } from './declare.js';
 
 /** What execution receives: the operation is chosen and its variables coerced as `execute` does. */
@@ -75,7 +76,7 @@ interface Objects {
 }
 
 /** A declared relation, with `parent` resolved to what is known of the object that yielded them. */
-type RelationState = 'included' | 'shared' | { parent: Objects };
+type RelationState = 'included' | 'shared' | 'read-beside' | { parent: Objects };
 
 const ROOT: Objects = { count: 1, distinct: 1, known: true, relations: {} };
 
@@ -170,6 +171,11 @@ class CostWalk {
           known: relation === 'included' || (parent?.known ?? false),
           relations: relations ?? {},
         };
+        // Read beside the write on the resolver's own test (anything beyond the id), then at hand.
+        if (relation === 'read-beside' && selectsBeyondIdIn(group, this.scope, [])) {
+          calls += this.readRecords(type[0] as GraphQLObjectType, yielded.distinct, false);
+          yielded.known = true;
+        }
         break;
       }
       default:

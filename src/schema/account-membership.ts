@@ -69,14 +69,13 @@ export const AccountMembership = builder.objectRef<AccountMembershipShape>('Acco
     accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account this membership belongs to.' }),
     account: t.field({
       // Its record may start beside the membership's read (`accountMembership`, `accountMemberships`).
-      ...cost.of({ yields: 'reference', speculative: 'beside-parent' }, { objectType: true }),
+      ...cost.of({ yields: 'reference', speculative: true }, { objectType: true }),
       type: Account,
       description: 'The account. Selecting only `id` costs no extra Elastic Path call.',
       resolve: (membership) => ({ id: membership.accountId }),
     }),
     accountMember: t.field({
-      // Its record may start beside a create's or an ensure's write.
-      ...cost.of({ yields: 'reference', speculative: 'beside-write' }, { objectType: true }),
+      ...cost.of({ yields: 'reference' }, { objectType: true }),
       type: AccountMember,
       description: 'The member. Selecting only `id` costs no extra Elastic Path call.',
       // With the record at hand, its fields are read without a load or a promise each.
@@ -277,7 +276,7 @@ const ACCOUNT_PAGE = { accountMember: 'included', account: 'shared' } as const;
 
 builder.objectField(Account, 'memberships', (t) =>
   t.field({
-    ...pageCost({ relations: ACCOUNT_PAGE, speculative: 'beside-parent' }),
+    ...pageCost({ relations: ACCOUNT_PAGE, speculative: true }),
     type: AccountMembershipConnection,
     description: 'The account\'s memberships, newest first, page by page.',
     args: {
@@ -295,7 +294,7 @@ builder.objectField(Account, 'memberships', (t) =>
 builder.objectField(AccountMember, 'memberships', (t) =>
   t.field({
     // The page includes the accounts when their fields are selected; every membership names this member.
-    ...pageCost({ relations: { account: 'included', accountMember: 'parent' }, speculative: 'beside-parent' }),
+    ...pageCost({ relations: { account: 'included', accountMember: 'parent' }, speculative: true }),
     type: AccountMembershipConnection,
     description: 'Every account this member belongs to, as memberships, page by page.',
     args: {
@@ -361,13 +360,19 @@ builder.queryFields((t) => ({
 }));
 
 /**
- * A create or a delete is one write; the lookup that follows a lost answer takes the place of an
- * answer that never came, and the run-time budget counts it.
+ * A delete is one write; the lookup that follows a lost answer takes the place of an answer that
+ * never came, and the run-time budget counts it.
  */
 const WRITE: FieldCost = { calls: 1, yields: 'records' };
 
-/** One write, and after a 409 one read of the memberships list filtered to the member. */
-const ENSURE: FieldCost = { calls: 2, yields: 'records' };
+/** One write, as a delete; the member's record is read beside it when anything beyond its id is selected. */
+const CREATE: FieldCost = { ...WRITE, relations: { accountMember: 'read-beside' } };
+
+/**
+ * One write, and after a 409 one read of the memberships list filtered to the member; the member's
+ * record is read beside the write as for a create.
+ */
+const ENSURE: FieldCost = { calls: 2, yields: 'records', relations: { accountMember: 'read-beside' } };
 
 /**
  * N ids: one write each (none is known to exist before it runs) and the most reads the rule below
@@ -394,7 +399,7 @@ function validIdCount(value: unknown): number | undefined {
 
 builder.mutationFields((t) => ({
   createAccountMembership: t.field({
-    ...cost.of(WRITE, { objectType: true }),
+    ...cost.of(CREATE, { objectType: true }),
     type: AccountMembership,
     description:
       'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`. When the lookup cannot tell whether this write made the membership or it was there already, or finds nothing, the answer is a top-level `WRITE_OUTCOME_UNKNOWN` error: the write may have been applied, and ensureAccountMembership is the safe retry.',

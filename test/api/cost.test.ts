@@ -153,6 +153,15 @@ describe('the estimate', () => {
     expect(made).toBe(3);
     expect(costOf(result)?.estimated).toBeGreaterThanOrEqual(made);
   });
+
+  it('counts the member\'s record read beside a create when only the member\'s memberships are selected', async () => {
+    // Anything beyond the member's id starts its record's read beside the write, memberships too.
+    const query = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { accountMember { memberships(first: 5) { totalCount } } } } }`;
+    const result = await post({ query });
+    expect(result.errors).toBeUndefined();
+    expect(stack.upstreamCalls().map((call) => call.method)).toEqual(['POST', 'GET', 'GET']);
+    expect(costOf(result)).toEqual({ estimated: 3, actual: 3 });
+  });
 });
 
 describe('refusing before any call', () => {
