@@ -4,7 +4,8 @@
  * and not the upstream. Run as its own process; prints its URL.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../src/listen.js';
+import { listenOrExit, stopOnSignals } from '../src/process/lifecycle.js';
 
 const MEMBERSHIP = JSON.stringify({
   data: {
@@ -57,7 +58,6 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`fixed upstream at http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+stopOnSignals(() => closeServer(server), { stopping: () => {}, failed: (error) => console.error(error) });
+const url = await listenOrExit('Fixed upstream', () => listen(server, 0, '127.0.0.1'), {});
+process.stdout.write(`fixed upstream at ${url}\n`);

@@ -5,10 +5,16 @@
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
+import { listenOrExit, stopOnSignals } from '../src/process/lifecycle.js';
 
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...process.env });
-const gateway = createGateway(config, createLogger(config.logLevel));
-const running = await gateway.listen();
+const logger = createLogger(config.logLevel);
+const gateway = createGateway(config, logger);
+stopOnSignals(() => gateway.close(), {
+  stopping: () => {},
+  failed: (error) => logger.error({ err: error }, 'shutdown failed'),
+});
+const running = await listenOrExit('Gateway', () => gateway.listen(), { PORT: config.port });
 process.stdout.write(`gateway at ${running.url}\n`);
 
 process.on('message', (message: { id: number; command: string }) => {
@@ -23,4 +29,3 @@ process.on('message', (message: { id: number; command: string }) => {
   process.send?.({ id: message.id, value });
 });
 
-process.on('SIGTERM', () => void gateway.close().then(() => process.exit(0)));

@@ -290,8 +290,8 @@ export async function benchRoundTrips(options: {
     `\nRound trips: each operation alone (1 connection), ${options.runs} runs, Elastic Path answering ${options.latencyMs} ms after each call arrives (emulator behind a timing proxy).\n`,
   );
   const columns = gateways.map(({ label }) => `${label}: p50 ms, round trips, calls`);
-  console.log('| operation | ' + columns.join(' | ') + ' |');
-  console.log('| --- | ' + columns.map(() => '---').join(' | ') + ' |');
+  console.log(`| operation | ${columns.join(' | ')} |`);
+  console.log(`| --- | ${columns.map(() => '---').join(' | ')} |`);
   for (const operation of operations) {
     const cells = gateways.map(({ label }) => {
       const one = figures(operation.name, label);

@@ -249,6 +249,7 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
       },
     },
     page100Through('page100+names: gateway', processes.fixedGateway, toFixed),
+    ...(fullHandler && toFullHandler ? [page100Through('page100+names: gateway, fast path off', fullHandler, toFullHandler)] : []),
     ...(baseline && toBaseline
       ? [
           createThrough('create: baseline gateway', baseline, toBaseline),

@@ -35,7 +35,7 @@ const gateway = createGateway(
     LOG_LEVEL: 'silent',
     EP_API_MAX_RPS: '100000',
     EP_WEBHOOK_SECRET: SECRET,
-    SUBSCRIPTION_READS_PER_SECOND: '100000',
+    EP_API_BULK_SHARE: '100',
     SUBSCRIPTION_BUFFER: '1000',
   }),
   createLogger('silent'),

@@ -4,6 +4,8 @@
  * surfacing later as a confusing runtime failure.
  */
 
+import { OWN_PATHS } from './http/paths.js';
+
 const TRUSTED_DOCUMENTS_MODES = ['enforce', 'log'] as const;
 export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
 
@@ -281,6 +283,14 @@ export interface Config {
    */
   readonly epWebhookPath: string;
   /**
+   * The gateway's own client_credentials client (EP_CLIENT_ID and EP_CLIENT_SECRET, both or
+   * neither). Used only to find the account of a membership an event names without one (a
+   * webhook delivery with no `links.self`), through its member's memberships; never for a
+   * caller's request.
+   * @default undefined (such events are counted as unroutable)
+   */
+  readonly epClientCredentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /**
    * Subscriptions one process serves at once; one more is refused with SUBSCRIPTION_LIMIT.
    * @default 1000
    */
@@ -308,11 +318,6 @@ export interface Config {
    */
   readonly subscriptionEventMaxCalls: number;
   /**
-   * Elastic Path reads started per second for events, across all subscribers of this process.
-   * @default 20
-   */
-  readonly subscriptionReadsPerSecond: number;
-  /**
    * How long deduplication keys, tombstones and membership routes are kept: longer than Elastic
    * Path's 30-minute delivery target.
    * @default 7200000 (2 hours)
@@ -335,6 +340,12 @@ type Env = Record<string, string | undefined>;
 function raw(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** A setting that no longer exists: refused at start, so that an operator learns what replaced it instead of it being ignored. */
+function retired(env: Env, name: string, instead: string): Record<never, never> {
+  if (raw(env, name) !== undefined) throw new ConfigError(name, `no longer read: ${instead}`);
+  return {};
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -419,6 +430,16 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL', `expected a database number as the path, such as /0, got '${url.pathname}'`);
   }
   return value;
+}
+
+/** EP_CLIENT_ID and EP_CLIENT_SECRET, both or neither; the secret is never repeated in an error. */
+function clientCredentials(env: Env): Config['epClientCredentials'] {
+  const clientId = raw(env, 'EP_CLIENT_ID');
+  const clientSecret = raw(env, 'EP_CLIENT_SECRET');
+  if (clientId === undefined && clientSecret === undefined) return undefined;
+  if (clientId === undefined) throw new ConfigError('EP_CLIENT_ID', 'expected it beside EP_CLIENT_SECRET (both or neither)');
+  if (clientSecret === undefined) throw new ConfigError('EP_CLIENT_SECRET', 'expected it beside EP_CLIENT_ID (both or neither)');
+  return Object.freeze({ clientId, clientSecret });
 }
 
 /** `*`, or a comma-separated list of origins such as `https://shop.example.com`. */
@@ -528,12 +549,13 @@ export function loadConfig(env: Env): Config {
     epMemberBatchLookup: boolean(env, 'EP_MEMBER_BATCH_LOOKUP', false),
     epWebhookSecret: raw(env, 'EP_WEBHOOK_SECRET'),
     epWebhookPath: webhookPath(env),
+    epClientCredentials: clientCredentials(env),
     subscriptionsMax: integer(env, 'SUBSCRIPTIONS_MAX', 1000, 0, 1_000_000),
     subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 1000),
     subscriptionBuffer: integer(env, 'SUBSCRIPTION_BUFFER', 32, 1, 100_000),
     subscriptionAuthRecheckMs: integer(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', 300_000, 100, 3_600_000),
     subscriptionEventMaxCalls: integer(env, 'SUBSCRIPTION_EVENT_MAX_CALLS', 5, 1, 1000),
-    subscriptionReadsPerSecond: integer(env, 'SUBSCRIPTION_READS_PER_SECOND', 20, 1, 100_000),
+    ...retired(env, 'SUBSCRIPTION_READS_PER_SECOND', "event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE (and EP_API_MAX_RPS) instead"),
     eventMemoryTtlMs: integer(env, 'EVENT_MEMORY_TTL_MS', 7_200_000, 1000, 86_400_000),
   });
 }
@@ -541,7 +563,7 @@ export function loadConfig(env: Env): Config {
 /** A path of its own: it must not shadow `/graphql` or the probes. */
 function webhookPath(env: Env): string {
   const value = raw(env, 'EP_WEBHOOK_PATH') ?? '/webhooks/elastic-path';
-  if (!/^\/[A-Za-z0-9._~\/-]+$/.test(value) || ['/graphql', '/health', '/readiness', '/metrics'].includes(value)) {
+  if (!/^\/[A-Za-z0-9._~/-]+$/.test(value) || OWN_PATHS.includes(value)) {
     throw new ConfigError('EP_WEBHOOK_PATH', `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`);
   }
   return value;

@@ -19,6 +19,8 @@ export interface Deadline {
    * log still learn what the write did).
    */
   lookupSignal(): AbortSignal;
+  /** True once the caller went away (or its connection was cut) before the response was sent. */
+  readonly callerLeft: boolean;
   /** Call when the response is sent: drops the timer and listener so nothing outlives the request. */
   release(): void;
 }
@@ -83,6 +85,7 @@ function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number):
   let writeTimer: NodeJS.Timeout | undefined;
   let writes: AbortController | undefined;
   let stopListening: (() => void) | void;
+  let callerLeft = false;
   const settle = () => {
     settled = true;
     clearTimeout(timer);
@@ -92,6 +95,7 @@ function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number):
   stopListening = callerGone((reason) => {
     if (settled) return;
     settle();
+    callerLeft = true;
     controller.abort(reason);
   });
   // A caller already gone settled it above: no timer.
@@ -116,6 +120,9 @@ function deadline(callerGone: CallerGone, timeoutMs: number, reserveMs: number):
       return own.signal;
     },
     lookupSignal: () => AbortSignal.timeout(Math.max(0, Math.round(endsAt - performance.now()))),
+    get callerLeft() {
+      return callerLeft;
+    },
     release() {
       if (!settled) settle();
     },

@@ -70,7 +70,14 @@ const authorization = `Bearer ${token}`;
 // The emulator is the upstream here, whatever EP_API_BASE_URL says; its webhook deliveries reach
 // the gateway's receiver with a secret made for this session (unless EP_WEBHOOK_SECRET gives one).
 const webhookSecret = gatewayConfig.epWebhookSecret ?? randomBytes(24).toString('base64url');
-const config = { ...gatewayConfig, epApiBaseUrl: emulatorUrl, epWebhookSecret: webhookSecret };
+// Events of memberships the gateway never saw are routed with the emulator's own client, as
+// EP_CLIENT_ID and EP_CLIENT_SECRET would with a store's.
+const config = {
+  ...gatewayConfig,
+  epApiBaseUrl: emulatorUrl,
+  epWebhookSecret: webhookSecret,
+  epClientCredentials: gatewayConfig.epClientCredentials ?? { clientId: emulatorConfig.clientId, clientSecret: emulatorConfig.clientSecret },
+};
 gateway = createGateway(config, logger, {
   graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },
 });

@@ -19,11 +19,11 @@ import { fakePromise, unfakePromise } from '@whatwg-node/promise-helpers';
 import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
 import type { App } from './app.js';
 import { WHEN_CALLER_GOES, type CallerGoneHook } from './deadline.js';
+import { GRAPHQL_PATH } from './http/paths.js';
 
 /** Takes a request whose JSON body is parsed; false when it is not one for the fast path. */
 export type ParsedBodyHandler = (req: IncomingMessage, res: ServerResponse, body: object) => boolean;
 
-const GRAPHQL_PATH = '/graphql';
 /** The content types Yoga's JSON parser takes, compared as it compares them (exactly, first of a list). */
 const JSON_TYPES = ['application/json', 'application/graphql+json'];
 /** Accepts that may be answered with a stream, which only the full handler writes. */

@@ -7,18 +7,25 @@ import type { RequestListener } from 'node:http';
 import { createApp, type App, type GraphiqlOptions, type Lifecycle } from './app.js';
 import type { Config } from './config.js';
 import { createEventBus, type EventBus } from './events/bus.js';
+import { createAccountLookup } from './events/lookup-account.js';
+import { createRedisEvents } from './events/redis-events.js';
 import { createMemoryEventStore } from './events/store.js';
 import { createSubscriptionServices } from './events/subscriptions.js';
 import { webhookReceiver } from './events/webhook.js';
 import { fastPath } from './fast-path.js';
 import { attachWebSockets, type WebSocketEndpoint } from './graphql-ws.js';
 import { startServer, type RunningServer } from './http-server.js';
+import { GRAPHQL_PATH } from './http/paths.js';
 import type { Logger } from './logger.js';
 import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { metricsListener } from './plugins/use-metrics-endpoint.js';
 import { createTracing, type SpanExporter, type Tracing } from './observability/tracing.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from './upstream/client.js';
+import { createGatewayToken } from './upstream/client-credentials.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
+import { schema } from './schema/index.js';
+import { readTrustedDocuments } from './trusted-documents.js';
 
 export interface GatewayOptions {
   graphiql?: GraphiqlOptions;
@@ -72,21 +79,34 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
   observers.push(metrics.upstream);
   if (tracing) observers.push(tracing.upstream);
   const lifecycle: Lifecycle = { state: 'starting' };
-  // In process by default; a fleet's shared event target and store plug in here (see bus.ts).
+  // In process by default; with REDIS_URL the fleet shares events and their memory through Redis.
+  const shared = config.redisUrl ? createRedisEvents({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs }, logger) : undefined;
   const events = createEventBus({
-    store: createMemoryEventStore(),
+    store: shared?.store ?? createMemoryEventStore(),
+    eventTarget: shared?.eventTarget,
+    dispatched: shared?.dispatched,
     memoryTtlMs: config.eventMemoryTtlMs,
     bufferSize: config.subscriptionBuffer,
     maxSubscribers: config.subscriptionsMax,
+    lookupAccount: config.epClientCredentials
+      ? createAccountLookup(upstream, createGatewayToken({ ...config, ...config.epClientCredentials }), config)
+      : undefined,
     observe: metrics.events.change,
   });
   metrics.events.openSubscriptions(events.subscribers);
+  if (shared) {
+    // Whatever was published while this replica could not listen is lost to its subscribers.
+    shared.onRestored(() => events.resync());
+    metrics.events.sharedBus(shared.connected);
+  }
   const subscriptions = createSubscriptionServices(config, {
     bus: events,
     upstream,
     logger,
     ended: metrics.events.subscriptionEnded,
   });
+  // Read and checked against the schema now: a bad list stops start-up, naming its first bad entry.
+  const trustedDocuments = config.trustedDocumentsFile ? readTrustedDocuments(config.trustedDocumentsFile, schema) : undefined;
   const app = createApp({
     config,
     upstream,
@@ -97,6 +117,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     sinks: [accessLog(logger), metrics.sink],
     observers: tracing ? [tracing.plugin] : [],
     subscriptions,
+    trustedDocuments,
   });
   const webhook = config.epWebhookSecret
     ? webhookReceiver({ secret: config.epWebhookSecret, bus: events, logger, delivered: metrics.events.delivery })
@@ -125,6 +146,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     await Promise.all(servers.map((running) => running.close()));
     clearTimeout(forced);
     await upstream.close();
+    await shared?.close();
     await tracing?.shutdown();
     logger.info('stopped');
   }
@@ -152,7 +174,7 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
         metricsUrl = `${running.url}/metrics`;
       }
       lifecycle.state = 'ready';
-      logger.info({ url: `${main.url}/graphql`, metricsUrl, upstream: config.epApiBaseUrl }, 'gateway listening');
+      logger.info({ url: `${main.url}${GRAPHQL_PATH}`, metricsUrl, upstream: config.epApiBaseUrl, modes: modesOf(config, trustedDocuments) }, 'gateway listening');
       return { url: main.url, metricsUrl };
     },
     close: () => (closing ??= drain().finally(() => (servers = []))),
@@ -174,16 +196,16 @@ function fanOut(observers: UpstreamObserver[]): UpstreamObserver {
   };
 }
 
-/** The separate metrics listener: `GET /metrics`, and 404 for anything else. */
-function metricsListener(metrics: Metrics): RequestListener {
-  return (req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-      return;
-    }
-    metrics.render().then(
-      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
-      () => res.writeHead(500).end(),
-    );
+/** The modes in force, for the start-up line: what an operator checks first when answers surprise. */
+function modesOf(config: Config, trusted: ReadonlyMap<string, string> | undefined) {
+  return {
+    trustedDocuments: trusted ? `${config.trustedDocumentsMode}, ${trusted.size} ${trusted.size === 1 ? 'document' : 'documents'}` : 'off',
+    cors: config.corsOrigins === '*' ? '*' : config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(' '),
+    introspection: config.introspection,
+    graphiql: config.graphiql,
+    httpFastPath: config.httpFastPath,
+    quota: config.redisUrl ? `shared (Redis), ${config.epApiMaxRps}/s for the fleet` : `in process, ${config.epApiMaxRps}/s`,
+    webhook: config.epWebhookSecret ? config.epWebhookPath : 'off',
+    membershipEvents: config.redisUrl ? 'across replicas (Redis)' : 'in process',
   };
 }

@@ -18,6 +18,7 @@ import type { App, Lifecycle } from './app.js';
 import type { Config } from './config.js';
 import { subscriptionLimit } from './errors.js';
 import { schema } from './schema/index.js';
+import { GRAPHQL_PATH } from './http/paths.js';
 
 export type WebSocketSettings = Pick<Config, 'corsOrigins' | 'maxBodyBytes' | 'subscriptionsPerConnection'>;
 
@@ -47,7 +48,7 @@ export function attachWebSockets(server: Server, app: App, settings: WebSocketSe
     const path = req.url?.split('?')[0];
     const origin = req.headers.origin;
     const refusal =
-      path !== '/graphql'
+      path !== GRAPHQL_PATH
         ? [404, 'Not Found']
         : lifecycle.state !== 'ready'
           ? [503, 'Service Unavailable']

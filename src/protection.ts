@@ -7,20 +7,20 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { GraphQLError, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
-import { readTrustedDocuments, trustedDocuments } from './trusted-documents.js';
+import { trustedDocuments } from './trusted-documents.js';
 
 export type ProtectionSettings = Pick<
   Config,
-  'maxDepth' | 'maxAliases' | 'maxTokens' | 'introspection' | 'trustedDocumentsFile' | 'trustedDocumentsMode'
+  'maxDepth' | 'maxAliases' | 'maxTokens' | 'introspection' | 'trustedDocumentsMode'
 >;
 
-/** `schema`: what the trusted documents list is checked against at start. */
-export function protectionPlugins(settings: ProtectionSettings, logger: Logger, schema: GraphQLSchema): Plugin[] {
+/** `trusted`: the trusted documents list (read and checked at start), when there is one. */
+export function protectionPlugins(settings: ProtectionSettings, logger: Logger, trusted: ReadonlyMap<string, string> | undefined): Plugin[] {
   const plugins: Plugin[] = [
     csrfPrevention(),
     EnvelopArmorPlugin({
@@ -38,9 +38,7 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger, 
     // `_service { sdl }` stays available for federation routers: it is a field, not introspection.
     plugins.push(useDisableIntrospection());
   }
-  if (settings.trustedDocumentsFile) {
-    plugins.push(trustedDocuments(readTrustedDocuments(settings.trustedDocumentsFile, schema), settings.trustedDocumentsMode, logger));
-  }
+  if (trusted) plugins.push(trustedDocuments(trusted, settings.trustedDocumentsMode, logger));
   return plugins;
 }
 
@@ -72,8 +70,9 @@ function csrfPrevention(): Plugin {
 
 /**
  * Armor throws its depth, alias and directive refusals out of validation, where they lose what a
- * validation error has: they answered 200, with no `extensions.code`, as a "Syntax Error". Reported
- * as validation errors instead, they answer as the mutation-field limit does: 400, BAD_USER_INPUT.
+ * validation error has: they would answer 200, with no `extensions.code`, as a "Syntax Error".
+ * Reported as validation errors instead, they answer as the mutation-field limit does: 400,
+ * BAD_USER_INPUT.
  */
 const asValidationError = {
   propagateOnRejection: false,

@@ -25,7 +25,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { GraphQLError, getOperationAST, parse, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { ConfigError, type TrustedDocumentsMode } from './config.js';
 import { namedDocumentIds, normalDocumentId } from './document-id.js';
@@ -85,7 +85,7 @@ export function readTrustedDocuments(file: string, schema: GraphQLSchema): Map<s
 function documentProblem(id: string, body: string, schema: GraphQLSchema): string | undefined {
   const hash = createHash('sha256').update(body).digest('hex');
   if (id.toLowerCase() !== hash) return `is not the sha256 of its text (that is ${hash})`;
-  let document;
+  let document: DocumentNode;
   try {
     document = parse(body);
   } catch (error) {

@@ -2,11 +2,14 @@
  * The membership event bus: one stream per account, fed by the gateway's own writes and by Elastic
  * Path's webhook deliveries, each change published once.
  *
- * Publishing goes through Yoga's `createPubSub` over an `EventTarget`. In process that is Yoga's
- * own in-memory target; a fleet passes a shared one instead (`@graphql-yoga/redis-event-target`
- * with ioredis) as `eventTarget`, and a shared `EventStore` as `store`: nothing else changes, since
- * events are plain JSON and every subscriber listens on the same target. Deduplication happens
- * before publishing, in the store's one atomic `claim`, so each replica may receive either source.
+ * Publishing goes through Yoga's `createPubSub` over an `EventTarget`. In process that is a plain
+ * in-memory target; with REDIS_URL the gateway passes the fleet's (`redis-events.ts`:
+ * `@graphql-yoga/redis-event-target` over ioredis) as `eventTarget`, with its `dispatched`, and the
+ * shared `EventStore` as `store`: nothing else changes, since events are plain JSON and every
+ * subscriber listens on the same target. Deduplication happens before publishing, in the store's
+ * one atomic `claim`, so each replica may receive either source. A change is published once it is
+ * claimed and dispatched; when either fails, `publish` rejects and gives the claim back, so that
+ * Elastic Path's next delivery of it is not taken for a duplicate.
  *
  * Each subscriber has its own bounded queue: one that falls behind is ended with SLOW_SUBSCRIBER
  * instead of growing the process's memory.
@@ -57,6 +60,11 @@ export interface EventBusOptions {
   store: EventStore;
   /** Where events travel; a plain in-process EventTarget when absent. */
   eventTarget?: EventTarget;
+  /**
+   * Resolves once the event just dispatched on `eventTarget` has left this process, or rejects
+   * when it could not (the fleet's Redis is down). In process there is nothing to wait for.
+   */
+  dispatched?: () => Promise<void>;
   /** How long deduplication keys, tombstones and routes are kept (beyond Elastic Path's 30-minute delivery target). */
   memoryTtlMs: number;
   /** Events one subscriber may have waiting; one more ends it with SLOW_SUBSCRIBER. */
@@ -84,7 +92,7 @@ export interface Subscriber {
 export interface EventBus {
   /** Routes, deduplicates and publishes one change; resolves once it is on the bus (or dropped). */
   publish(change: ObservedChange): Promise<PublishOutcome>;
-  /** Remembers which account a membership belongs to (from a create, a read or an event). */
+  /** Remembers which account a membership belongs to (from a create, a read or an event); never rejects: routes are a best-effort memory. */
   rememberAccount(membershipId: string, accountId: string): Promise<void>;
   /** Tells every subscriber (or one account's) that events may have been lost: a RESYNC each. */
   resync(accountId?: string): void;
@@ -123,7 +131,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
   // `subscribe` (an unbounded Repeater) would not.
   const target = options.eventTarget ?? new EventTarget();
   // One listener per subscriber of an account: SUBSCRIPTIONS_MAX bounds them, not Node's warning at 10.
-  setMaxListeners(Number.POSITIVE_INFINITY, target);
+  if (target instanceof EventTarget) setMaxListeners(Number.POSITIVE_INFINITY, target);
   const pubsub = createPubSub<Record<string, [MembershipEvent]>>({ eventTarget: target as never });
   const open = new Set<LocalSubscriber>();
   let closed = false;
@@ -181,40 +189,51 @@ export function createEventBus(options: EventBusOptions): EventBus {
     }
   }
 
+  const remember = (membershipId: string, accountId: string) =>
+    store.rememberAccount(membershipId, accountId, memoryTtlMs).catch(() => {});
+
   return {
     async publish(change) {
+      const key = claimKey(change);
       // A deletion is claimed before it is routed: its tombstone then stops a create delivered
       // after it even when the deletion itself could not be routed. Other changes are claimed
       // only once routed, so that an unroutable copy never hides the gateway's own announcement.
-      const tombstone = change.type === 'DELETED' ? await store.claim(claimKey(change), memoryTtlMs) : undefined;
-      const accountId = await route(change);
-      if (!accountId) {
-        options.observe?.(change, 'unroutable');
-        return 'unroutable';
+      const tombstone = change.type === 'DELETED' ? await store.claim(key, memoryTtlMs) : undefined;
+      let claimed = tombstone === 'claimed';
+      try {
+        const accountId = await route(change);
+        if (!accountId) {
+          options.observe?.(change, 'unroutable');
+          return 'unroutable';
+        }
+        const outcome = tombstone ?? (await store.claim(key, memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
+        claimed = outcome === 'claimed';
+        await remember(change.membershipId, accountId);
+        if (outcome !== 'claimed') {
+          options.observe?.(change, outcome);
+          return outcome;
+        }
+        const event: MembershipEvent = {
+          id: change.id,
+          type: change.type,
+          accountId,
+          membershipId: change.membershipId,
+          accountMemberId: change.accountMemberId,
+          record: change.record,
+          occurredAt: change.occurredAt,
+          receivedAt: new Date().toISOString(),
+          source: change.source,
+        };
+        pubsub.publish(topic(accountId), event);
+        await options.dispatched?.();
+        options.observe?.(change, 'published');
+        return 'published';
+      } catch (error) {
+        if (claimed) await store.release(key).catch(() => {});
+        throw error;
       }
-      const outcome =
-        tombstone ?? (await store.claim(claimKey(change), memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
-      await store.rememberAccount(change.membershipId, accountId, memoryTtlMs);
-      if (outcome !== 'claimed') {
-        options.observe?.(change, outcome);
-        return outcome;
-      }
-      const event: MembershipEvent = {
-        id: change.id,
-        type: change.type,
-        accountId,
-        membershipId: change.membershipId,
-        accountMemberId: change.accountMemberId,
-        record: change.record,
-        occurredAt: change.occurredAt,
-        receivedAt: new Date().toISOString(),
-        source: change.source,
-      };
-      pubsub.publish(topic(accountId), event);
-      options.observe?.(change, 'published');
-      return 'published';
     },
-    rememberAccount: (membershipId, accountId) => store.rememberAccount(membershipId, accountId, memoryTtlMs),
+    rememberAccount: remember,
     resync(accountId) {
       for (const subscriber of open) {
         if (accountId !== undefined && subscriber.accountId !== accountId) continue;

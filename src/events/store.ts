@@ -1,8 +1,9 @@
 /**
  * What the membership events remember between deliveries: which events were already published
  * (deduplication), which memberships were deleted (tombstones), and which account each membership
- * belongs to (routing). The interface is what a shared store (Redis: `SET key NX PX ttl` in one
- * script for `claim`) implements for a fleet; `createMemoryEventStore` is the in-process default.
+ * belongs to (routing). The interface is what the fleet's store in Redis (`redis-events.ts`: `SET
+ * key NX PX ttl` and the tombstone check in one script for `claim`) implements; `createMemoryEventStore`
+ * is the in-process default.
  * Every entry expires, so the memory stays bounded whatever Elastic Path sends.
  */
 
@@ -15,12 +16,12 @@ export interface EventStore {
    * already held. Two sources announcing the same change race here, and exactly one wins.
    */
   claim(key: string, ttlMs: number, unless?: string): Promise<ClaimOutcome>;
+  /** Gives up a claim whose event could not be published, so that a redelivery is not a duplicate. */
+  release(key: string): Promise<void>;
   /** Remembers a membership's account for `ttlMs`. */
   rememberAccount(membershipId: string, accountId: string, ttlMs: number): Promise<void>;
   /** The account remembered for a membership, if any. */
   accountOf(membershipId: string): Promise<string | undefined>;
-  /** Entries held now (for metrics and tests). */
-  size(): number;
 }
 
 export interface MemoryEventStoreOptions {
@@ -35,7 +36,7 @@ export interface MemoryEventStoreOptions {
 }
 
 /** The in-process store: a Map in insertion order, so the oldest entries are the first to expire. */
-export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
+export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore & { /** Entries held now. */ size(): number } {
   const maxEntries = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   // Values are [expiresAt, value]; re-setting a key moves it to the end, keeping the order by age.
@@ -68,6 +69,9 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       if (live(key) !== undefined) return 'duplicate';
       set(key, '1', ttlMs);
       return 'claimed';
+    },
+    async release(key) {
+      entries.delete(key);
     },
     async rememberAccount(membershipId, accountId, ttlMs) {
       set(`account:${membershipId}`, accountId, ttlMs);

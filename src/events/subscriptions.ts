@@ -2,20 +2,20 @@
  * What a subscription needs beyond its request: the bus, and a fresh scope for every event. An
  * event is resolved as if it were a request of its own: its own deadline (OPERATION_TIMEOUT_MS),
  * its own call budget (SUBSCRIPTION_EVENT_MAX_CALLS), its own identical-read sharing and loaders,
- * all bound to that subscriber's token. Its reads also wait for the process-wide event read rate
- * (SUBSCRIPTION_READS_PER_SECOND), so more subscribers cannot multiply the store's load without
- * bound; they then go through the same upstream client, limiter and quota as every other call.
+ * all bound to that subscriber's token. Its reads (and the authorization checks) are bulk work
+ * in the upstream quota: together they start at most EP_API_BULK_SHARE percent of EP_API_MAX_RPS
+ * in any sliding second, per process or with REDIS_URL fleet-wide, waiting in turn subscriber by
+ * subscriber, so more subscribers cannot multiply the store's load without bound, and the
+ * callers' own operations keep the rest of the budget.
  */
 import type { Config } from '../config.js';
-import { UpstreamStatusError, deadlineError, fromUpstream } from '../errors.js';
+import { UpstreamStatusError, fromUpstream } from '../errors.js';
 import type { GraphQLError } from 'graphql';
 import { CallBudget } from '../cost/budget.js';
 import { createLoaders, type Loaders } from '../loaders.js';
 import type { Logger } from '../logger.js';
 import { RequestReads, createAccountManagementApi, type AccountManagementApi, type OperationMeter } from '../upstream/account-management.js';
 import type { CallerCredentials, UpstreamClient } from '../upstream/client.js';
-import { delay } from '../upstream/delay.js';
-import { SlidingLog } from '../upstream/quota/sliding-log.js';
 import type { EndReason, EventBus } from './bus.js';
 
 export type SubscriptionSettings = Pick<
@@ -24,7 +24,6 @@ export type SubscriptionSettings = Pick<
   | 'subscriptionAuthRecheckMs'
   | 'subscriptionBuffer'
   | 'subscriptionEventMaxCalls'
-  | 'subscriptionReadsPerSecond'
   | 'subscriptionsMax'
   | 'epLookupConcurrency'
   | 'epMemberBatchLookup'
@@ -64,7 +63,6 @@ export function createSubscriptionServices(
   dependencies: { bus: EventBus; upstream: UpstreamClient; logger: Logger; ended?: (reason: EndReason) => void },
 ): SubscriptionServices {
   const { bus, upstream, logger } = dependencies;
-  const rate = eventReadRate(settings.subscriptionReadsPerSecond);
   const loaderOptions = { lookupConcurrency: settings.epLookupConcurrency, memberBatchLookup: settings.epMemberBatchLookup };
 
   return {
@@ -78,13 +76,12 @@ export function createSubscriptionServices(
       );
       timer.unref();
       const { signal } = controller;
-      // The same client as every call; first a place in the process-wide event read rate.
+      // The same client as every call, its starts taken from the quota's bulk share.
       const client: UpstreamClient = {
         ...upstream,
         async send(caller, request) {
-          if (!(await rate.take(signal))) throw deadlineError(signal, settings.operationTimeoutMs);
           try {
-            return await upstream.send(caller, request);
+            return await upstream.send(caller, { ...request, bulk: true });
           } catch (error) {
             if (error instanceof UpstreamStatusError && (error.upstream.status === 401 || error.upstream.status === 403)) refused(fromUpstream(error.upstream, {}) as GraphQLError);
             throw error;
@@ -120,25 +117,6 @@ export function createSubscriptionServices(
         },
         'subscription ended',
       );
-    },
-  };
-}
-
-/** At most `perSecond` event reads start in any sliding second, across all subscribers of the process. */
-function eventReadRate(perSecond: number): { take(signal: AbortSignal): Promise<boolean> } {
-  const log = new SlidingLog(perSecond);
-  return {
-    async take(signal) {
-      for (;;) {
-        if (signal.aborted) return false;
-        const now = performance.now();
-        const wait = log.waitFor(now, perSecond);
-        if (wait === 0) {
-          log.record(now);
-          return true;
-        }
-        if (!(await delay(wait, signal))) return false;
-      }
     },
   };
 }

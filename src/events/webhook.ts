@@ -6,10 +6,11 @@
  * integration's configuration, secret included. The node server has already bounded its size
  * (MAX_BODY_BYTES, 413) and parsed it.
  *
- * Every well-formed delivery is answered 2xx, whatever became of it (published, a duplicate, a
- * create after its delete, unroutable, an event type the gateway does not use): another attempt
- * would come to the same. A wrong secret is 401 and a malformed body 400, so that they show in
- * Elastic Path's integration logs.
+ * Every well-formed delivery the bus took is answered 2xx, whatever became of it (published, a
+ * duplicate, a create after its delete, unroutable, an event type the gateway does not use):
+ * another attempt would come to the same. One the bus could not take (with REDIS_URL, Redis down
+ * or too slow) is answered 503, so that Elastic Path delivers it again. A wrong secret is 401 and
+ * a malformed body 400, so that they show in Elastic Path's integration logs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,7 +21,7 @@ import type { AccountMembershipDto } from '../upstream/dto.js';
 import type { EventBus, ObservedChange, PublishOutcome } from './bus.js';
 
 /** What a delivery came to, as counted in `webhook_deliveries_total`. */
-export type DeliveryOutcome = PublishOutcome | 'ignored' | 'unauthorized' | 'malformed';
+export type DeliveryOutcome = PublishOutcome | 'ignored' | 'unauthorized' | 'malformed' | 'unavailable';
 
 export interface WebhookOptions {
   secret: string;
@@ -79,7 +80,7 @@ export function webhookReceiver({ secret, bus, logger, delivered }: WebhookOptio
       (error: unknown) => {
         // Not on the bus: a non-2xx makes Elastic Path deliver it again.
         logger.error({ ...log, err: error }, 'webhook delivery not handed to the event bus');
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Try again.' }));
+        answer(res, 503, 'unavailable', 'The event bus is unavailable; deliver again later.');
       },
     );
   };

@@ -42,6 +42,8 @@ export interface EventMetrics {
   subscriptionEnded(reason: EndReason): void;
   /** Reads the subscriptions open now, when the metrics are scraped. */
   openSubscriptions(read: () => number): void;
+  /** With REDIS_URL: reads whether the events' Redis connections are both up (1) or not (0). */
+  sharedBus(read: () => number): void;
 }
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -197,7 +199,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   });
   const deliveries = new Counter({
     name: 'webhook_deliveries_total',
-    help: "Elastic Path webhook deliveries by outcome: published, duplicate, tombstoned, unroutable, ignored (an event type not used), unauthorized, malformed.",
+    help: "Elastic Path webhook deliveries by outcome: published, duplicate, tombstoned, unroutable, ignored (an event type not used), unauthorized, malformed, unavailable (the event bus could not take it: 503).",
     labelNames: ['outcome'],
     registers,
   });
@@ -312,6 +314,16 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
       },
       openSubscriptions(read) {
         openSubscriptions = read;
+      },
+      sharedBus(read) {
+        new Gauge({
+          name: 'membership_events_redis_connected',
+          help: 'Whether this replica publishes and hears membership events through Redis now (1), or cannot (0).',
+          registers,
+          collect() {
+            this.set(read());
+          },
+        });
       },
     },
     async render() {

@@ -48,6 +48,9 @@ export interface RequestRecord {
   trace?: unknown;
 }
 
+/** The status recorded for a request whose caller's connection closed before the answer. */
+const CALLER_LEFT = 499;
+
 /** Told about each request once its response is ready. */
 export type RequestSink = (record: RequestRecord, status: number) => void;
 
@@ -109,7 +112,7 @@ const persistedIds = new WeakMap<object, string>();
  * Keeps the records, stamps every response with `x-request-id` and every top-level error with
  * `extensions.requestId`, and hands each finished request to the sinks.
  */
-export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
+export function observeRequests(sinks: RequestSink[], logger?: Logger, callerLeft: (request: Request) => boolean = () => false): Plugin {
   return {
     onRequest({ request }) {
       records.set(request, {
@@ -216,7 +219,10 @@ export function observeRequests(sinks: RequestSink[], logger?: Logger): Plugin {
         return;
       }
       response.headers.set('x-request-id', record.id);
-      for (const sink of sinks) sink(record, response.status);
+      // A caller whose connection closed first (it left, or a drain ran out of grace) saw no
+      // status at all: recorded as 499, the status proxies use for that, not as the one unsent.
+      const status = callerLeft(request) ? CALLER_LEFT : response.status;
+      for (const sink of sinks) sink(record, status);
     },
   };
 }

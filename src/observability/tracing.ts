@@ -44,6 +44,7 @@ import type { Config } from '../config.js';
 import type { UpstreamEvent, UpstreamObserver, UpstreamRequest } from '../upstream/client.js';
 import { operationLabel } from './names.js';
 import { codeOf, operationOf, recordOf, type OperationRecord } from './records.js';
+import { GRAPHQL_PATH } from '../http/paths.js';
 
 export type { SpanExporter };
 
@@ -65,8 +66,6 @@ const ATTR_GRAPHQL_DOCUMENT_HASH = 'graphql.document.hash';
 const ATTR_REQUEST_ID = 'gateway.request.id';
 
 const TRACER_NAME = 'ep-account-membership-gateway';
-/** `graphqlEndpoint` in app.ts; Yoga answers /health and GraphiQL before this plugin runs, and nothing else here is GraphQL. */
-const GRAPHQL_PATH = '/graphql';
 /** Until the operation is known, the server span is named as HTTP's conventions name it. */
 const SERVER_SPAN_NAMES = new Map(['POST', 'GET'].map((method) => [method, `${method} ${GRAPHQL_PATH}`]));
 

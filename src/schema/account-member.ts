@@ -119,7 +119,7 @@ export const AccountMemberConnection = builder.connectionObject(
  * more (the emulator answers 414); four values this long, each character URL-encoded as up to 9
  * bytes, still make a URL under 5 KB.
  */
-export const MAX_FILTER_VALUE_LENGTH = 128;
+const MAX_FILTER_VALUE_LENGTH = 128;
 
 export const AccountMemberFilter = builder.inputType('AccountMemberFilter', {
   description: `Narrows a list of account members. Every field set must match (AND). Matching is case-insensitive. Each value is at most ${MAX_FILTER_VALUE_LENGTH} characters; a longer one is refused with BAD_USER_INPUT.`,

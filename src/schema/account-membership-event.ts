@@ -159,6 +159,7 @@ async function membershipEvents(accountId: string, context: Context): Promise<As
   }, settings.subscriptionAuthRecheckMs);
   recheck.unref();
 
+  const served = services;
   async function* stream(): AsyncGenerator<EventItem> {
     let scope: EventScope | undefined;
     let events = 0;
@@ -171,7 +172,7 @@ async function membershipEvents(accountId: string, context: Context): Promise<As
         events += 1;
         // The event's fields resolve in a scope of their own: a fresh deadline, budget, reads and
         // loaders, bound to this subscriber's token. Events of one stream run one at a time.
-        scope = services!.openScope(credentials, meter, (error) => {
+        scope = served.openScope(credentials, meter, (error) => {
           refusal ??= error;
           open.end('unauthorized');
         });
@@ -186,7 +187,7 @@ async function membershipEvents(accountId: string, context: Context): Promise<As
       clearInterval(recheck);
       open.end('client');
       const reason = open.ended ?? 'client';
-      services!.ended({
+      served.ended({
         requestId,
         operationName: operationOf(context)?.name,
         reason,

@@ -551,7 +551,7 @@ const ACCOUNT_NOT_FOUND = 'account not found';
  * may come from its edge rather than from the service, whose clocks are each kept by NTP but are
  * not the same clock. Allowed either side of the measured offset.
  */
-export const EDGE_CLOCK_ALLOWANCE_MS = 1_000;
+const EDGE_CLOCK_ALLOWANCE_MS = 1_000;
 
 /**
  * Whose is a membership found after a create's answer was lost? The write left at `sentAt` (our

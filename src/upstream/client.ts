@@ -94,6 +94,8 @@ export interface UpstreamRequest extends WireRequest {
   body?: unknown;
   /** The operation's counters. */
   meter?: CallMeter;
+  /** Bulk work whatever its operation: a subscription's reads, which no caller waits on. */
+  bulk?: boolean;
 }
 
 export interface UpstreamStats {
@@ -192,7 +194,7 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     resendCount: number,
     body?: string,
   ): Promise<Attempt> {
-    const refused = await rate.take(request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
+    const refused = await rate.take(request.bulk || request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
     if (refused) return { kind: 'refused', error: refused };
     if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);

@@ -1,17 +1,8 @@
 /**
- * Builds an upstream path from a template whose interpolations are ids. This is the one place
- * where caller-supplied values enter a URL: each value becomes exactly one encoded path segment,
- * so no id can add a segment, climb with `..`, start a query string or name another origin.
- *
- *   epPath`/v2/accounts/${accountId}/account-memberships`
+ * The one place where caller-supplied values enter an upstream URL: `epRoute` makes each id
+ * exactly one encoded path segment, so no id can add a segment, climb with `..`, start a query
+ * string or name another origin.
  */
-export function epPath(template: TemplateStringsArray, ...segments: string[]): string {
-  let path = template[0] ?? '';
-  segments.forEach((segment, index) => {
-    path += encodeSegment(segment) + (template[index + 1] ?? '');
-  });
-  return path;
-}
 
 function encodeSegment(segment: string): string {
   if (segment === '' || segment === '.' || segment === '..') {
@@ -27,10 +18,7 @@ export interface EpRoute {
   path: string;
 }
 
-/**
- * `epRoute('/v2/accounts/{accountId}', { accountId })`: each `{name}` becomes one encoded segment,
- * by the same rule as `epPath`.
- */
+/** `epRoute('/v2/accounts/{accountId}', { accountId })`: each `{name}` becomes one encoded segment. */
 export function epRoute(route: string, ids: Record<string, string> = {}): EpRoute {
   const parts = templates.get(route) ?? split(route);
   let path = parts[0] as string;

@@ -24,7 +24,7 @@ export type TransportSettings = Pick<
 /** One attempt's request as it goes on the wire. */
 export interface WireRequest {
   method: 'GET' | 'POST' | 'DELETE';
-  /** Built with `epPath`, so ids are already single encoded segments. */
+  /** Built with `epRoute`, so ids are already single encoded segments. */
   path: string;
   query?: Record<string, string | undefined>;
   /** The operation's deadline and the caller going away; no attempt outlives it. */

@@ -15,7 +15,7 @@ import {
 import { startStack, type Stack } from '../support/stack.js';
 
 const { acme, acmeEurope, globex } = DEMO.accounts;
-const { ron, leslie, april, andy, tom } = DEMO.members;
+const { ron, leslie, april, tom } = DEMO.members;
 const MISSING = '0f000000-0000-4000-8000-00000000dead';
 
 let stack: Stack;

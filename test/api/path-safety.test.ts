@@ -1,7 +1,7 @@
 /** Ids can never change the upstream request: they are validated, and encoded in one place. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccountMemberDocument, CreateAccountMembershipDocument } from '../gql/graphql.js';
-import { epPath } from '../../src/upstream/path.js';
+import { epRoute } from '../../src/upstream/path.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { ACCOUNT_ID, MEMBER_ID, TOKEN } from '../support/ids.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
@@ -66,13 +66,20 @@ describe('hostile ids', () => {
   });
 });
 
-describe('epPath', () => {
-  it('turns every interpolated value into exactly one encoded segment', () => {
-    expect(epPath`/v2/accounts/${'a/b?c=d#e'}/x`).toBe('/v2/accounts/a%2Fb%3Fc%3Dd%23e/x');
-    expect(epPath`/v2/account-members/${'//evil.example'}`).toBe('/v2/account-members/%2F%2Fevil.example');
+describe('epRoute', () => {
+  it('turns every id into exactly one encoded segment, and keeps the template for metrics', () => {
+    expect(epRoute('/v2/accounts/{accountId}/x', { accountId: 'a/b?c=d#e' })).toEqual({
+      route: '/v2/accounts/{accountId}/x',
+      path: '/v2/accounts/a%2Fb%3Fc%3Dd%23e/x',
+    });
+    expect(epRoute('/v2/account-members/{id}', { id: '//evil.example' }).path).toBe('/v2/account-members/%2F%2Fevil.example');
   });
 
   it.each(['', '.', '..'])('refuses %j, which would change the resource meant', (segment) => {
-    expect(() => epPath`/v2/accounts/${segment}`).toThrow(TypeError);
+    expect(() => epRoute('/v2/accounts/{accountId}', { accountId: segment })).toThrow(TypeError);
+  });
+
+  it('refuses a template whose id is missing', () => {
+    expect(() => epRoute('/v2/accounts/{accountId}')).toThrow(/No value for \{accountId\}/);
   });
 });

@@ -66,6 +66,7 @@ describe('GraphiQL under npm run dev', () => {
     await sleep(Math.max(0, printedAt + (TOKEN_LIFETIME_S + 1) * 1000 - Date.now()));
     await run.click();
     // The editor renders spaces as no-break spaces.
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as the editor shows it, which it spreads over nodes
     const resultText = async () => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
     await expect.poll(resultText, { timeout: 20_000 }).toContain('Andy Dwyer');
     const text = await resultText();
@@ -97,6 +98,7 @@ describe('GraphiQL under npm run dev', () => {
       body: JSON.stringify({ data: { type: 'account_membership', account_member_id: andy } }),
     });
     expect(created.status).toBe(201);
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as the editor shows it, which it spreads over nodes
     const resultText = async () => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
     await expect.poll(resultText, { timeout: 20_000 }).toContain('Andy Dwyer');
     const text = await resultText();

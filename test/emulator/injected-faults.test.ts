@@ -177,25 +177,27 @@ describe('latency', () => {
     impatient.send('GET', '/v2/accounts', { token: ep.token });
     await expect.poll(() => ep.emulator.requests.length).toBe(1);
     impatient.socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 150));
 
+    // Its latency ends first (timers of one length fire in the order they were set), so this one
+    // is answered only after the emulator met the abandoned request's closed socket.
     expect((await ep.call('/v2/accounts')).status).toBe(200);
   });
 });
 
 describe('latencyAfterProcessingMs', () => {
   it('creates the membership of a POST at once, and answers only after the delay', async () => {
-    ep.emulator.faults.set({ latencyAfterProcessingMs: 300 });
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 2000 });
 
     const started = performance.now();
-    const answer = send(acmeMemberships, { method: 'POST', body: joinAndy });
+    let answered = false;
+    const answer = send(acmeMemberships, { method: 'POST', body: joinAndy }).finally(() => (answered = true));
     await expect.poll(() => ep.emulator.store.membershipsOfAccount(acme.id)?.has(andy.id), { interval: 10 }).toBe(true);
-    const createdAfter = performance.now() - started;
+    // The membership is there while its answer is still held.
+    expect(answered).toBe(false);
     const { statusCode } = await answer;
 
-    expect(createdAfter).toBeLessThan(250);
     expect(statusCode).toBe(201);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(299);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1999);
     expect(ep.emulator.faults.counts).toMatchObject({ latencyAfterProcessing: 1, latency: 0 });
   });
 
@@ -221,11 +223,10 @@ describe('latencyAfterProcessingMs', () => {
   });
 
   it('holds no answer it does not serve: an injected error is sent at once', async () => {
-    ep.emulator.faults.set({ latencyAfterProcessingMs: 2000, errorRate: { 503: 1 } });
+    ep.emulator.faults.set({ latencyAfterProcessingMs: 60_000, errorRate: { 503: 1 } });
 
-    const started = performance.now();
+    // Answered at all within the test's time means answered long before the minute it would hold.
     expect(await statusesOf(1)).toEqual([503]);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(ep.emulator.faults.counts.latencyAfterProcessing).toBe(0);
   });
 

@@ -134,7 +134,7 @@ describe('request ids', () => {
 
   it.each([
     ['one character', 'a'],
-    ['128 characters', 'A1._:-'.repeat(21) + 'ab'],
+    ['128 characters', `${'A1._:-'.repeat(21)}ab`],
     ['a UUID', '0b7f8c2e-1d3a-4a8e-9c55-2f0e6a7b9d10'],
     ['a W3C-style trace id', '4bf92f3577b34da6a3ce929d0e0e4736'],
   ])('keeps a well-formed id (%s) and logs the operation under it', async (_kind, id) => {
@@ -281,6 +281,25 @@ describe('access log', () => {
         errorCodes: [],
       },
     ]);
+  });
+
+  it('logs an operation whose caller left before the answer with status 499, not the status it was never sent', async () => {
+    upstream.reply({ hang: true });
+    const leaving = new AbortController();
+    const asked = fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      signal: leaving.signal,
+      headers: { 'content-type': 'application/json', authorization: TOKEN, 'x-request-id': 'left-1' },
+      body: JSON.stringify({ query: MEMBER_QUERY, variables: { id: MEMBER_ID } }),
+    }).then(
+      () => 'answered',
+      () => 'left',
+    );
+    await upstream.whenReceived(1);
+    leaving.abort();
+    expect(await asked).toBe('left');
+    const line = await gateway.whenLogged((logged) => logged.msg === 'operation' && logged.requestId === 'left-1');
+    expect(line).toMatchObject({ status: 499, operationName: 'AccountMember', upstreamCalls: 1 });
   });
 
   it('takes the client name and version from the apollographql-client-* headers too', async () => {
@@ -440,6 +459,20 @@ describe('access log of trusted documents', () => {
   });
   afterAll(() => trusted.close());
 
+  it('names the modes in force on the start-up line, the trusted documents with their count', () => {
+    const listening = logLines(trusted).find((line) => line.msg === 'gateway listening');
+    expect(listening?.modes).toEqual({
+      trustedDocuments: 'enforce, 1 document',
+      cors: '*',
+      introspection: true,
+      graphiql: false,
+      httpFastPath: process.env.HTTP_FAST_PATH !== 'false',
+      quota: 'in process, 100000/s',
+      webhook: 'off',
+      membershipEvents: 'in process',
+    });
+  });
+
   it('hashes a trusted document by its id', async () => {
     const answer = await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: typenameId } } }, {
       'x-request-id': 'trusted-1',
@@ -507,7 +540,7 @@ function parseExposition(text: string): Exposition {
 }
 
 /** The sum of the samples of `name` whose labels include `labels`; undefined when there is none. */
-function valueOf(metrics: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+function metricValue(metrics: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
   const matching = metrics.samples.filter(
     (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
   );
@@ -575,32 +608,32 @@ describe('metrics', () => {
       graphql_subscriptions_ended_total: 'counter',
       graphql_subscriptions_open: 'gauge',
     });
-    expect(valueOf(metrics, 'graphql_subscriptions_open')).toBe(0);
+    expect(metricValue(metrics, 'graphql_subscriptions_open')).toBe(0);
     expect(metrics.types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(metrics.types.get('process_resident_memory_bytes')).toBe('gauge');
     expect(metrics.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
     expect(metrics.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
     // CPU since the registry's first collection: a finite count, possibly 0 on the very first scrape.
-    expect(valueOf(metrics, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
-    expect(valueOf(metrics, 'upstream_breaker_state')).toBe(0);
-    expect(valueOf(metrics, 'upstream_in_flight')).toBe(0);
-    expect(valueOf(metrics, 'upstream_queued')).toBe(0);
+    expect(metricValue(metrics, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(metrics, 'upstream_breaker_state')).toBe(0);
+    expect(metricValue(metrics, 'upstream_in_flight')).toBe(0);
+    expect(metricValue(metrics, 'upstream_queued')).toBe(0);
   });
 
   it('shows the rate quota: local without Redis, each start by kind, and a 429 pause', async () => {
     await start();
     const before = await scrape(`${target.url}/metrics`);
-    expect(valueOf(before, 'upstream_quota_mode')).toBe(0);
-    expect(valueOf(before, 'upstream_quota_replicas')).toBe(1);
+    expect(metricValue(before, 'upstream_quota_mode')).toBe(0);
+    expect(metricValue(before, 'upstream_quota_replicas')).toBe(1);
     metricsUpstream.reply({ status: 429, json: epError('429', 'Too Many Requests') }, { status: 200, json: memberBody() });
     await readMember();
     const after = await scrape(`${target.url}/metrics`);
     // The read and its retry after the 429, which waited out the pause it set.
-    expect(valueOf(after, 'upstream_quota_starts_total', { kind: 'interactive' })).toBe(2);
-    expect(valueOf(after, 'upstream_quota_starts_total', { kind: 'bulk' }) ?? 0).toBe(0);
-    expect(valueOf(after, 'upstream_quota_cooldowns_total')).toBe(1);
-    expect(valueOf(after, 'upstream_quota_held_total', { reason: 'cooldown' })).toBe(1);
-    expect(valueOf(after, 'upstream_quota_wait_seconds_count', { kind: 'interactive' })).toBe(2);
+    expect(metricValue(after, 'upstream_quota_starts_total', { kind: 'interactive' })).toBe(2);
+    expect(metricValue(after, 'upstream_quota_starts_total', { kind: 'bulk' }) ?? 0).toBe(0);
+    expect(metricValue(after, 'upstream_quota_cooldowns_total')).toBe(1);
+    expect(metricValue(after, 'upstream_quota_held_total', { reason: 'cooldown' })).toBe(1);
+    expect(metricValue(after, 'upstream_quota_wait_seconds_count', { kind: 'interactive' })).toBe(2);
   });
 
   it('counts an operation estimated above EP_API_BULK_ESTIMATE_CALLS as bulk work', async () => {
@@ -608,8 +641,8 @@ describe('metrics', () => {
     metricsUpstream.reply({ status: 200, json: memberBody() });
     await readMember();
     const metrics = await scrape(`${target.url}/metrics`);
-    expect(valueOf(metrics, 'upstream_quota_starts_total', { kind: 'bulk' })).toBe(1);
-    expect(valueOf(metrics, 'upstream_quota_starts_total', { kind: 'interactive' }) ?? 0).toBe(0);
+    expect(metricValue(metrics, 'upstream_quota_starts_total', { kind: 'bulk' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_quota_starts_total', { kind: 'interactive' }) ?? 0).toBe(0);
   });
 
   it('counts operations by name, type and outcome, and times them', async () => {
@@ -623,7 +656,7 @@ describe('metrics', () => {
     await graphql(target, { query: 'query Unparsable {' });
 
     const metrics = await scrape(`${target.url}/metrics`);
-    const operations = (labels: Record<string, string>) => valueOf(metrics, 'graphql_operations_total', labels);
+    const operations = (labels: Record<string, string>) => metricValue(metrics, 'graphql_operations_total', labels);
     expect(operations({ operation_name: 'AccountMember', operation_type: 'query', outcome: 'success' })).toBe(1);
     expect(operations({ operation_name: 'AccountMember', operation_type: 'query', outcome: 'error' })).toBe(1);
     expect(operations({ operation_name: 'Nothing', operation_type: 'mutation', outcome: 'success' })).toBe(1);
@@ -636,10 +669,10 @@ describe('metrics', () => {
     expect(operations({})).toBe(6);
 
     const member = { operation_name: 'AccountMember', operation_type: 'query', outcome: 'success' };
-    expect(valueOf(metrics, 'graphql_operation_duration_seconds_count', member)).toBe(1);
-    expect(valueOf(metrics, 'graphql_operation_duration_seconds_sum', member)).toBeGreaterThan(0);
-    expect(valueOf(metrics, 'graphql_operation_duration_seconds_bucket', { ...member, le: '+Inf' })).toBe(1);
-    expect(valueOf(metrics, 'graphql_operation_duration_seconds_count', {})).toBe(6);
+    expect(metricValue(metrics, 'graphql_operation_duration_seconds_count', member)).toBe(1);
+    expect(metricValue(metrics, 'graphql_operation_duration_seconds_sum', member)).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'graphql_operation_duration_seconds_bucket', { ...member, le: '+Inf' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_operation_duration_seconds_count', {})).toBe(6);
   });
 
   it('observes in graphql_operation_upstream_calls the Elastic Path calls each operation made', async () => {
@@ -655,7 +688,7 @@ describe('metrics', () => {
 
     const metrics = await scrape(`${target.url}/metrics`);
     const calls = (name: string, suffix: string, labels: Record<string, string> = {}) =>
-      valueOf(metrics, `graphql_operation_upstream_calls_${suffix}`, { operation_name: name, operation_type: 'query', ...labels });
+      metricValue(metrics, `graphql_operation_upstream_calls_${suffix}`, { operation_name: name, operation_type: 'query', ...labels });
     expect([calls('ThreeMembers', 'count'), calls('ThreeMembers', 'sum')]).toEqual([1, 3]);
     // In the buckets: not at or under 2, at or under 5.
     expect([calls('ThreeMembers', 'bucket', { le: '2' }), calls('ThreeMembers', 'bucket', { le: '5' })]).toEqual([0, 1]);
@@ -671,11 +704,11 @@ describe('metrics', () => {
     await raw(target, '/graphql', { method: 'POST', headers: JSON_HEADERS, body: '{' });
 
     const metrics = await scrape(`${target.url}/metrics`);
-    expect(valueOf(metrics, 'graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBe(1);
-    expect(valueOf(metrics, 'graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
-    expect(valueOf(metrics, 'graphql_errors_total', { code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
-    expect(valueOf(metrics, 'graphql_errors_total', { code: 'BAD_REQUEST' })).toBe(1);
-    expect(valueOf(metrics, 'graphql_errors_total')).toBe(4);
+    expect(metricValue(metrics, 'graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_errors_total', { code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_errors_total', { code: 'BAD_REQUEST' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_errors_total')).toBe(4);
   });
 
   it('counts every upstream attempt by method, route template and status, and the retries', async () => {
@@ -690,12 +723,12 @@ describe('metrics', () => {
 
     const metrics = await scrape(`${target.url}/metrics`);
     const route = { method: 'GET', route: '/v2/account-members/{accountMemberId}' };
-    expect(valueOf(metrics, 'upstream_requests_total', { ...route, status: '503' })).toBe(1);
-    expect(valueOf(metrics, 'upstream_requests_total', { ...route, status: '200' })).toBe(1);
-    expect(valueOf(metrics, 'upstream_requests_total')).toBe(2);
-    expect(valueOf(metrics, 'upstream_request_duration_seconds_count', route)).toBe(2);
-    expect(valueOf(metrics, 'upstream_request_duration_seconds_sum', route)).toBeGreaterThan(0);
-    expect(valueOf(metrics, 'upstream_retries_total', route)).toBe(1);
+    expect(metricValue(metrics, 'upstream_requests_total', { ...route, status: '503' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_requests_total', { ...route, status: '200' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_requests_total')).toBe(2);
+    expect(metricValue(metrics, 'upstream_request_duration_seconds_count', route)).toBe(2);
+    expect(metricValue(metrics, 'upstream_request_duration_seconds_sum', route)).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'upstream_retries_total', route)).toBe(1);
     expect(metrics.text).not.toContain(MEMBER_ID);
   });
 
@@ -709,9 +742,9 @@ describe('metrics', () => {
     expect(metricsUpstream.received).toHaveLength(1);
 
     const metrics = await scrape(`${target.url}/metrics`);
-    expect(valueOf(metrics, 'upstream_refused_total', { reason: 'breaker_open' })).toBe(1);
-    expect(valueOf(metrics, 'upstream_breaker_state')).toBe(2);
-    expect(valueOf(metrics, 'upstream_requests_total')).toBe(1);
+    expect(metricValue(metrics, 'upstream_refused_total', { reason: 'breaker_open' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_breaker_state')).toBe(2);
+    expect(metricValue(metrics, 'upstream_requests_total')).toBe(1);
   });
 
   it('shows calls in flight and queued, and counts the queued and the turned away', async () => {
@@ -725,9 +758,9 @@ describe('metrics', () => {
     const second = readMember({ 'x-request-id': 'held-2' });
     // Awaited below; only a failed assertion before then leaves them, and the close ends them.
     for (const pending of [first, second]) pending.catch(() => undefined);
-    const waiting = await until(target, (metrics) => valueOf(metrics, 'upstream_queued') === 1);
-    expect(valueOf(waiting, 'upstream_in_flight')).toBe(1);
-    expect(valueOf(waiting, 'upstream_refused_total', { reason: 'queued' })).toBe(1);
+    const waiting = await until(target, (metrics) => metricValue(metrics, 'upstream_queued') === 1);
+    expect(metricValue(waiting, 'upstream_in_flight')).toBe(1);
+    expect(metricValue(waiting, 'upstream_refused_total', { reason: 'queued' })).toBe(1);
 
     const third = await readMember({ 'x-request-id': 'held-3' });
     expect(errorsOf(third.body)[0]?.extensions?.code).toBe('RATE_LIMITED');
@@ -738,10 +771,10 @@ describe('metrics', () => {
     expect(held.received).toBe(2);
 
     const after = await scrape(`${target.url}/metrics`);
-    expect(valueOf(after, 'upstream_refused_total', { reason: 'queue_full' })).toBe(1);
-    expect(valueOf(after, 'upstream_in_flight')).toBe(0);
-    expect(valueOf(after, 'upstream_queued')).toBe(0);
-    expect(valueOf(after, 'upstream_requests_total', { status: '200' })).toBe(2);
+    expect(metricValue(after, 'upstream_refused_total', { reason: 'queue_full' })).toBe(1);
+    expect(metricValue(after, 'upstream_in_flight')).toBe(0);
+    expect(metricValue(after, 'upstream_queued')).toBe(0);
+    expect(metricValue(after, 'upstream_requests_total', { status: '200' })).toBe(2);
   });
 
   it('keeps at most METRICS_MAX_OPERATION_NAMES names and counts later ones as other', async () => {
@@ -779,7 +812,7 @@ describe('metrics', () => {
     const metrics = await scrape(`${target.url}/metrics`);
     const names = new Set(metrics.samples.filter((one) => one.name === 'graphql_operations_total').map((one) => one.labels.operation_name));
     expect([...names].sort()).toEqual(['Real', 'invalid']);
-    expect(valueOf(metrics, 'graphql_operations_total', { operation_name: 'invalid' })).toBe(10);
+    expect(metricValue(metrics, 'graphql_operations_total', { operation_name: 'invalid' })).toBe(10);
   });
 
   it('never shows a token, an email, an id or an operation name the caller made up beyond the bound', async () => {
@@ -803,8 +836,8 @@ describe('metrics', () => {
 
     const metrics = await scrape(`${target.url}/metrics`);
     expect(metricsUpstream.received).toHaveLength(3);
-    expect(valueOf(metrics, 'upstream_requests_total', { route: '/v2/accounts/{accountId}', status: '404' })).toBe(1);
-    expect(valueOf(metrics, 'upstream_requests_total', { route: '/v2/account-members', status: '200' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_requests_total', { route: '/v2/accounts/{accountId}', status: '404' })).toBe(1);
+    expect(metricValue(metrics, 'upstream_requests_total', { route: '/v2/account-members', status: '200' })).toBe(1);
     for (const secret of [TOKEN_SECRET, EMAIL, 'pawnee', 'Leslie', MEMBER_ID, ACCOUNT_ID, 'Made4Up']) {
       expect(metrics.text).not.toContain(secret);
     }
@@ -819,9 +852,9 @@ describe('metrics', () => {
 
     await graphql(target, { query: 'query Moved { __typename }' });
     const metrics = await scrape(metricsUrl);
-    expect(valueOf(metrics, 'graphql_operations_total', { operation_name: 'Moved' })).toBe(1);
+    expect(metricValue(metrics, 'graphql_operations_total', { operation_name: 'Moved' })).toBe(1);
     // CPU since the registry's first collection: a finite count, possibly 0 on the very first scrape.
-    expect(valueOf(metrics, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(metrics, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
 
     expect((await raw(target, '/metrics')).status).toBe(404);
     expect((await fetch(metricsUrl.replace(/\/metrics$/, '/graphql'))).status).toBe(404);

@@ -1,6 +1,7 @@
 /** Configuration: defaults, and a bad value stops start-up with a message naming the variable. */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, loadEmulatorConfig } from '../../src/config.js';
 import { killLeftoverProcesses, startProcess } from '../support/child-process.js';
 
 describe('loadConfig', () => {
@@ -59,12 +60,12 @@ describe('loadConfig', () => {
       epMemberBatchLookup: false,
       epWebhookSecret: undefined,
       epWebhookPath: '/webhooks/elastic-path',
+      epClientCredentials: undefined,
       subscriptionsMax: 1000,
       subscriptionsPerConnection: 10,
       subscriptionBuffer: 32,
       subscriptionAuthRecheckMs: 300_000,
       subscriptionEventMaxCalls: 5,
-      subscriptionReadsPerSecond: 20,
       eventMemoryTtlMs: 7_200_000,
     });
   });
@@ -244,11 +245,16 @@ describe('every setting', () => {
     EVENT_MEMORY_TTL_MS: '999',
   };
   /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
-  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET'];
+  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET', 'EP_CLIENT_ID', 'EP_CLIENT_SECRET'];
 
   it('is either refused with a bad value below or read as free text', () => {
     const read = new Set<string>();
-    loadConfig(new Proxy({}, { get: (_target, name) => (typeof name === 'string' && read.add(name), undefined) }));
+    loadConfig(new Proxy({}, {
+        get: (_target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
+      }));
     expect([...read].sort()).toEqual([...Object.keys(badValues), ...freeText].sort());
   });
 
@@ -264,6 +270,66 @@ describe('every setting', () => {
     ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
   ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
     expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
+  });
+
+  it('takes EP_CLIENT_ID and EP_CLIENT_SECRET together, refuses one alone, and never repeats the secret', () => {
+    expect(loadConfig({ EP_CLIENT_ID: 'gateway', EP_CLIENT_SECRET: 'a-secret-0123456789' }).epClientCredentials).toEqual({
+      clientId: 'gateway',
+      clientSecret: 'a-secret-0123456789',
+    });
+    expect(() => loadConfig({ EP_CLIENT_ID: 'gateway' })).toThrow(/^Invalid EP_CLIENT_SECRET: expected it beside EP_CLIENT_ID \(both or neither\)$/);
+    let refusal: unknown;
+    try {
+      loadConfig({ EP_CLIENT_SECRET: 'a-secret-0123456789' });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect(String(refusal)).toMatch(/Invalid EP_CLIENT_ID: expected it beside EP_CLIENT_SECRET/);
+    expect(String(refusal)).not.toContain('a-secret-0123456789');
+  });
+
+  it('refuses SUBSCRIPTION_READS_PER_SECOND, even at its old default, and names what replaced it', () => {
+    expect(() => loadConfig({ SUBSCRIPTION_READS_PER_SECOND: '20' })).toThrow(
+      /^Invalid SUBSCRIPTION_READS_PER_SECOND: no longer read: event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE/,
+    );
+  });
+});
+
+describe("the README's Configuration table", () => {
+  const section = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n## Configuration')[1]?.split('\n## ')[0] ?? '';
+  /** Each row's variables and its default column, as written. */
+  const rows = [...section.matchAll(/^\| (`[A-Z_]+`(?: \/ `[A-Z_]+`)*) \| ([^|]+) \|/gm)].map((match) => ({
+    names: [...(match[1] as string).matchAll(/`([A-Z_]+)`/g)].map((name) => name[1] as string),
+    stated: (match[2] as string).trim(),
+  }));
+  const load = (env: Record<string, string>, name: string) => (name.startsWith('EMULATOR_') ? loadEmulatorConfig(env) : loadConfig(env));
+
+  it('lists every variable the settings read', () => {
+    const read = new Set<string>();
+    const spy = new Proxy({}, { get: (_target, name) => (typeof name === 'string' ? void read.add(name) : undefined) });
+    loadConfig(spy);
+    loadEmulatorConfig(spy);
+    read.delete('NODE_ENV');
+    const retired = section.split('\nRetired settings')[1]?.split('\n\n')[0] ?? '';
+    expect([...read].filter((name) => !rows.some((row) => row.names.includes(name)) && !retired.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  // A default stated as one value is the one the code applies: setting it changes nothing.
+  it.each(rows.flatMap((row) => {
+    const values = [...row.stated.matchAll(/`([^`]*)`/g)].map((value) => value[1] as string);
+    // `a` / `b` pairs their variables; `x` (`y` when `NODE_ENV=production`) names both modes'.
+    if (row.names.length > 1 && values.length === row.names.length) return row.names.map((name, index) => [name, values[index] as string, {}] as const);
+    const production = row.stated.match(/^`([^`]*)` \(`([^`]*)` when `NODE_ENV=production`\)$/);
+    if (production) {
+      const name = row.names[0] as string;
+      return [[name, production[1] as string, {}] as const, [name, production[2] as string, { NODE_ENV: 'production' }] as const];
+    }
+    return /^`[^`]*`$/.test(row.stated) ? [[row.names[0] as string, values[0] as string, {}] as const] : [];
+  }))('%s: the stated default %j is the one applied', (name, stated, mode: Record<string, string>) => {
+    // TRUSTED_DOCUMENTS_MODE is refused without the file it applies to.
+    const base = name === 'TRUSTED_DOCUMENTS_MODE' ? { ...mode, TRUSTED_DOCUMENTS_FILE: '/tmp/documents.json' } : mode;
+    expect(load({ ...base, [name]: stated }, name)).toEqual(load(base, name));
   });
 });
 

@@ -5,7 +5,7 @@
  * CI runs this file on Node 20, 22 and 24 (`GATEWAY_NODE`).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { builtinModules, } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -135,10 +135,11 @@ describe("the image's CMD", () => {
   it('serves a GraphQL operation, and on SIGTERM finishes it and exits 0', async () => {
     upstream = await startScriptedUpstream();
     const server = await served(run(image.cmd, settings({ EP_API_BASE_URL: upstream.url })));
-    const { response } = await operationInFlight(upstream, server.url, 300);
+    const { response, answer } = await operationInFlight(upstream, server.url);
 
     void server.stop('SIGTERM');
     await server.waitFor(/"msg":"draining"/);
+    answer();
     await expectAnswered(response);
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');

@@ -37,7 +37,7 @@ describe('node dist/server.js', () => {
     upstream = await startScriptedUpstream();
     const server = await served(startProcess('dist/server.js', { env: settings({ EP_API_BASE_URL: upstream.url }) }));
     expect((await fetch(`${server.url}/readiness`)).status).toBe(200);
-    const { response: inFlight } = await operationInFlight(upstream!, server.url);
+    const { response: inFlight, answer } = await operationInFlight(upstream!, server.url);
 
     let answered = false;
     void inFlight.then(() => (answered = true));
@@ -45,10 +45,11 @@ describe('node dist/server.js', () => {
     void server.stop(signal);
     await server.waitFor(/"msg":"draining"/);
     // Draining: a new connection is refused by the process, still running, while the in-flight
-    // operation (answered by Elastic Path only after 700 ms) is still waiting for its answer.
+    // operation (which Elastic Path answers only when the test says) is still waiting for its answer.
     expect(await connectTo(server.url)).toBe('ECONNREFUSED');
     expect(server.child.exitCode).toBeNull();
     expect(answered).toBe(false);
+    answer();
     await expectAnswered(inFlight);
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');
@@ -85,6 +86,9 @@ describe('node dist/server.js', () => {
     await expect(stuck).rejects.toThrow();
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('grace period over');
+    // The caller saw its connection close, not an answer: logged as such, not as a 200.
+    const logged = server.output().split('\n').filter((line) => line.includes('"msg":"operation"'));
+    expect(logged.map((line) => JSON.parse(line).status)).toEqual([499]);
   });
 
   it('refuses to start with an unreadable TRUSTED_DOCUMENTS_FILE and names the variable', async () => {

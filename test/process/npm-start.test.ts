@@ -32,9 +32,12 @@ describe('npm start', () => {
     ['SIGINT', 'the whole process group', true],
   ] as const)('drains on %s sent to %s, exits 0 and leaves no gateway behind', async (signal, _to, group) => {
     const { npm, gatewayPid } = await npmStart(group);
-    const { response: inFlight } = await operationInFlight(upstream!, npm.url);
+    const { response: inFlight, answer } = await operationInFlight(upstream!, npm.url);
 
     void (group ? npm.stopGroup(signal) : npm.stop(signal));
+    // The gateway has the signal (npm passed it on, or the group got it) before the answer comes.
+    await npm.waitFor(/"msg":"draining"/);
+    answer();
     await expectAnswered(inFlight);
     expect(await npm.exited).toBe(0);
     expect(npm.output()).toContain('"msg":"stopped"');

@@ -168,7 +168,10 @@ describe('EP_API_TIMEOUT_MS between the parts of a body', () => {
       const next = () => {
         const part = parts.shift();
         if (part === undefined) res.end();
-        else setTimeout(() => (res.write(part), next()), 500);
+        else setTimeout(() => {
+          res.write(part);
+          next();
+        }, 500);
       };
       next();
     });

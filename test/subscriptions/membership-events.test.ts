@@ -9,7 +9,7 @@ import { DEMO } from '../../src/emulator/seed.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber, type Transport } from '../support/subscribers.js';
 
-const { acme, globex } = DEMO.accounts;
+const { acme } = DEMO.accounts;
 const { andy, tom } = DEMO.members;
 const SECRET = 'webhook-secret-for-tests-0123456789';
 

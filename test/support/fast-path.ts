@@ -4,7 +4,7 @@
  * was written (status, every header in order with its case, the body's bytes); and the counter
  * that says which path served a request.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { type Agent, request as httpRequest } from 'node:http';
 import { startGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 
 export interface GatewayPair {

@@ -30,6 +30,8 @@ export interface TestGateway {
   gateway: Gateway;
   /** Every log line the gateway wrote, raw. */
   logs: string[];
+  /** Resolves with the first log line (parsed) that `matches`, already written or still to come. */
+  whenLogged(matches: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   execute<T, V>(
     document: TypedDocumentNode<T, V>,
     variables: V,
@@ -50,12 +52,25 @@ export interface TestGatewayOptions {
 
 export async function startGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const logs: string[] = [];
+  const waiting = new Set<(line: Record<string, unknown>) => boolean>();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
+      const text = chunk.toString('utf8');
+      logs.push(text);
+      for (const waiter of waiting) if (waiter(JSON.parse(text))) waiting.delete(waiter);
       done();
     },
   });
+  const whenLogged = (matches: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const written = logs.map((text) => JSON.parse(text) as Record<string, unknown>).find(matches);
+      if (written) return resolve(written);
+      waiting.add((line) => {
+        if (!matches(line)) return false;
+        resolve(line);
+        return true;
+      });
+    });
   const config: Config = loadConfig({
     EP_API_TIMEOUT_MS: '5000',
     // Tests fire bursts at the emulator; the production per-second cap would only slow them down.
@@ -113,6 +128,7 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     url: running.url,
     gateway,
     logs,
+    whenLogged,
     post,
     execute: (document, variables, headers) =>
       post({ query: print(document), variables }, headers) as Promise<GraphQLResponse<never>>,

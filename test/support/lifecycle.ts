@@ -22,11 +22,16 @@ export const readMember = (url: string) =>
   });
 
 /** Starts an operation that Elastic Path answers only after `delayMs`, and resolves once it is in flight. */
-export async function operationInFlight(upstream: ScriptedUpstream, url: string, delayMs = 700) {
-  upstream.reply({ status: 200, json: memberBody(), delayMs });
+/**
+ * A member read that Elastic Path has received and holds until `answer()`: in flight for as long
+ * as the test needs, however slow the machine, instead of for a fixed delay.
+ */
+export async function operationInFlight(upstream: ScriptedUpstream, url: string) {
+  let answer!: () => void;
+  upstream.reply({ status: 200, json: memberBody(), until: new Promise<void>((resolve) => (answer = resolve)) });
   const response = readMember(url);
-  while (upstream.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-  return { response };
+  await upstream.whenReceived(1);
+  return { response, answer };
 }
 
 export async function expectAnswered(response: Promise<Response>) {

@@ -21,7 +21,7 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-export function redisServerPath(): string {
+function redisServerPath(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   } catch {

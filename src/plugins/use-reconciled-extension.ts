@@ -8,9 +8,9 @@
  */
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { operationOf } from './observability/records.js';
+import { operationOf } from '../observability/records.js';
 
-export function reconciledExtension(): Plugin {
+export function useReconciledExtension(): Plugin {
   return {
     onExecute({ args }) {
       const operation = operationOf(args.contextValue as object);

@@ -9,15 +9,14 @@
  * for HTML stays with Yoga while GraphiQL is on: GraphiQL answers it.
  */
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from './errors.js';
-import { recordOf } from './observability/records.js';
+import { ErrorCode } from '../errors.js';
+import { GRAPHQL_PATH } from '../http/paths.js';
+import { recordOf } from '../observability/records.js';
 
 /** Yoga's result processors for an operation, in the order it tries them, with their media types. */
 const PROCESSOR_MEDIA_TYPES = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
 
-const GRAPHQL_PATH = '/graphql';
-
-export function refuseUnacceptable(graphiql: boolean): Plugin {
+export function useAcceptableMedia(graphiql: boolean): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'POST' && request.method !== 'GET') return;
