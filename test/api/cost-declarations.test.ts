@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { reachesElasticPath, weightOf, type FieldCost, type TypeCost } from '../../src/cost/declare.js';
 import { schema } from '../../src/schema/index.js';
 import { printSubgraphSdl } from '../../src/schema/sdl.js';
+import { speculativeFields } from '../../src/schema/speculative-reads.js';
 
 /** Federation's own fields: `_service` never calls out; `_entities` costs what its types declare. */
 const FEDERATION_FIELDS = new Set(['_service', '_entities']);
@@ -95,6 +96,15 @@ describe('cost declarations', () => {
     expect(union && isUnionType(union)).toBe(true);
     if (union && isUnionType(union)) {
       for (const entity of union.getTypes()) expect(typeCost(entity)?.reference, `${entity.name}: reference`).toBeDefined();
+    }
+  });
+
+  it('mark every field whose read may start beside its parent\'s as speculative', () => {
+    const fields = speculativeFields();
+    expect(fields.length).toBeGreaterThan(0);
+    for (const coordinate of fields) {
+      const [typeName, field] = coordinate.split('.') as [string, string];
+      expect(fieldCost(schema.getType(typeName) as GraphQLObjectType, field)?.speculative, coordinate).toBe(true);
     }
   });
 
