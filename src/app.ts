@@ -13,6 +13,7 @@ import { loggedErrors, operationOf, observeRequests, type RequestSink } from './
 import { useAcceptableMedia } from './plugins/use-acceptable-media.js';
 import { renderGraphiQLPage, useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
+import { useMutationFieldLimit } from './plugins/use-mutation-field-limit.js';
 import { usePreflightRefusal } from './plugins/use-preflight-refusal.js';
 import { usePrivateAnswers } from './plugins/use-private-answers.js';
 import { useReadiness, type Lifecycle } from './plugins/use-readiness.js';
@@ -120,6 +121,7 @@ export function createApp({
       useAcceptableMedia(config.graphiql),
       scopes.plugin,
       ...protectionPlugins(config, logger, trustedDocuments),
+      useMutationFieldLimit(config.maxMutationFields),
       costPlugin(config),
       useBulkClassification(config),
       useReconciledExtension(),

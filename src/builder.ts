@@ -9,6 +9,7 @@ import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
+import { cost, type CostDirectives } from './cost/declare.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -20,6 +21,11 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
   Connection: { totalCount: number };
+  // Demand control's directives (federation v2.9), which routers read from the subgraph SDL.
+  Directives: {
+    cost: { locations: 'FIELD_DEFINITION' | 'OBJECT'; args: Required<CostDirectives>['cost'] };
+    listSize: { locations: 'FIELD_DEFINITION'; args: Required<CostDirectives>['listSize'] };
+  };
 }>({
   // Fields are non-null unless they say otherwise, as the public contract is written.
   defaultFieldNullability: false,
@@ -31,8 +37,15 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
+    // A page's edges and nodes are part of its answer: the page field declares what they cost.
+    edgesFieldOptions: { nullable: false, ...cost.within() },
+    nodeFieldOptions: { nullable: false, ...cost.within() },
+    cursorFieldOptions: cost.free(),
+    pageInfoFieldOptions: cost.within(),
+    hasNextPageFieldOptions: cost.free(),
+    hasPreviousPageFieldOptions: cost.free(),
+    startCursorFieldOptions: cost.free(),
+    endCursorFieldOptions: cost.free(),
   },
   errors: {
     // Only classes a field lists become data; everything else stays a (masked) GraphQL error.
@@ -52,6 +65,7 @@ builder.subscriptionType({ description: 'Live changes, over Server-Sent Events o
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
+    ...cost.free(),
     description: 'How many records match, across all pages (Elastic Path\'s `meta.results.total`).',
     resolve: (connection) => connection.totalCount,
   }),

@@ -35,7 +35,7 @@ export interface MembershipKey {
 }
 
 /** Elastic Path's largest page, and so the most ids one `in(id,…)` request can answer. */
-const BATCH_SIZE = 100;
+export const BATCH_SIZE = 100;
 
 /**
  * Each loader, and the limit they share, is made on first use: most operations (a create, one

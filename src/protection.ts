@@ -1,21 +1,13 @@
 /**
  * Limits that keep one request from costing the gateway (or Elastic Path) more than it should:
- * document size and shape, mutation fan-out, CSRF, introspection and, optionally, an allow-list of
- * trusted documents (trusted-documents.ts). Each limit is a setting (see `config.ts`) and fails
+ * document size and shape, CSRF, introspection and, optionally, an allow-list of trusted documents
+ * (trusted-documents.ts). The mutation-field limit is its own plugin (use-mutation-field-limit.ts). Each limit is a setting (see `config.ts`) and fails
  * with a clear message.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import {
-  GraphQLError,
-  Kind,
-  type FragmentDefinitionNode,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-  type ValidationRule,
-} from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ErrorCode } from './errors.js';
@@ -24,7 +16,7 @@ import { trustedDocuments } from './trusted-documents.js';
 
 export type ProtectionSettings = Pick<
   Config,
-  'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxMutationFields' | 'introspection' | 'trustedDocumentsMode'
+  'maxDepth' | 'maxAliases' | 'maxTokens' | 'introspection' | 'trustedDocumentsMode'
 >;
 
 /** `trusted`: the trusted documents list (read and checked at start), when there is one. */
@@ -41,11 +33,6 @@ export function protectionPlugins(settings: ProtectionSettings, logger: Logger, 
       costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: !settings.introspection },
     }) as Plugin,
-    {
-      onValidate({ addValidationRule }) {
-        addValidationRule(maxMutationFields(settings.maxMutationFields));
-      },
-    },
   ];
   if (!settings.introspection) {
     // `_service { sdl }` stays available for federation routers: it is a field, not introspection.
@@ -96,45 +83,3 @@ const asValidationError = {
       ),
   ],
 };
-
-/** One operation must not fan out into many upstream writes: each root mutation field is one. */
-function maxMutationFields(limit: number): ValidationRule {
-  return (context) => ({
-    OperationDefinition(node) {
-      if (node.operation !== 'mutation') return;
-      const count = rootFieldCount(node, (name) => context.getFragment(name));
-      if (count > limit) {
-        context.reportError(
-          new GraphQLError(
-            `This operation has ${count} mutation fields; at most ${limit} are allowed in one operation. Send them in separate requests.`,
-            { nodes: [node], extensions: { code: ErrorCode.BAD_USER_INPUT } },
-          ),
-        );
-      }
-    },
-  });
-}
-
-/** The root fields an operation runs (each a write, for a mutation), through its fragments; `__typename` is free. */
-export function rootFieldCount(
-  operation: OperationDefinitionNode,
-  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
-): number {
-  let count = 0;
-  const seen = new Set<string>();
-  const visit = (selections: SelectionSetNode['selections']) => {
-    for (const selection of selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.name.value !== '__typename') count += 1;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet.selections);
-      } else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const definition = fragment(selection.name.value);
-        if (definition) visit(definition.selectionSet.selections);
-      }
-    }
-  };
-  visit(operation.selectionSet.selections);
-  return count;
-}

@@ -1,10 +1,12 @@
 /** `AccountMember`: a person who can act for accounts. Loaded per request through the member loader. */
 import { builder } from '../builder.js';
+import { cost, typeCost, type TypeCost } from '../cost/declare.js';
+import { BATCH_SIZE } from '../loaders.js';
 import { ValidationError } from '../errors.js';
 import type { Context } from '../context.js';
 import type { MemberFilter } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
-import { pageRequest, toConnection } from './pagination.js';
+import { pageCost, pageRequest, toConnection } from './pagination.js';
 import { isUuid } from '../ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
 import { orTopLevelError, uuidArgument } from './error-adapters.js';
@@ -38,42 +40,59 @@ export function primeMembers(
 
 const toRef = (dto: AccountMemberDto): AccountMemberRef => ({ id: dto.id, dto });
 
+/**
+ * A member's record is one GET by id, or with EP_MEMBER_BATCH_LOOKUP one `in(id,…)` call per batch;
+ * federation's references read it through the same loader.
+ */
+const memberCost: TypeCost = {
+  records: { batchSize: BATCH_SIZE, batched: (settings) => settings.epMemberBatchLookup },
+  reference: { key: ['id'], lookup: true },
+};
+
 export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember').implement({
   description: 'An Elastic Path account member: a person who can transact on behalf of accounts.',
+  ...typeCost(memberCost),
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Elastic Path account member id (a UUID).' }),
+    id: t.exposeID('id', { ...cost.free(), description: 'Elastic Path account member id (a UUID).' }),
     name: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'Full name.',
       resolve: field((dto) => dto.name),
     }),
     email: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'Email address.',
       resolve: field((dto) => dto.email),
     }),
     givenName: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'Given name, when set (not derived from `name`).',
       resolve: field((dto) => dto.given_name),
     }),
     middleName: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'Middle name, when set (not derived from `name`).',
       resolve: field((dto) => dto.middle_name),
     }),
     familyName: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'Family name, when set (not derived from `name`).',
       resolve: field((dto) => dto.family_name),
     }),
     createdAt: t.field({
+      ...cost.record(),
       type: 'DateTime',
       nullable: true,
       description: 'When the member was created; null where Elastic Path does not say.',
       resolve: field((dto) => dto.meta?.timestamps?.created_at),
     }),
     updatedAt: t.field({
+      ...cost.record(),
       type: 'DateTime',
       nullable: true,
       description: 'When the member was last updated; null where Elastic Path does not say.',
@@ -135,6 +154,7 @@ function memberFilter(filter: MemberFilterArgument | null | undefined): MemberFi
 
 builder.queryFields((t) => ({
   accountMember: t.field({
+    ...cost.of({ yields: 'lookup' }, { objectType: true }),
     type: AccountMember,
     nullable: true,
     description: 'One account member by id, or null when Elastic Path has none with that id.',
@@ -147,6 +167,7 @@ builder.queryFields((t) => ({
     },
   }),
   accountMembers: t.field({
+    ...pageCost(),
     type: AccountMemberConnection,
     description: 'All account members of the store, page by page (GET /v2/account-members).',
     args: {
@@ -163,6 +184,7 @@ builder.queryFields((t) => ({
       }),
   }),
   unassignedAccountMembers: t.field({
+    ...pageCost(),
     type: AccountMemberConnection,
     description:
       'Account members who are not members of the account, page by page (GET /v2/accounts/{accountId}/account-memberships/unassigned-account-members).',

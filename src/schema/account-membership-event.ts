@@ -5,6 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
+import { cost } from '../cost/declare.js';
 import type { Context } from '../context.js';
 import { ErrorCode, asTopLevel, shuttingDown, slowSubscriber, subscriptionLimit } from '../errors.js';
 import { BusClosedError, TooManySubscribersError, type MembershipEvent } from '../events/bus.js';
@@ -42,32 +43,36 @@ const AccountMembershipEvent = builder.objectRef<MembershipEvent>('AccountMember
   description:
     'One change to an account\'s memberships. Fields the event carries (ids, times, `membership { id createdAt accountMember { id } }`) cost no Elastic Path call; other fields of `membership` are read with the subscriber\'s token.',
   fields: (t) => ({
-    id: t.exposeID('id', { description: "The event's id (Elastic Path's for ELASTIC_PATH events)." }),
-    type: t.field({ type: AccountMembershipEventType, resolve: (event) => event.type }),
-    accountId: t.exposeID('accountId', { description: 'The account whose memberships changed.' }),
-    membershipId: t.exposeID('membershipId', { nullable: true, description: 'The membership; null for RESYNC.' }),
+    id: t.exposeID('id', { ...cost.free(), description: "The event's id (Elastic Path's for ELASTIC_PATH events)." }),
+    type: t.field({ ...cost.free(), type: AccountMembershipEventType, resolve: (event) => event.type }),
+    accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account whose memberships changed.' }),
+    membershipId: t.exposeID('membershipId', { ...cost.free(), nullable: true, description: 'The membership; null for RESYNC.' }),
     accountMemberId: t.exposeID('accountMemberId', {
+      ...cost.free(),
       nullable: true,
       description: 'The member, where known (Elastic Path\'s deletions carry only the membership id).',
     }),
     membership: t.field({
+      ...cost.within(),
       type: AccountMembership,
       nullable: true,
       description: 'The membership as the event describes it; null for DELETED and RESYNC.',
       resolve: (event) => membershipOf(event),
     }),
     occurredAt: t.field({
+      ...cost.free(),
       type: 'DateTime',
       nullable: true,
       description: 'When the change happened, when known (Elastic Path\'s deletions carry no time).',
       resolve: (event) => event.occurredAt,
     }),
     receivedAt: t.field({
+      ...cost.free(),
       type: 'DateTime',
       description: 'When the gateway received the change.',
       resolve: (event) => event.receivedAt,
     }),
-    source: t.field({ type: AccountMembershipEventSource, resolve: (event) => event.source }),
+    source: t.field({ ...cost.free(), type: AccountMembershipEventSource, resolve: (event) => event.source }),
   }),
 });
 
@@ -85,6 +90,9 @@ function membershipOf(event: MembershipEvent): AccountMembershipShape | null {
 
 builder.subscriptionField('accountMembershipEvents', (t) =>
   t.field({
+    // Per event, as the subscription's estimate and budget count: the event carries its membership's
+    // record. The token checks around the stream are the subscription's own, outside any event.
+    ...cost.of({ yields: 'records' }, { objectType: true }),
     type: AccountMembershipEvent,
     description:
       "An account's membership changes as they happen: the gateway's own writes at once, and Elastic Path's integration events (webhook) for changes made elsewhere, each change once. Needs a token that can read the account's memberships, checked before the stream starts and again every SUBSCRIPTION_AUTH_RECHECK_MS; when Elastic Path refuses it, the stream ends with UNAUTHENTICATED or FORBIDDEN. A subscriber that falls behind ends with SLOW_SUBSCRIBER.",

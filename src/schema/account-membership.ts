@@ -2,6 +2,7 @@
 import pLimit from 'p-limit';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
+import { cost, typeCost, type FieldCost, type TypeCost } from '../cost/declare.js';
 import type { Context } from '../context.js';
 import {
   MEMBERSHIP_LIMIT,
@@ -16,7 +17,7 @@ import type { MembershipAnswer, WriteOutcome as WriteOutcomeValue } from '../ups
 import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
-import { MAX_PAGE_SIZE, pageRequest, toConnection, type Connection } from './pagination.js';
+import { MAX_PAGE_SIZE, pageCost, pageRequest, toConnection, type Connection } from './pagination.js';
 import { nullIfNotFound, orTopLevelError, uuidArgument } from './error-adapters.js';
 import { selectsBeyondId, selectsBeyondIdIn, subfieldsAlong } from './selection.js';
 import { afterSpeculativeReads, readMemberBesideWrite, readsById, startReadsOf, takeRoomBesideWrite } from './speculative-reads.js';
@@ -57,28 +58,37 @@ const fromMemberSide = (accountMemberId: string, dto: MemberAccountMembershipDto
   updatedAt: dto.meta.timestamps.updated_at,
 });
 
+/** A membership by reference is one GET, deduplicated per request (the membership loader). */
+const membershipCost: TypeCost = { reference: { key: ['accountId', 'id'], calls: 1 } };
+
 export const AccountMembership = builder.objectRef<AccountMembershipShape>('AccountMembership').implement({
   description: 'The membership of one account member in one account.',
+  ...typeCost(membershipCost),
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Elastic Path account membership id (a UUID).' }),
-    accountId: t.exposeID('accountId', { description: 'The account this membership belongs to.' }),
+    id: t.exposeID('id', { ...cost.free(), description: 'Elastic Path account membership id (a UUID).' }),
+    accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account this membership belongs to.' }),
     account: t.field({
+      // Its record may start beside the membership's read (`accountMembership`, `accountMemberships`).
+      ...cost.of({ yields: 'reference', speculative: true }, { objectType: true }),
       type: Account,
       description: 'The account. Selecting only `id` costs no extra Elastic Path call.',
       resolve: (membership) => ({ id: membership.accountId }),
     }),
     accountMember: t.field({
+      ...cost.of({ yields: 'reference' }, { objectType: true }),
       type: AccountMember,
       description: 'The member. Selecting only `id` costs no extra Elastic Path call.',
       // With the record at hand, its fields are read without a load or a promise each.
       resolve: (membership) => ({ id: membership.accountMemberId, dto: membership.member }),
     }),
     createdAt: t.field({
+      ...cost.free(),
       type: 'DateTime',
       description: 'When the membership was created.',
       resolve: (membership) => membership.createdAt,
     }),
     updatedAt: t.field({
+      ...cost.free(),
       type: 'DateTime',
       description: 'When the membership was last updated.',
       resolve: (membership) => membership.updatedAt,
@@ -106,8 +116,8 @@ const DeletedAccountMembership = builder
   .implement({
     description: 'The membership that was removed.',
     fields: (t) => ({
-      id: t.exposeID('id', { description: 'The removed membership id.' }),
-      accountId: t.exposeID('accountId', { description: 'The account it was removed from.' }),
+      id: t.exposeID('id', { ...cost.free(), description: 'The removed membership id.' }),
+      accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account it was removed from.' }),
     }),
   });
 
@@ -133,16 +143,19 @@ const EnsuredAccountMembership = builder.objectRef<EnsuredMembershipShape>('Ensu
   description: 'A membership that is now in place, whether this call created it or it was there already.',
   fields: (t) => ({
     outcome: t.field({
+      ...cost.free(),
       type: WriteOutcome,
       description: 'Whether this call created the membership, it was there already, or that cannot be told.',
       resolve: (ensured) => ensured.outcome,
     }),
     created: t.boolean({
+      ...cost.free(),
       description: 'True only when `outcome` is `CREATED`.',
       deprecationReason: 'Use `outcome`: `created` is false both for `EXISTED` and for `UNCERTAIN`.',
       resolve: (ensured) => ensured.outcome === 'CREATED',
     }),
     membership: t.field({
+      ...cost.within(),
       type: AccountMembership,
       description: 'The membership.',
       resolve: (ensured) => ensured.membership,
@@ -174,15 +187,19 @@ const EnsuredAccountMemberships = builder.objectRef<EnsuredMembershipsShape>('En
   description:
     'What ensuring several members in one account came to: one result per id, in the order given. `created + existing + uncertain + failed` is the number of ids.',
   fields: (t) => ({
-    created: t.exposeInt('created', { description: 'Memberships this call created (`outcome: CREATED`).' }),
+    created: t.exposeInt('created', { ...cost.free(), description: 'Memberships this call created (`outcome: CREATED`).' }),
     existing: t.exposeInt('existing', {
+      ...cost.free(),
       description: 'Members that already belonged to the account (`outcome: EXISTED`; nothing was written for most of them).',
     }),
     uncertain: t.exposeInt('uncertain', {
+      ...cost.free(),
       description: 'Members now in the account whose write\'s answer was lost too close to their `createdAt` to tell who made it (`outcome: UNCERTAIN`).',
     }),
-    failed: t.exposeInt('failed', { description: 'Members that could not be added; their results say why.' }),
+    failed: t.exposeInt('failed', { ...cost.free(), description: 'Members that could not be added; their results say why.' }),
+    // As many as the ids given, which the mutation's declaration counts.
     results: t.field({
+      ...cost.within({ assumedSize: MAX_ID_LIST }),
       type: [EnsureAccountMembershipResult],
       description: 'One result per member id, in the order the ids were given.',
       resolve: (ensured) => ensured.results,
@@ -253,8 +270,13 @@ const startAccountReads = (accountId: string, info: GraphQLResolveInfo, context:
     startReadsOf('Account', accountId, fieldNodes, info, context, { record: true }),
   );
 
+// Every membership of an account's page names that account, and the page includes the members
+// when their fields are selected.
+const ACCOUNT_PAGE = { accountMember: 'included', account: 'shared' } as const;
+
 builder.objectField(Account, 'memberships', (t) =>
   t.field({
+    ...pageCost({ relations: ACCOUNT_PAGE, speculative: true }),
     type: AccountMembershipConnection,
     description: 'The account\'s memberships, newest first, page by page.',
     args: {
@@ -271,6 +293,8 @@ builder.objectField(Account, 'memberships', (t) =>
 
 builder.objectField(AccountMember, 'memberships', (t) =>
   t.field({
+    // The page includes the accounts when their fields are selected; every membership names this member.
+    ...pageCost({ relations: { account: 'included', accountMember: 'parent' }, speculative: true }),
     type: AccountMembershipConnection,
     description: 'Every account this member belongs to, as memberships, page by page.',
     args: {
@@ -286,6 +310,8 @@ builder.objectField(AccountMember, 'memberships', (t) =>
 
 builder.queryFields((t) => ({
   accountMembership: t.field({
+    // One GET, which includes the member when its fields are selected.
+    ...cost.of({ calls: 1, yields: 'records', relations: { accountMember: 'included' } }, { objectType: true }),
     type: AccountMembership,
     nullable: true,
     description: 'One membership of an account, or null when the account or the membership does not exist.',
@@ -306,6 +332,7 @@ builder.queryFields((t) => ({
     },
   }),
   accountMemberships: t.field({
+    ...pageCost({ relations: ACCOUNT_PAGE }),
     type: AccountMembershipConnection,
     description:
       'The memberships of an account, newest first, page by page (GET /v2/accounts/{accountId}/account-memberships). A missing account is a NOT_FOUND error.',
@@ -332,8 +359,47 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * A delete is one write; the lookup that follows a lost answer takes the place of an answer that
+ * never came, and the run-time budget counts it.
+ */
+const WRITE: FieldCost = { calls: 1, yields: 'records' };
+
+/** One write, as a delete; the member's record is read beside it when anything beyond its id is selected. */
+const CREATE: FieldCost = { ...WRITE, relations: { accountMember: 'read-beside' } };
+
+/**
+ * One write, and after a 409 one read of the memberships list filtered to the member; the member's
+ * record is read beside the write as for a create.
+ */
+const ENSURE: FieldCost = { calls: 2, yields: 'records', relations: { accountMember: 'read-beside' } };
+
+/**
+ * N ids: one write each (none is known to exist before it runs) and the most reads the rule below
+ * can make: the account's first page, then either its other pages or one lookup per conflict,
+ * whichever is fewer. Ids refused before any call cost nothing. Every result names the one account.
+ */
+const ENSURE_MANY: FieldCost = {
+  calls: (ids) => ids + Math.min(ids + 1, MAX_MEMBERSHIP_PAGES),
+  maxCalls: MAX_ID_LIST + MAX_MEMBERSHIP_PAGES,
+  size: { of: (args) => validIdCount(args.accountMemberIds), assumed: MAX_ID_LIST },
+  yields: 'records',
+  relations: { account: 'shared' },
+};
+
+/** How many ids the resolver takes, or undefined when it refuses them before any call. */
+function validIdCount(value: unknown): number | undefined {
+  if (!Array.isArray(value) || !value.every((id): id is string => typeof id === 'string')) return undefined;
+  try {
+    return requireIdList(value, 'accountMemberIds').length;
+  } catch {
+    return undefined;
+  }
+}
+
 builder.mutationFields((t) => ({
   createAccountMembership: t.field({
+    ...cost.of(CREATE, { objectType: true }),
     type: AccountMembership,
     description:
       'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`. When the lookup cannot tell whether this write made the membership or it was there already, or finds nothing, the answer is a top-level `WRITE_OUTCOME_UNKNOWN` error: the write may have been applied, and ensureAccountMembership is the safe retry.',
@@ -356,6 +422,7 @@ builder.mutationFields((t) => ({
     },
   }),
   ensureAccountMembership: t.field({
+    ...cost.of(ENSURE, { objectType: true }),
     type: EnsureAccountMembershipResult,
     description:
       'Makes sure an account member belongs to an account, and returns the membership with its `outcome`: created now (`CREATED`), there already (`EXISTED`), or, after a lost answer, in place but too close in time to the write to tell (`UNCERTAIN`). Safe to repeat: it writes at most once, and an existing membership is found with the memberships list filtered by `account_member_id`. A lost answer is looked up as for createAccountMembership (`extensions.reconciled`); found nothing, it is `WRITE_OUTCOME_UNKNOWN`, and repeating this call is the safe retry.',
@@ -379,6 +446,7 @@ builder.mutationFields((t) => ({
     },
   }),
   ensureAccountMemberships: t.field({
+    ...cost.of(ENSURE_MANY, { objectType: true }),
     type: EnsuredAccountMemberships,
     description: `Makes sure each of up to ${MAX_ID_LIST} account members belongs to an account, as \`ensureAccountMembership\` does for one: safe to repeat, at most one write per member, none for members already there. A missing account is one NotFoundError for the whole call; other failures (an unknown member, the account's limit of ${MEMBERSHIP_LIMIT} memberships) are reported per member.`,
     args: {
@@ -404,6 +472,7 @@ builder.mutationFields((t) => ({
       ),
   }),
   deleteAccountMembership: t.field({
+    ...cost.of(WRITE, { objectType: true }),
     type: DeletedAccountMembership,
     description:
       'Removes a membership from an account (DELETE /v2/accounts/{accountId}/account-memberships/{id}). The member itself is kept. If Elastic Path\'s answer is lost after the delete was sent, the membership is looked up by id: gone, the answer is `DeletedAccountMembership` with `extensions.reconciled: true`; still there, or not looked up, a top-level `WRITE_OUTCOME_UNKNOWN` error (repeating the delete is safe).',

@@ -1,5 +1,7 @@
 /** `Account`: a business or household that members act for. Loaded per request through the account loader. */
 import { builder } from '../builder.js';
+import { cost, typeCost, type TypeCost } from '../cost/declare.js';
+import { BATCH_SIZE } from '../loaders.js';
 import type { Context } from '../context.js';
 import type { AccountDto } from '../upstream/dto.js';
 import { isUuid } from '../ids.js';
@@ -20,30 +22,43 @@ export function primeAccounts(accounts: readonly AccountDto[] | undefined, conte
 // Declared before it is implemented: `parent` refers to the type itself.
 export const Account = builder.objectRef<AccountRef>('Account');
 
+/** Accounts load in `in(id,…)` batches; federation's references read them through the same loader. */
+const accountCost: TypeCost = {
+  records: { batchSize: BATCH_SIZE, batched: () => true },
+  reference: { key: ['id'], lookup: true },
+};
+
 Account.implement({
   description: 'An Elastic Path account: the business or household that account members transact for.',
+  ...typeCost(accountCost),
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Elastic Path account id (a UUID).' }),
+    id: t.exposeID('id', { ...cost.free(), description: 'Elastic Path account id (a UUID).' }),
     name: t.string({
+      ...cost.record(),
       description: 'The account name.',
       resolve: async (account, _args, context) => (await record(account, context)).name,
     }),
     legalName: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'The legal name, when set.',
       resolve: field((dto) => dto.legal_name),
     }),
     registrationId: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'The registration id, when set (unique in the store).',
       resolve: field((dto) => dto.registration_id),
     }),
     externalRef: t.string({
+      ...cost.record(),
       nullable: true,
       description: 'A reference from another system, when set.',
       resolve: field((dto) => dto.external_ref),
     }),
+    // Reads this account's record for the parent's id; the parent's own record loads when selected.
     parent: t.field({
+      ...cost.of({ readsRecord: true, yields: 'reference' }, { objectType: true }),
       type: Account,
       nullable: true,
       description: 'The parent account in an account hierarchy, if any.',
@@ -54,12 +69,14 @@ Account.implement({
       },
     }),
     createdAt: t.field({
+      ...cost.record(),
       type: 'DateTime',
       nullable: true,
       description: 'When the account was created.',
       resolve: field((dto) => dto.meta?.timestamps?.created_at),
     }),
     updatedAt: t.field({
+      ...cost.record(),
       type: 'DateTime',
       nullable: true,
       description: 'When the account was last updated.',
@@ -76,6 +93,7 @@ builder.asEntity(Account, {
 
 builder.queryField('account', (t) =>
   t.field({
+    ...cost.of({ yields: 'lookup' }, { objectType: true }),
     type: Account,
     nullable: true,
     description: 'One account by id (GET /v2/accounts/{id}), or null when there is none.',

@@ -1,5 +1,6 @@
 /** The `Error` interface and the expected-failure types that result unions list explicitly. */
 import { builder } from '../builder.js';
+import { cost } from '../cost/declare.js';
 import {
   MembershipAlreadyExistsError,
   MembershipLimitReachedError,
@@ -10,7 +11,7 @@ import {
 const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure the caller can act on. `message` is written for people.',
   fields: (t) => ({
-    message: t.exposeString('message', { description: 'What went wrong and what to do about it.' }),
+    message: t.exposeString('message', { ...cost.free(), description: 'What went wrong and what to do about it.' }),
   }),
 });
 
@@ -20,6 +21,7 @@ builder.objectType(ValidationError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     field: t.exposeString('field', {
+      ...cost.free(),
       nullable: true,
       description: 'The argument at fault, when the gateway can tell.',
     }),
@@ -32,6 +34,7 @@ builder.objectType(NotFoundError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     resource: t.exposeString('resource', {
+      ...cost.free(),
       description: 'Which kind of resource is missing: "Account", "AccountMember" or "AccountMembership".',
     }),
   }),
@@ -48,6 +51,6 @@ builder.objectType(MembershipLimitReachedError, {
   description: 'The account already has as many memberships as Elastic Path allows.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    limit: t.exposeInt('limit', { description: 'The most memberships one account can have.' }),
+    limit: t.exposeInt('limit', { ...cost.free(), description: 'The most memberships one account can have.' }),
   }),
 });

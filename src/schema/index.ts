@@ -8,8 +8,9 @@ import './account-membership-event.js';
 
 /** The served schema: the public API plus the federation subgraph fields (`_service`, `_entities`). */
 export const schema = builder.toSubGraphSchema({
-  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-  federationDirectives: ['@key'],
+  // v2.9 brings demand control's @cost and @listSize, which each field's cost declaration emits.
+  linkUrl: 'https://specs.apollo.dev/federation/v2.9',
+  federationDirectives: ['@key', '@cost', '@listSize'],
 });
 
 /** The public API alone, as clients see it (printed to `schema/schema.graphql`). */

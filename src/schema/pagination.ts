@@ -4,6 +4,7 @@
  * BAD_USER_INPUT instead of an upstream 400.
  */
 import { offsetToCursor } from '@pothos/plugin-relay';
+import { cost, type Declared, type FieldCost } from '../cost/declare.js';
 import { ErrorCode, gatewayError } from '../errors.js';
 import type { PageRequest } from '../upstream/account-management.js';
 import type { PageDto } from '../upstream/dto.js';
@@ -19,9 +20,31 @@ export interface Connection<T> {
   totalCount: number;
 }
 
+/** The page size `first` asks for (the default when absent), or undefined when it is out of range. */
+export function pageSizeOf(args: { first?: unknown }): number | undefined {
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  return typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE_SIZE ? limit : undefined;
+}
+
+/**
+ * What a page field costs: one call for the page, and what its nodes select `first` times (a
+ * `first` out of range is refused before the call). `declaration` says what the page's answer
+ * carries of its nodes' relations, and whether its read may start beside its parent's.
+ */
+export const pageCost = (declaration: Pick<FieldCost, 'relations' | 'speculative'> = {}): Declared =>
+  cost.of(
+    {
+      calls: 1,
+      yields: 'records',
+      size: { of: pageSizeOf, assumed: DEFAULT_PAGE_SIZE, slicingArgument: 'first', sizedFields: ['edges'] },
+      ...declaration,
+    },
+    { objectType: true },
+  );
+
 export function pageRequest(args: { first?: number | null; after?: string | null }): PageRequest {
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+  if (pageSizeOf(args) === undefined) {
     throw gatewayError(ErrorCode.BAD_USER_INPUT, `first must be from 1 to ${MAX_PAGE_SIZE}; got ${limit}.`);
   }
   let offset = 0;

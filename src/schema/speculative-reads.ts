@@ -62,6 +62,11 @@ export function readsById(entity: Entity, field: string, read: ChildRead): void 
   childReads[entity].set(field, read);
 }
 
+/** The fields declared with `readsById`, as `Type.field`: each declares its cost `speculative` too. */
+export function speculativeFields(): string[] {
+  return Object.entries(childReads).flatMap(([entity, reads]) => [...reads.keys()].map((field) => `${entity}.${field}`));
+}
+
 /**
  * Starts the reads of the fields selected below `fieldNodes` on the `entity` with this id: those
  * declared with `readsById`, and its record (when `record` and a field needs it). Returns them,

@@ -144,6 +144,25 @@ describe('the estimate', () => {
     // One page of members, then one memberships page per member (accounts come included): 1 + 10.
     expect(costOf(result)).toEqual({ estimated: 11, actual: 1 + 5 });
   });
+
+  it('counts the member\'s record under its own memberships page when nothing read it before', async () => {
+    // The write, the member's memberships page, and the member's record, which neither answer carried.
+    const query = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { accountMember { memberships(first: 5) { edges { node { accountMember { name } } } } } } } }`;
+    const result = await post({ query });
+    expect(result.errors).toBeUndefined();
+    const made = stack.upstreamCalls().length;
+    expect(made).toBe(3);
+    expect(costOf(result)?.estimated).toBeGreaterThanOrEqual(made);
+  });
+
+  it('counts the member\'s record read beside a create when only the member\'s memberships are selected', async () => {
+    // Anything beyond the member's id starts its record's read beside the write, memberships too.
+    const query = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { accountMember { memberships(first: 5) { totalCount } } } } }`;
+    const result = await post({ query });
+    expect(result.errors).toBeUndefined();
+    expect(stack.upstreamCalls().map((call) => call.method)).toEqual(['POST', 'GET', 'GET']);
+    expect(costOf(result)).toEqual({ estimated: 3, actual: 3 });
+  });
 });
 
 describe('refusing before any call', () => {

@@ -13,7 +13,7 @@ describe('schema/schema.graphql', () => {
   it('has an up-to-date schema/subgraph.graphql (run `npm run schema:print` after changing it)', async () => {
     const checkedIn = await readFile(new URL('../../schema/subgraph.graphql', import.meta.url), 'utf8');
     expect(checkedIn, 'schema/subgraph.graphql is out of date: run `npm run schema:print`').toBe(printSubgraphSdl());
-    expect(checkedIn).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])');
+    expect(checkedIn).toContain('@link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])');
   });
 
   it('keeps the public contract of createAccountMembership and accountMember', () => {

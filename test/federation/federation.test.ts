@@ -90,7 +90,7 @@ describe('the subgraph', () => {
     const result = await stack.gateway.post({ query: '{ _service { sdl } }' });
     expect(result.errors).toBeUndefined();
     const sdl = (result.data as { _service: { sdl: string } })._service.sdl;
-    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6"');
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.9"');
     expect(sdl).toContain('type AccountMember\n  @key(fields: "id")');
     expect(sdl).toContain('@key(fields: "accountId id")');
     expect(stack.upstreamCalls()).toHaveLength(0);
