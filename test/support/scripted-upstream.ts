@@ -102,7 +102,11 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   };
   const when = (done: () => boolean) =>
     new Promise<void>((resolve) => {
-      const waiter = () => done() && (resolve(), true);
+      const waiter = () => {
+        if (!done()) return false;
+        resolve();
+        return true;
+      };
       if (!waiter()) waiters.add(waiter);
     });
   const server: Server = createServer((req, res) => {
