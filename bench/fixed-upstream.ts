@@ -4,7 +4,7 @@
  * and not the upstream. Run as its own process; prints its URL.
  */
 import { createServer } from 'node:http';
-import { closeServer, listen } from '../src/listen.js';
+import { closeServer, listen } from '../src/http/listen.js';
 import { listenOrExit, stopOnSignals } from '../src/process/lifecycle.js';
 
 const MEMBERSHIP = JSON.stringify({

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { listenOrExit, stopOnSignals } from '../src/process/lifecycle.js';
 
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...process.env });

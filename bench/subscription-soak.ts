@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { createEmulator } from '../src/emulator/emulator.js';
 import { DEMO } from '../src/emulator/seed.js';
 import { createGateway } from '../src/gateway.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 20);
 const SUBSCRIBERS = Number(process.env.SOAK_SUBSCRIBERS ?? 40);

@@ -4,10 +4,10 @@
  */
 import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
-import { createContext, credentialsFrom, type Context } from './context.js';
+import { createContext, credentialsFrom, type Context } from './schema/context.js';
 import { costPlugin } from './cost/plugin.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './http/paths.js';
-import { yogaLogger, type Logger } from './logger.js';
+import { yogaLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { loggedErrors, operationOf, observeRequests, type RequestSink } from './observability/records.js';
 import { useAcceptableMedia } from './plugins/use-acceptable-media.js';
@@ -20,7 +20,7 @@ import { useReadiness, type Lifecycle } from './plugins/use-readiness.js';
 import { useReconciledExtension } from './plugins/use-reconciled-extension.js';
 import { useRequestErrorCodes } from './plugins/use-request-error-codes.js';
 import { useRequestScopes } from './plugins/use-request-scopes.js';
-import { protectionPlugins } from './protection.js';
+import { protectionPlugins } from './plugins/use-protection.js';
 import { schema } from './schema/index.js';
 import type { SubscriptionServices } from './events/subscriptions.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -96,7 +96,7 @@ export function createApp({
     // The node server refuses larger bodies first (and hands JSON bodies on parsed, which this limit
     // then never streams); the same limit holds wherever else the app is mounted.
     maxRequestBodySize: config.maxBodyBytes,
-    // GraphQL over HTTP's trusted-document id: read by trusted-documents.ts, harmless without a list.
+    // GraphQL over HTTP's trusted-document id: read by plugins/use-trusted-documents.ts, harmless without a list.
     extraParamNames: ['documentId'],
     cors: corsOptions(config),
     renderGraphiQL: renderGraphiQLPage,

@@ -89,7 +89,7 @@ export interface Config {
   readonly costExtensions: boolean;
   /**
    * The trusted documents list: GraphQL Code Generator's `persisted-documents.json`
-   * (`{ "<hash>": "<document>" }`) or Apollo's persisted query manifest. See trusted-documents.ts.
+   * (`{ "<hash>": "<document>" }`) or Apollo's persisted query manifest. See plugins/use-trusted-documents.ts.
    */
   readonly trustedDocumentsFile: string | undefined;
   /**

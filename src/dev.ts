@@ -7,7 +7,7 @@ import { createEmulator } from './emulator/emulator.js';
 import { DEMO } from './emulator/seed.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { randomBytes } from 'node:crypto';
-import { createLogger } from './logger.js';
+import { createLogger } from './observability/logger.js';
 import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
 
 const EXAMPLE_OPERATION = `# Adds Andy Dwyer to Acme Corporation: press Run.

@@ -12,11 +12,11 @@ import { createRedisEvents } from './events/redis-events.js';
 import { createMemoryEventStore } from './events/store.js';
 import { createSubscriptionServices } from './events/subscriptions.js';
 import { webhookReceiver } from './events/webhook.js';
-import { fastPath } from './fast-path.js';
-import { attachWebSockets, type WebSocketEndpoint } from './graphql-ws.js';
-import { startServer, type RunningServer } from './http-server.js';
+import { fastPath } from './http/fast-path.js';
+import { attachWebSockets, type WebSocketEndpoint } from './http/graphql-ws.js';
+import { startServer, type RunningServer } from './http/server.js';
 import { GRAPHQL_PATH } from './http/paths.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './observability/logger.js';
 import { accessLog } from './observability/access-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { metricsListener } from './plugins/use-metrics-endpoint.js';
@@ -25,7 +25,7 @@ import { createUpstreamClient, type UpstreamClient, type UpstreamObserver } from
 import { createGatewayToken } from './upstream/client-credentials.js';
 import { createQuota, type QuotaObserver } from './upstream/quota/quota.js';
 import { schema } from './schema/index.js';
-import { readTrustedDocuments } from './trusted-documents.js';
+import { readTrustedDocuments } from './plugins/use-trusted-documents.js';
 
 export interface GatewayOptions {
   graphiql?: GraphiqlOptions;

@@ -5,7 +5,7 @@
  */
 import { loadConfig, settingsOrExit } from './config.js';
 import { createGateway } from './gateway.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './observability/logger.js';
 import { listenOrExit, stopOnSignals } from './process/lifecycle.js';
 
 const config = settingsOrExit(() => loadConfig(process.env));

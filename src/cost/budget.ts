@@ -3,7 +3,7 @@
  * of every operation in one HTTP request (a batch shares one) spends from it, and once it is spent
  * further calls fail with UPSTREAM_BUDGET_EXCEEDED instead of going out.
  */
-import { budgetExceeded } from '../errors.js';
+import { budgetExceeded } from '../domain/errors.js';
 
 export class CallBudget {
   private used = 0;

@@ -240,7 +240,7 @@ class CostWalk {
   }
 
   /**
-   * A batch of two or more that does not return an id looks it up alone (loaders.ts). Ids the
+   * A batch of two or more that does not return an id looks it up alone (upstream/loaders.ts). Ids the
    * gateway read from Elastic Path exist; ids the caller named may not, once the operation loads
    * more than one record of their kind, so that a batch can form.
    */

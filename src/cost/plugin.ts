@@ -7,7 +7,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
-import { budgetExceeded } from '../errors.js';
+import { budgetExceeded } from '../domain/errors.js';
 import { operationOf } from '../observability/records.js';
 import { estimateCalls } from './estimate.js';
 

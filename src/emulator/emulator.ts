@@ -7,7 +7,7 @@
  *   const token = emulator.issueToken();
  */
 import { createServer, type Server } from 'node:http';
-import { closeServer, listen } from '../listen.js';
+import { closeServer, listen } from '../http/listen.js';
 import { TokenRegistry, type TokenKind } from './auth.js';
 import { createRequestListener, type RecordedRequest } from './dispatch.js';
 import { createFaultInjector, type FaultController, type FaultSettings } from './faults.js';

@@ -5,7 +5,7 @@
  * mutation's answer never waits on subscribers.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { AccountManagementApi } from '../upstream/account-management.js';
 import type { AccountMembershipDto } from '../upstream/dto.js';
 import type { EventBus, ObservedChange } from './bus.js';

@@ -4,7 +4,7 @@
  * account of each. Bulk work in the quota, with its own deadline; a failure of any kind answers
  * "unknown", and the bus counts the event as unroutable.
  */
-import { UpstreamStatusError } from '../errors.js';
+import { UpstreamStatusError } from '../domain/errors.js';
 import { createAccountManagementApi } from '../upstream/account-management.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { GatewayToken } from '../upstream/client-credentials.js';

@@ -23,7 +23,7 @@
 import { createRequire } from 'node:module';
 import type { CreateRedisEventTargetArgs } from '@graphql-yoga/redis-event-target';
 import type { RedisOptions } from 'ioredis';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { ClaimOutcome, EventStore } from './store.js';
 
 export interface RedisEventsSettings {

@@ -9,11 +9,11 @@
  * callers' own operations keep the rest of the budget.
  */
 import type { Config } from '../config.js';
-import { UpstreamStatusError, fromUpstream } from '../errors.js';
+import { UpstreamStatusError, fromUpstream } from '../domain/errors.js';
 import type { GraphQLError } from 'graphql';
 import { CallBudget } from '../cost/budget.js';
-import { createLoaders, type Loaders } from '../loaders.js';
-import type { Logger } from '../logger.js';
+import { createLoaders, type Loaders } from '../upstream/loaders.js';
+import type { Logger } from '../observability/logger.js';
 import { RequestReads, createAccountManagementApi, type AccountManagementApi, type OperationMeter } from '../upstream/account-management.js';
 import type { CallerCredentials, UpstreamClient } from '../upstream/client.js';
 import type { EndReason, EventBus } from './bus.js';

@@ -14,8 +14,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isObject } from '../json.js';
-import type { Logger } from '../logger.js';
+import { isObject } from '../upstream/json.js';
+import type { Logger } from '../observability/logger.js';
 import { isAccountMembership } from '../upstream/shapes.js';
 import type { AccountMembershipDto } from '../upstream/dto.js';
 import type { EventBus, ObservedChange, PublishOutcome } from './bus.js';

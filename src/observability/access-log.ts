@@ -3,7 +3,7 @@
  * (operation name, type, document hash), how it went (HTTP status, duration, error codes) and what
  * it cost Elastic Path (calls, retries, lost answers looked up). Never the token, never variables: they hold emails.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from './logger.js';
 import { operationLabel } from './names.js';
 import type { RequestSink } from './records.js';
 

@@ -27,7 +27,7 @@ export interface Metrics {
   sink: RequestSink;
   upstream: Pick<UpstreamObserver, 'attempt' | 'event'>;
   quota: QuotaObserver;
-  /** Counts a request served by the HTTP fast path (fast-path.ts). */
+  /** Counts a request served by the HTTP fast path (http/fast-path.ts). */
   fastPath(): void;
   /** Membership events: each change handed to the bus, webhook deliveries, subscriptions. */
   events: EventMetrics;

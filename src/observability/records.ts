@@ -8,8 +8,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { namedDocumentIds, normalDocumentId } from '../document-id.js';
-import type { Logger } from '../logger.js';
+import { namedDocumentIds, normalDocumentId } from '../plugins/document-id.js';
+import type { Logger } from './logger.js';
 import type { OperationMeter } from '../upstream/account-management.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';

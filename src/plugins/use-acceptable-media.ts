@@ -9,7 +9,7 @@
  * for HTML stays with Yoga while GraphiQL is on: GraphiQL answers it.
  */
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode } from '../domain/errors.js';
 import { GRAPHQL_PATH } from '../http/paths.js';
 import { recordOf } from '../observability/records.js';
 

@@ -6,7 +6,7 @@
  */
 import { GraphQLError, Kind, getOperationAST, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode } from '../domain/errors.js';
 
 export function useMutationFieldLimit(limit: number): Plugin {
   // Root mutation fields already asked for by earlier operations of the same (batched) request.

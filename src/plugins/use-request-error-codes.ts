@@ -1,6 +1,6 @@
 /** Gives the errors graphql-js reports without a code (bad variables) theirs: `codeRequestErrors`. */
 import type { Plugin } from 'graphql-yoga';
-import { codeRequestErrors } from '../errors.js';
+import { codeRequestErrors } from '../domain/errors.js';
 
 export function useRequestErrorCodes(): Plugin {
   return {

@@ -6,7 +6,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { CallBudget } from '../cost/budget.js';
-import { requestDeadline, type Deadline } from '../deadline.js';
+import { requestDeadline, type Deadline } from '../http/deadline.js';
 import { RequestReads } from '../upstream/account-management.js';
 
 export interface RequestScope {

@@ -1,13 +1,13 @@
 /** `AccountMember`: a person who can act for accounts. Loaded per request through the member loader. */
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import { cost, typeCost, type TypeCost } from '../cost/declare.js';
-import { BATCH_SIZE } from '../loaders.js';
-import { ValidationError } from '../errors.js';
-import type { Context } from '../context.js';
+import { BATCH_SIZE } from '../upstream/loaders.js';
+import { ValidationError } from '../domain/errors.js';
+import type { Context } from './context.js';
 import type { MemberFilter } from '../upstream/filter.js';
 import type { AccountMemberDto } from '../upstream/dto.js';
 import { pageCost, pageRequest, toConnection } from './pagination.js';
-import { isUuid } from '../ids.js';
+import { isUuid } from '../domain/ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
 import { orTopLevelError, uuidArgument } from './error-adapters.js';
 import { afterSpeculativeReads, startReadsOf } from './speculative-reads.js';

@@ -4,10 +4,10 @@
  * change once. Each event is resolved in a scope of its own, with that subscriber's token.
  */
 import { GraphQLError } from 'graphql';
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import { cost } from '../cost/declare.js';
-import type { Context } from '../context.js';
-import { ErrorCode, asTopLevel, shuttingDown, slowSubscriber, subscriptionLimit } from '../errors.js';
+import type { Context } from './context.js';
+import { ErrorCode, asTopLevel, shuttingDown, slowSubscriber, subscriptionLimit } from '../domain/errors.js';
 import { BusClosedError, TooManySubscribersError, type MembershipEvent } from '../events/bus.js';
 import type { EventScope } from '../events/subscriptions.js';
 import { operationOf, recordOf } from '../observability/records.js';

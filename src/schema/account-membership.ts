@@ -1,9 +1,9 @@
 /** `AccountMembership`: an account member's place in an account; its queries and mutations. */
 import pLimit from 'p-limit';
 import type { GraphQLResolveInfo } from 'graphql';
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import { cost, typeCost, type FieldCost, type TypeCost } from '../cost/declare.js';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import {
   MEMBERSHIP_LIMIT,
   MembershipAlreadyExistsError,
@@ -11,8 +11,8 @@ import {
   NotFoundError,
   ValidationError,
   asTopLevel,
-} from '../errors.js';
-import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../ids.js';
+} from '../domain/errors.js';
+import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../domain/ids.js';
 import type { MembershipAnswer, WriteOutcome as WriteOutcomeValue } from '../upstream/account-management.js';
 import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';

@@ -1,10 +1,10 @@
 /** `Account`: a business or household that members act for. Loaded per request through the account loader. */
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import { cost, typeCost, type TypeCost } from '../cost/declare.js';
-import { BATCH_SIZE } from '../loaders.js';
-import type { Context } from '../context.js';
+import { BATCH_SIZE } from '../upstream/loaders.js';
+import type { Context } from './context.js';
 import type { AccountDto } from '../upstream/dto.js';
-import { isUuid } from '../ids.js';
+import { isUuid } from '../domain/ids.js';
 import { recordFields, type RecordRef } from './record-ref.js';
 import { uuidArgument } from './error-adapters.js';
 import { afterSpeculativeReads, startReadsOf } from './speculative-reads.js';

@@ -1,6 +1,6 @@
 /** Error adapters between loaders and fields that have no result union: not found as null, failures as coded top-level errors. */
-import { NotFoundError, asTopLevel } from '../errors.js';
-import { requireUuid } from '../ids.js';
+import { NotFoundError, asTopLevel } from '../domain/errors.js';
+import { requireUuid } from '../domain/ids.js';
 
 /** A missing single resource is `null`; other failures become coded top-level errors. */
 export async function nullIfNotFound<T>(load: () => Promise<T>): Promise<T | null> {

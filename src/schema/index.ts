@@ -1,5 +1,5 @@
 /** Imports every type module for its side effects on the builder, then builds the schemas. */
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import './errors.js';
 import './account-member.js';
 import './account.js';

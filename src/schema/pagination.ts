@@ -5,7 +5,7 @@
  */
 import { offsetToCursor } from '@pothos/plugin-relay';
 import { cost, type Declared, type FieldCost } from '../cost/declare.js';
-import { ErrorCode, gatewayError } from '../errors.js';
+import { ErrorCode, gatewayError } from '../domain/errors.js';
 import type { PageRequest } from '../upstream/account-management.js';
 import type { PageDto } from '../upstream/dto.js';
 

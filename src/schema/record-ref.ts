@@ -4,7 +4,7 @@
  * so selecting only `id` never costs an upstream call.
  */
 import type DataLoader from 'dataloader';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { nullIfNotFound, orTopLevelError } from './error-adapters.js';
 
 export interface RecordRef<T> {

@@ -35,7 +35,7 @@
  * starts for, whether or not the parent exists.
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { subfields } from './selection.js';
 
 /** Speculative reads one operation may start. */

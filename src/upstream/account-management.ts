@@ -2,7 +2,7 @@
  * Typed Elastic Path account-management calls, bound to one caller's credentials. Resolvers and
  * loaders call these methods, never URLs; each method declares what its statuses mean (the
  * create's 400, 404 and 409, a list's 404; `StatusMeanings`) and checks the answer's shape before
- * anything reads it. What every call shares (401, 403, 429, 5xx) is mapped in `src/errors.ts`.
+ * anything reads it. What every call shares (401, 403, 429, 5xx) is mapped in `src/domain/errors.ts`.
  */
 import {
   ErrorCode,
@@ -20,8 +20,8 @@ import {
   upstreamConflict,
   writeOutcomeUnknown,
   type StatusMeanings,
-} from '../errors.js';
-import type { Deadline } from '../deadline.js';
+} from '../domain/errors.js';
+import type { Deadline } from '../http/deadline.js';
 import type { OffsetRange } from './clock.js';
 import type { CallMeter, CallerCredentials, UpstreamClient, UpstreamRequest } from './client.js';
 import type { UpstreamResponse } from './transport.js';

@@ -8,7 +8,7 @@
  * request ever sees it, and neither it nor the secret is ever logged or put in an error.
  */
 import { request } from 'undici';
-import { isObject } from '../json.js';
+import { isObject } from './json.js';
 
 export interface ClientCredentialsSettings {
   /** EP_API_BASE_URL: the token endpoint is on the same origin (and path prefix). */

@@ -19,7 +19,7 @@
  *    answer's `Date` header feeds the clock offset to Elastic Path (`./clock.ts`).
  */
 import type { Config } from '../config.js';
-import { UnansweredWriteError, breakerOpen, deadlineError, queueFull } from '../errors.js';
+import { UnansweredWriteError, breakerOpen, deadlineError, queueFull } from '../domain/errors.js';
 import { CircuitBreaker, type BreakerOutcome, type BreakerState } from './breaker.js';
 import { UpstreamClock, type OffsetRange } from './clock.js';
 import { delay } from './delay.js';

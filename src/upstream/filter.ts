@@ -5,7 +5,7 @@
  * the operand, add a clause or change the operator; an unquoted id must be a UUID. The whole
  * expression is URL-encoded by the client.
  */
-import { isUuid } from '../ids.js';
+import { isUuid } from '../domain/ids.js';
 
 /**
  * Narrows a list of account members. Every field set must match (AND); Elastic Path matches

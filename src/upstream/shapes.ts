@@ -12,7 +12,7 @@ import type {
   SingleDto,
   Timestamps,
 } from './dto.js';
-import { isObject } from '../json.js';
+import { isObject } from './json.js';
 
 type Guard<T> = (value: unknown) => value is T;
 

@@ -11,7 +11,7 @@
 import sjson from 'secure-json-parse';
 import { Dispatcher, Pool } from 'undici';
 import type { Config } from '../config.js';
-import { UpstreamStatusError, deadlineError, malformed, timedOut, unavailable, type UpstreamDetail } from '../errors.js';
+import { UpstreamStatusError, deadlineError, malformed, timedOut, unavailable, type UpstreamDetail } from '../domain/errors.js';
 import type { ErrorItemDto } from './dto.js';
 
 /** The settings the transport owns, passed straight through from `Config`. */

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
-import { UUID as ID_PATTERN } from '../../src/ids.js';
+import { UUID as ID_PATTERN } from '../../src/domain/ids.js';
 import { startCommand, startProcess, type StartedProcess } from '../support/child-process.js';
 import { startGateway } from '../support/gateway.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const EXAMPLE = 'examples/typed-client/src/main.ts';
 const MANIFEST = 'examples/typed-client/src/gql/persisted-documents.json';
-/** An id inside a longer pattern: src/ids.ts's, without its anchors. */
+/** An id inside a longer pattern: src/domain/ids.ts's, without its anchors. */
 const UUID = ID_PATTERN.source.slice(1, -1);
 const acme = DEMO.accounts.acme.id;
 /** The example's list: `sha256:<hex>` → document. */

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
 import { ISO_8601, startEmulator, type EmulatorHarness } from './harness.js';
 import { epError } from '../support/bodies.js';
-import { UUID } from '../../src/ids.js';
+import { UUID } from '../../src/domain/ids.js';
 
 const { acme, acmeEurope, globex } = DEMO.accounts;
 const { ron, leslie, april, andy, tom } = DEMO.members;

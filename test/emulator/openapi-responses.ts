@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type Format, type ValidateFunction } from 'ajv/dist/2020.js';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { parse } from 'yaml';
-import { isObject } from '../../src/json.js';
+import { isObject } from '../../src/upstream/json.js';
 
 /** A parsed JSON or YAML node. Loosely typed: OpenAPI documents are walked, not modelled. */
 export type JsonObject = Record<string, any>;

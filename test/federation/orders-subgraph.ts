@@ -5,7 +5,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { startServer, type RunningServer } from '../../src/http-server.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
 
 export const ORDERS_TYPE_DEFS = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../src/domain/errors.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
@@ -31,7 +31,7 @@ async function send(body: string, headers: Record<string, string> = {}): Promise
 }
 
 /**
- * Every code an answer may carry: the gateway's own (`src/errors.ts`) and those of GraphQL Yoga's
+ * Every code an answer may carry: the gateway's own (`src/domain/errors.ts`) and those of GraphQL Yoga's
  * request pipeline. An error without one, or with another, is a failure no client can act on.
  */
 const KNOWN_CODES = new Set<string>([

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisEvents, type RedisEvents } from '../../src/events/redis-events.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 const TWO_HOURS_MS = 7_200_000;

@@ -13,7 +13,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { GraphiqlOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/observability/logger.js';
 import type { SpanExporter } from '../../src/observability/tracing.js';
 
 export interface GraphQLResponse<T> {

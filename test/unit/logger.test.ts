@@ -1,7 +1,7 @@
 /** The logger's second line of defence: credential-shaped keys are redacted wherever a header object lands. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/observability/logger.js';
 
 function capture() {
   const lines: string[] = [];

@@ -8,7 +8,7 @@ import type {
   IncludedAccountMembers,
   SingleDto,
 } from '../../upstream/dto.js';
-import { isObject } from '../../json.js';
+import { isObject } from '../../upstream/json.js';
 import { pathParam, type Handler, type RequestContext } from '../context.js';
 import { accountNotFound, badRequest, membershipNotFound, validationFailed } from '../errors.js';
 import { textField } from '../filter.js';

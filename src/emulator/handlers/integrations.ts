@@ -1,5 +1,5 @@
 /** `/v2/integrations`: create, list, get and delete webhook integrations (see ../integrations.ts). */
-import { isObject } from '../../json.js';
+import { isObject } from '../../upstream/json.js';
 import { pathParam, type Handler } from '../context.js';
 import { EpError, badRequest } from '../errors.js';
 import type { StoredIntegration } from '../integrations.js';

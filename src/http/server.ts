@@ -1,9 +1,9 @@
 /** Puts an app on a node:http server and takes it down cleanly; shared by the entry points and tests. */
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { closeServer, listen } from './listen.js';
-import { payloadTooLarge } from './errors.js';
+import { payloadTooLarge } from '../domain/errors.js';
 import type { ParsedBodyHandler } from './fast-path.js';
-import { requestIdFrom } from './observability/records.js';
+import { requestIdFrom } from '../observability/records.js';
 
 export interface RunningServer {
   server: Server;

@@ -14,11 +14,11 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, parse, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { App, Lifecycle } from './app.js';
-import type { Config } from './config.js';
-import { subscriptionLimit } from './errors.js';
-import { schema } from './schema/index.js';
-import { GRAPHQL_PATH } from './http/paths.js';
+import type { App, Lifecycle } from '../app.js';
+import type { Config } from '../config.js';
+import { subscriptionLimit } from '../domain/errors.js';
+import { schema } from '../schema/index.js';
+import { GRAPHQL_PATH } from './paths.js';
 
 export type WebSocketSettings = Pick<Config, 'corsOrigins' | 'maxBodyBytes' | 'subscriptionsPerConnection'>;
 

@@ -5,9 +5,9 @@
  */
 import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { ErrorCode, ValidationError } from './errors.js';
-import type { AccountManagementApi } from './upstream/account-management.js';
-import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './upstream/dto.js';
+import { ErrorCode, ValidationError } from '../domain/errors.js';
+import type { AccountManagementApi } from './account-management.js';
+import type { AccountDto, AccountMemberDto, AccountMembershipDto, PageDto } from './dto.js';
 import { GraphQLError } from 'graphql';
 
 export interface LoaderOptions {

@@ -2,14 +2,14 @@
  * The per-request context, built from plain values. Everything that can reach Elastic Path hangs
  * off the caller's credentials here, and dies with the request.
  */
-import { createLoaders, type LoaderOptions, type Loaders } from './loaders.js';
-import { createAccountManagementApi, type AccountManagementApi, type CallScope } from './upstream/account-management.js';
-import { malformedAccountToken } from './errors.js';
-import { MAX_SPECULATIVE_READS } from './schema/speculative-reads.js';
-import { announceWrites } from './events/announce-writes.js';
-import type { SubscriptionServices } from './events/subscriptions.js';
-import type { Logger } from './logger.js';
-import type { CallerCredentials, UpstreamClient } from './upstream/client.js';
+import { createLoaders, type LoaderOptions, type Loaders } from '../upstream/loaders.js';
+import { createAccountManagementApi, type AccountManagementApi, type CallScope } from '../upstream/account-management.js';
+import { malformedAccountToken } from '../domain/errors.js';
+import { MAX_SPECULATIVE_READS } from './speculative-reads.js';
+import { announceWrites } from '../events/announce-writes.js';
+import type { SubscriptionServices } from '../events/subscriptions.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallerCredentials, UpstreamClient } from '../upstream/client.js';
 
 export interface Context {
   /** Elastic Path calls bound to this caller; they throw UNAUTHENTICATED when there is no token. */

@@ -1,7 +1,7 @@
 /**
  * Limits that keep one request from costing the gateway (or Elastic Path) more than it should:
  * document size and shape, CSRF, introspection and, optionally, an allow-list of trusted documents
- * (trusted-documents.ts). The mutation-field limit is its own plugin (use-mutation-field-limit.ts). Each limit is a setting (see `config.ts`) and fails
+ * (use-trusted-documents.ts). The mutation-field limit is its own plugin (use-mutation-field-limit.ts). Each limit is a setting (see `config.ts`) and fails
  * with a clear message.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -9,10 +9,10 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from './config.js';
-import { ErrorCode } from './errors.js';
-import type { Logger } from './logger.js';
-import { trustedDocuments } from './trusted-documents.js';
+import type { Config } from '../config.js';
+import { ErrorCode } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { trustedDocuments } from './use-trusted-documents.js';
 
 export type ProtectionSettings = Pick<
   Config,

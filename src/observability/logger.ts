@@ -4,7 +4,7 @@
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { YogaLogger } from 'graphql-yoga';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from '../config.js';
 
 export type { Logger };
 

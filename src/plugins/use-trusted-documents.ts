@@ -27,11 +27,11 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { GraphQLError, getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import { ConfigError, type TrustedDocumentsMode } from './config.js';
+import { ConfigError, type TrustedDocumentsMode } from '../config.js';
 import { namedDocumentIds, normalDocumentId } from './document-id.js';
-import { ErrorCode } from './errors.js';
-import type { Logger } from './logger.js';
-import { documentHash } from './observability/records.js';
+import { ErrorCode } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { documentHash } from '../observability/records.js';
 
 /** Longer than any hash; a longer "id" is not one. */
 const MAX_ID_LENGTH = 256;

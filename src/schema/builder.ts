@@ -9,7 +9,7 @@ import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
-import { cost, type CostDirectives } from './cost/declare.js';
+import { cost, type CostDirectives } from '../cost/declare.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;

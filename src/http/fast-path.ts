@@ -1,6 +1,6 @@
 /**
  * The fast path for what nearly every request to a gateway is: `POST /graphql` with a JSON body,
- * which the node server has already read and parsed (http-server.ts).
+ * which the node server has already read and parsed (server.ts).
  *
  * It runs the same Yoga app as every other request: each plugin's onRequest and onResponse, Yoga's
  * parsers, parse/validate caches, batching, masking and result processing, and the Response is
@@ -17,9 +17,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakePromise, unfakePromise } from '@whatwg-node/promise-helpers';
 import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
-import type { App } from './app.js';
+import type { App } from '../app.js';
 import { WHEN_CALLER_GOES, type CallerGoneHook } from './deadline.js';
-import { GRAPHQL_PATH } from './http/paths.js';
+import { GRAPHQL_PATH } from './paths.js';
 
 /** Takes a request whose JSON body is parsed; false when it is not one for the fast path. */
 export type ParsedBodyHandler = (req: IncomingMessage, res: ServerResponse, body: object) => boolean;
