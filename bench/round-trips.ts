@@ -167,7 +167,7 @@ export const OPERATIONS: Operation[] = [
       query: `{ accountMember(id: "${ron.id}") { name email givenName familyName memberships { edges { node { account { name } } } } } }`,
     },
   },
-  // The issue's reads, as it states them.
+  // Reads whose calls need only the ids in their arguments: every call starts at once.
   {
     name: 'member, its memberships and their accounts',
     body: { query: `{ accountMember(id: "${ron.id}") { name memberships { edges { node { account { name } } } } } }` },
