@@ -5,7 +5,7 @@
 import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { createContext, credentialsFrom, type Context } from './schema/context.js';
-import { costPlugin } from './cost/plugin.js';
+import { useCostEstimate } from './plugins/use-cost-estimate.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './http/paths.js';
 import { yogaLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -24,7 +24,7 @@ import { protectionPlugins } from './plugins/use-protection.js';
 import { schema } from './schema/index.js';
 import type { SubscriptionServices } from './events/subscriptions.js';
 import type { UpstreamClient } from './upstream/client.js';
-import { useBulkClassification } from './upstream/quota/use-bulk-classification.js';
+import { useBulkClassification } from './plugins/use-bulk-classification.js';
 
 export interface GraphiqlOptions {
   /** The operation GraphiQL opens with. */
@@ -122,7 +122,7 @@ export function createApp({
       scopes.plugin,
       ...protectionPlugins(config, logger, trustedDocuments),
       useMutationFieldLimit(config.maxMutationFields),
-      costPlugin(config),
+      useCostEstimate(config),
       useBulkClassification(config),
       useReconciledExtension(),
     ],

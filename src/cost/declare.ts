@@ -12,7 +12,7 @@
  *   name: t.string({ ...cost.record(), resolve: field((dto) => dto.name) }),
  *   accountMembers: t.field({ ...pageCost(), type: AccountMemberConnection, args: …, resolve: … }),
  */
-import type { CostSettings } from './plugin.js';
+import type { CostSettings } from '../plugins/use-cost-estimate.js';
 
 /** The setting the estimate reads: whether members load in `in(id,…)` batches (EP_MEMBER_BATCH_LOOKUP). */
 export type EstimateSettings = Pick<CostSettings, 'epMemberBatchLookup'>;

@@ -19,15 +19,14 @@ import { fakePromise, unfakePromise } from '@whatwg-node/promise-helpers';
 import { handleErrorFromRequestHandler, sendNodeResponse } from '@whatwg-node/server';
 import type { App } from '../app.js';
 import { WHEN_CALLER_GOES, type CallerGoneHook } from './deadline.js';
+import { EVENT_STREAM, JSON_REQUEST_TYPES, MULTIPART_MIXED } from './media-types.js';
 import { GRAPHQL_PATH } from './paths.js';
 
 /** Takes a request whose JSON body is parsed; false when it is not one for the fast path. */
 export type ParsedBodyHandler = (req: IncomingMessage, res: ServerResponse, body: object) => boolean;
 
-/** The content types Yoga's JSON parser takes, compared as it compares them (exactly, first of a list). */
-const JSON_TYPES = ['application/json', 'application/graphql+json'];
 /** Accepts that may be answered with a stream, which only the full handler writes. */
-const STREAMING = /text\/event-stream|multipart\/mixed/i;
+const STREAMING = new RegExp(`${EVENT_STREAM}|${MULTIPART_MIXED}`, 'i');
 
 export function fastPath(app: App, served: () => void): ParsedBodyHandler {
   const { fetchAPI } = app;
@@ -54,7 +53,7 @@ function eligible(req: IncomingMessage): boolean {
   const url = req.url ?? '';
   if (url !== GRAPHQL_PATH && !url.startsWith(`${GRAPHQL_PATH}?`)) return false;
   const type = req.headers['content-type']?.split(',')[0] ?? '';
-  if (!JSON_TYPES.some((json) => type === json || type.startsWith(`${json};`))) return false;
+  if (!JSON_REQUEST_TYPES.some((json) => type === json || type.startsWith(`${json};`))) return false;
   const accept = req.headers.accept;
   return accept === undefined || !STREAMING.test(accept);
 }

@@ -18,6 +18,7 @@ import type { App, Lifecycle } from '../app.js';
 import type { Config } from '../config.js';
 import { subscriptionLimit } from '../domain/errors.js';
 import { schema } from '../schema/index.js';
+import { EVENT_STREAM, JSON_MEDIA_TYPE } from './media-types.js';
 import { GRAPHQL_PATH } from './paths.js';
 
 export type WebSocketSettings = Pick<Config, 'corsOrigins' | 'maxBodyBytes' | 'subscriptionsPerConnection'>;
@@ -113,7 +114,7 @@ function throughHttp(app: App, operation: Operation): AsyncGenerator<ExecutionRe
 }
 
 async function* readResults(app: App, { upgrade, connectionParams, payload }: Operation, stop: AbortSignal): AsyncGenerator<ExecutionResult> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  const headers: Record<string, string> = { 'content-type': JSON_MEDIA_TYPE, accept: EVENT_STREAM };
   for (const name of PASSED_ON) {
     const value = upgrade.headers[name];
     if (typeof value === 'string') headers[name] = value;
@@ -129,7 +130,7 @@ async function* readResults(app: App, { upgrade, connectionParams, payload }: Op
     signal: controller.signal,
   });
   const type = response.headers.get('content-type') ?? '';
-  if (!type.includes('text/event-stream') || !response.body) {
+  if (!type.includes(EVENT_STREAM) || !response.body) {
     yield (await response.json().catch(() => ({ errors: [new GraphQLError(`The gateway answered ${response.status}.`)] }))) as ExecutionResult;
     return;
   }

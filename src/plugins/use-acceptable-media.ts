@@ -10,11 +10,10 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../domain/errors.js';
+import { RESULT_MEDIA_TYPES } from '../http/media-types.js';
 import { GRAPHQL_PATH } from '../http/paths.js';
 import { recordOf } from '../observability/records.js';
 
-/** Yoga's result processors for an operation, in the order it tries them, with their media types. */
-const PROCESSOR_MEDIA_TYPES = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
 
 export function useAcceptableMedia(graphiql: boolean): Plugin {
   return {
@@ -25,7 +24,7 @@ export function useAcceptableMedia(graphiql: boolean): Plugin {
       const asked = requestedMediaTypes(accept);
       const offered: string[] = [];
       let acceptable = false;
-      for (const mediaTypes of PROCESSOR_MEDIA_TYPES) {
+      for (const mediaTypes of RESULT_MEDIA_TYPES) {
         for (const requested of asked) {
           for (const mediaType of mediaTypes) {
             offered.push(mediaType);

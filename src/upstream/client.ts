@@ -56,7 +56,7 @@ export interface CallMeter {
   calls: number;
   /** Attempts sent after the first. */
   retries: number;
-  /** Bulk work, metered within EP_API_BULK_SHARE (see `./quota/use-bulk-classification.ts`). */
+  /** Bulk work, metered within EP_API_BULK_SHARE (see `plugins/use-bulk-classification.ts`). */
   bulk?: boolean;
   /** Whatever the observer needs to place the operation's calls (its span). */
   trace?: unknown;

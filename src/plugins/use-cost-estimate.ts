@@ -9,14 +9,14 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { budgetExceeded } from '../domain/errors.js';
 import { operationOf } from '../observability/records.js';
-import { estimateCalls } from './estimate.js';
+import { estimateCalls } from '../cost/estimate.js';
 
 export type CostSettings = Pick<
   Config,
   'maxUpstreamCalls' | 'costExtensions' | 'epMemberBatchLookup' | 'subscriptionEventMaxCalls'
 >;
 
-export function costPlugin(settings: CostSettings): Plugin {
+export function useCostEstimate(settings: CostSettings): Plugin {
   const limit = settings.maxUpstreamCalls;
 
   return {

@@ -6,8 +6,8 @@
  */
 import { Kind, getOperationAST, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../../config.js';
-import { operationOf } from '../../observability/records.js';
+import type { Config } from '../config.js';
+import { operationOf } from '../observability/records.js';
 
 /** Root fields that are bulk work whatever their estimate. */
 const BULK_FIELDS = new Set(['ensureAccountMemberships']);
