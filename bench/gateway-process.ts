@@ -28,4 +28,3 @@ process.on('message', (message: { id: number; command: string }) => {
   }
   process.send?.({ id: message.id, value });
 });
-

@@ -25,8 +25,7 @@ export async function runLoad({ durationMs, total, concurrency, run }: LoadOptio
   const outcomes: Record<string, number> = {};
   const started = performance.now();
   let issued = 0;
-  const more = () =>
-    total !== undefined ? issued < total : performance.now() - started < (durationMs ?? 1000);
+  const more = () => (total !== undefined ? issued < total : performance.now() - started < (durationMs ?? 1000));
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (more()) {

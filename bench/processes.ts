@@ -117,14 +117,21 @@ export async function startBuiltGateway(
   cwd = root,
 ): Promise<BenchGateway & { stop(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/server.js'], {
-    cwd,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/server.js'],
+    {
+      cwd,
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), EP_API_BASE_URL: upstreamUrl, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
-    const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`${url}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (healthy) break;
     if (attempt > 300 || child.exitCode !== null) throw new Error(`the gateway to ${upstreamUrl} did not start`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -39,7 +39,8 @@ const where = (url: string) => {
 };
 const packageOf = (url: string) => {
   const modules = url.lastIndexOf('node_modules/');
-  if (modules < 0) return url.includes('/src/') || url.includes('/dist/') ? '(gateway)' : url.startsWith('node:') ? '(node)' : '(v8/native)';
+  if (modules < 0)
+    return url.includes('/src/') || url.includes('/dist/') ? '(gateway)' : url.startsWith('node:') ? '(node)' : '(v8/native)';
   const rest = url.slice(modules + 'node_modules/'.length).split('/');
   return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? '?');
 };

@@ -72,7 +72,10 @@ export const OPERATIONS: Operation[] = [
     body: op(CreateAccountMembershipMemberIdOnlyDocument, { accountId: globex.id, accountMemberId: tom.id }),
     before: (emulator) => emulator.remove(globex.id, tom.id),
   },
-  { name: 'EnsureAccountMembership (existing)', body: op(EnsureAccountMembershipDocument, { accountId: acme.id, accountMemberId: ron.id }) },
+  {
+    name: 'EnsureAccountMembership (existing)',
+    body: op(EnsureAccountMembershipDocument, { accountId: acme.id, accountMemberId: ron.id }),
+  },
   {
     name: 'EnsureAccountMembership (new)',
     body: op(EnsureAccountMembershipDocument, { accountId: globex.id, accountMemberId: andy.id }),
@@ -83,7 +86,10 @@ export const OPERATIONS: Operation[] = [
     body: op(EnsureAccountMembershipIdsOnlyDocument, { accountId: acmeEurope.id, accountMemberId: andy.id }),
     before: (emulator) => emulator.remove(acmeEurope.id, andy.id),
   },
-  { name: 'EnsureAccountMemberships (existing)', body: op(EnsureAccountMembershipsDocument, { accountId: acme.id, accountMemberIds: [ron.id] }) },
+  {
+    name: 'EnsureAccountMemberships (existing)',
+    body: op(EnsureAccountMembershipsDocument, { accountId: acme.id, accountMemberIds: [ron.id] }),
+  },
   {
     name: 'EnsureAccountMembershipsWithNames (existing)',
     body: op(EnsureAccountMembershipsWithNamesDocument, { accountId: acme.id, accountMemberIds: [april.id] }),
@@ -180,7 +186,7 @@ export const OPERATIONS: Operation[] = [
     name: 'account, its memberships and member names',
     body: { query: `{ account(id: "${acme.id}") { name memberships { edges { node { id accountMember { name } } } } } }` },
   },
-  { name: 'one member\'s name', body: { query: `{ accountMember(id: "${ron.id}") { name } }` } },
+  { name: "one member's name", body: { query: `{ accountMember(id: "${ron.id}") { name } }` } },
 ];
 
 /** The emulator's own REST API, for setting up writes outside the timing. */
@@ -264,9 +270,12 @@ export async function benchRoundTrips(options: {
           upstream.reset();
           const body = { ...operation.body, variables: { ...operation.body.variables, ...extra } };
           const started = performance.now();
-          const { status, body: answer } = await (clients[index] as ReturnType<typeof jsonClient>).post('/graphql', body, { authorization });
+          const { status, body: answer } = await (clients[index] as ReturnType<typeof jsonClient>).post('/graphql', body, {
+            authorization,
+          });
           const ms = performance.now() - started;
-          if (status !== 200 || answer.errors) throw new Error(`${operation.name} through the ${label}: ${status} ${JSON.stringify(answer.errors)}`);
+          if (status !== 200 || answer.errors)
+            throw new Error(`${operation.name} through the ${label}: ${status} ${JSON.stringify(answer.errors)}`);
           if (run < 0) continue;
           const key = `${operation.name}\0${label}`;
           results.set(key, [...(results.get(key) ?? []), { ms, roundTrips: roundTrips(upstream.calls), calls: upstream.calls.length }]);

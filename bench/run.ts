@@ -89,7 +89,7 @@ async function measure(scenario: Scenario, concurrency: number): Promise<Figures
   if (!before || !after) return result;
   return {
     ...result,
-    cpuMsPerOp: (after.cpuSeconds - before.cpuSeconds) * 1000 / result.requests,
+    cpuMsPerOp: ((after.cpuSeconds - before.cpuSeconds) * 1000) / result.requests,
     callsPerOp: (after.upstreamCalls - before.upstreamCalls) / result.requests,
   };
 }
@@ -100,7 +100,7 @@ async function measure(scenario: Scenario, concurrency: number): Promise<Figures
  */
 async function quotaLatency(redisUrl: string, count = 20_000, concurrency = 8): Promise<void> {
   const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
-  console.log('\nThe quota alone: one upstream call\'s start decided, in this process, Redis on loopback.\n');
+  console.log("\nThe quota alone: one upstream call's start decided, in this process, Redis on loopback.\n");
   console.log('quota'.padEnd(44) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'max ms'.padStart(9));
   for (const [name, env] of [
     ['local', {}],
@@ -209,7 +209,11 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
     name,
     gateway,
     run: async (connection) => {
-      const { status, body } = await client.post('/graphql', { query: `{ accountMember(id: "${andy.id}") { name email } }` }, fixedAuth(connection));
+      const { status, body } = await client.post(
+        '/graphql',
+        { query: `{ accountMember(id: "${andy.id}") { name email } }` },
+        fixedAuth(connection),
+      );
       return status === 200 && body.data?.accountMember?.name === andy.name ? 'ok' : `status ${status}`;
     },
   });
@@ -244,7 +248,10 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
     {
       name: 'page100+names: REST direct (1 call)',
       run: async (connection) => {
-        const { status, body } = await fixed.get(`/v2/accounts/${acme.id}/account-memberships?page[limit]=100&include=account_member`, fixedAuth(connection));
+        const { status, body } = await fixed.get(
+          `/v2/accounts/${acme.id}/account-memberships?page[limit]=100&include=account_member`,
+          fixedAuth(connection),
+        );
         return status === 200 && body.data.length === 100 ? 'ok' : `status ${status}`;
       },
     },
@@ -319,7 +326,12 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
   );
   if (peer) console.log(`${peer.description}.\n`);
   console.log(
-    'scenario'.padEnd(44) + 'req/s'.padStart(8) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'CPU ms/op'.padStart(11) + 'calls/op'.padStart(10),
+    'scenario'.padEnd(44) +
+      'req/s'.padStart(8) +
+      'p50 ms'.padStart(9) +
+      'p99 ms'.padStart(9) +
+      'CPU ms/op'.padStart(11) +
+      'calls/op'.padStart(10),
   );
   for (const concurrency of levels) {
     for (const scenario of scenarios) {
@@ -341,8 +353,10 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
     if (!a || !b) return;
     console.log(
       `${gateway} / ${rest} @${concurrency}:`.padEnd(70) +
-        `${(a.perSecond / b.perSecond).toFixed(2)}x the throughput, p50 ${(a.p50Ms - b.p50Ms >= 0 ? '+' : '')}${(a.p50Ms - b.p50Ms).toFixed(2)} ms` +
-        (a.cpuMsPerOp !== undefined && b.cpuMsPerOp !== undefined ? `, ${(a.cpuMsPerOp / b.cpuMsPerOp).toFixed(2)}x the CPU per operation` : ''),
+        `${(a.perSecond / b.perSecond).toFixed(2)}x the throughput, p50 ${a.p50Ms - b.p50Ms >= 0 ? '+' : ''}${(a.p50Ms - b.p50Ms).toFixed(2)} ms` +
+        (a.cpuMsPerOp !== undefined && b.cpuMsPerOp !== undefined
+          ? `, ${(a.cpuMsPerOp / b.cpuMsPerOp).toFixed(2)}x the CPU per operation`
+          : ''),
     );
   };
   console.log('');
@@ -369,7 +383,15 @@ async function bench(latencyMs: number, redis: TestRedis): Promise<void> {
     );
   }
 
-  await Promise.all([fixed.close(), emulator.close(), toFixed.close(), toEmulator.close(), toFullHandler?.close(), toBaseline?.close(), toShared?.close()]);
+  await Promise.all([
+    fixed.close(),
+    emulator.close(),
+    toFixed.close(),
+    toEmulator.close(),
+    toFullHandler?.close(),
+    toBaseline?.close(),
+    toShared?.close(),
+  ]);
   await toPeer?.close();
   await peer?.stop();
   await processes.stop();

@@ -34,7 +34,9 @@ const operations = [
     correct: (data: any) => data?.accountMember?.name === ron.name,
   },
   {
-    body: { query: `{ accountMemberships(accountId: "${acme.id}", first: 10) { totalCount edges { node { accountMember { name } account { name } } } } }` },
+    body: {
+      query: `{ accountMemberships(accountId: "${acme.id}", first: 10) { totalCount edges { node { accountMember { name } account { name } } } } }`,
+    },
     correct: (data: any) => data?.accountMemberships?.edges?.every((e: any) => typeof e.node.accountMember.name === 'string'),
   },
   {
@@ -65,9 +67,13 @@ const seconds = (performance.now() - started) / 1000;
 const end = await processes.heapAfterGc();
 const stats = await processes.stats();
 
-console.log(`\n${result.requests} operations in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms)`);
+console.log(
+  `\n${result.requests} operations in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms)`,
+);
 console.log('outcomes:', JSON.stringify(result.outcomes));
-console.log(`upstream calls ${stats.calls}, retries ${stats.retries} (${((100 * stats.retries) / Math.max(1, stats.calls)).toFixed(1)}%), breaker ${stats.breaker}`);
+console.log(
+  `upstream calls ${stats.calls}, retries ${stats.retries} (${((100 * stats.retries) / Math.max(1, stats.calls)).toFixed(1)}%), breaker ${stats.breaker}`,
+);
 console.log(`gateway heap after GC: warm ${mib(warm)} MiB, after soak ${mib(end)} MiB (${end >= warm ? '+' : ''}${mib(end - warm)} MiB)`);
 
 await gateway.close();

@@ -86,7 +86,12 @@ async function round(): Promise<void> {
         client.dispose();
       });
     } else {
-      const client = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0 });
+      const client = createWsClient({
+        url: `${url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization },
+        retryAttempts: 0,
+      });
       const stop = client.subscribe({ query: QUERY }, sink);
       closers.push(() => {
         stop();
@@ -96,7 +101,10 @@ async function round(): Promise<void> {
   }
   while (gateway.events.subscribers() < SUBSCRIBERS) await new Promise((resolve) => setTimeout(resolve, 5));
   for (let pair = 0; pair < PAIRS; pair++) {
-    const created = await post('mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { ... on AccountMembership { id } } }', { a: acme.id, m: members[pair % 2] });
+    const created = await post(
+      'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { ... on AccountMembership { id } } }',
+      { a: acme.id, m: members[pair % 2] },
+    );
     const id = created.data.createAccountMembership!.id;
     await post('mutation($a: ID!, $id: ID!) { deleteAccountMembership(accountId: $a, id: $id) { __typename } }', { a: acme.id, id });
   }
@@ -111,7 +119,10 @@ async function measure() {
   // Let sockets finish closing, then collect.
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (let index = 0; index < 3; index++) gc!();
-  return { heapMiB: process.memoryUsage().heapUsed / 2 ** 20, handles: process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout').length };
+  return {
+    heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
+    handles: process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout').length,
+  };
 }
 
 const started = performance.now();
@@ -124,7 +135,9 @@ const events = (ROUNDS + 1) * SUBSCRIBERS * PAIRS * 2;
 console.log(
   `${ROUNDS + 1} rounds of ${SUBSCRIBERS} subscribers (half SSE, half WebSocket), ${PAIRS * 2} events each: ${events} events delivered in ${seconds.toFixed(1)} s`,
 );
-console.log(`heap after GC: warm ${warm.heapMiB.toFixed(1)} MiB, after ${after.heapMiB.toFixed(1)} MiB; open handles (sockets, servers): warm ${warm.handles}, after ${after.handles}`);
+console.log(
+  `heap after GC: warm ${warm.heapMiB.toFixed(1)} MiB, after ${after.heapMiB.toFixed(1)} MiB; open handles (sockets, servers): warm ${warm.handles}, after ${after.handles}`,
+);
 await gateway.close();
 await emulator.close();
 const heapOk = after.heapMiB <= warm.heapMiB * 1.2 + 5;

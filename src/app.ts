@@ -170,4 +170,3 @@ function corsOptions(config: Config): CORSOptions | ((request: Request) => CORSO
   const origins = new Set(config.corsOrigins);
   return (request) => (origins.has(request.headers.get('origin') ?? '') ? allowed : false);
 }
-

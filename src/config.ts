@@ -325,7 +325,10 @@ function baseUrl(env: Env, name: string, fallback: string): string {
   }
   // Every call's path starts with /v2 already; a base ending in it would send /v2/v2/….
   if (/\/v2\/*$/i.test(url.pathname)) {
-    throw new ConfigError(name, `must not end in /v2 (the gateway adds /v2/… to every call): use '${url.origin}${url.pathname.replace(/\/v2\/*$/i, '')}'`);
+    throw new ConfigError(
+      name,
+      `must not end in /v2 (the gateway adds /v2/… to every call): use '${url.origin}${url.pathname.replace(/\/v2\/*$/i, '')}'`,
+    );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
@@ -398,7 +401,10 @@ function corsOrigins(env: Env, fallback: readonly string[] | '*'): readonly stri
   const value = raw(env, 'CORS_ORIGINS');
   if (value === undefined) return fallback;
   if (value === '*') return '*';
-  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let parsed: URL | undefined;
     try {
@@ -419,7 +425,7 @@ function corsCredentials(env: Env, origins: readonly string[] | '*'): boolean {
   if (credentials && origins === '*') {
     throw new ConfigError(
       'CORS_CREDENTIALS',
-      'true is not allowed with CORS_ORIGINS=* (any site could call with its visitors\' credentials); list the origins in CORS_ORIGINS',
+      "true is not allowed with CORS_ORIGINS=* (any site could call with its visitors' credentials); list the origins in CORS_ORIGINS",
     );
   }
   return credentials;
@@ -513,7 +519,11 @@ export function loadConfig(env: Env): Config {
     metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 100, 0, 10_000),
     otlpTracesEndpoint: otlpTracesEndpoint(env),
     otelServiceName: raw(env, 'OTEL_SERVICE_NAME') ?? 'ep-account-membership-gateway',
-    ...retired(env, 'SUBSCRIPTION_READS_PER_SECOND', "event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE (and EP_API_MAX_RPS) instead"),
+    ...retired(
+      env,
+      'SUBSCRIPTION_READS_PER_SECOND',
+      'event reads are bulk work in the upstream quota; set EP_API_BULK_SHARE (and EP_API_MAX_RPS) instead',
+    ),
   });
 }
 
@@ -521,7 +531,10 @@ export function loadConfig(env: Env): Config {
 function webhookPath(env: Env): string {
   const value = raw(env, 'EP_WEBHOOK_PATH') ?? '/webhooks/elastic-path';
   if (!/^\/[A-Za-z0-9._~/-]+$/.test(value) || OWN_PATHS.includes(value)) {
-    throw new ConfigError('EP_WEBHOOK_PATH', `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`);
+    throw new ConfigError(
+      'EP_WEBHOOK_PATH',
+      `expected a path such as /webhooks/elastic-path, other than the gateway's own endpoints, got '${value}'`,
+    );
   }
   return value;
 }

@@ -76,7 +76,10 @@ const config = {
   ...gatewayConfig,
   epApiBaseUrl: emulatorUrl,
   epWebhookSecret: webhookSecret,
-  epClientCredentials: gatewayConfig.epClientCredentials ?? { clientId: emulatorConfig.clientId, clientSecret: emulatorConfig.clientSecret },
+  epClientCredentials: gatewayConfig.epClientCredentials ?? {
+    clientId: emulatorConfig.clientId,
+    clientSecret: emulatorConfig.clientSecret,
+  },
 };
 gateway = createGateway(config, logger, {
   graphiql: { defaultQuery: EXAMPLE_OPERATION, headers: { Authorization: authorization } },

@@ -159,7 +159,11 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
     tracing,
     events,
     async listen() {
-      const timeouts = { requestMs: config.httpRequestTimeoutMs, headersMs: config.httpHeadersTimeoutMs, keepAliveMs: config.httpKeepAliveTimeoutMs };
+      const timeouts = {
+        requestMs: config.httpRequestTimeoutMs,
+        headersMs: config.httpHeadersTimeoutMs,
+        keepAliveMs: config.httpKeepAliveTimeoutMs,
+      };
       const main = await startServer(listener, config.host, config.port, {
         maxBodyBytes: config.maxBodyBytes,
         timeouts,
@@ -174,7 +178,10 @@ export function createGateway(config: Config, logger: Logger, options: GatewayOp
         metricsUrl = `${running.url}/metrics`;
       }
       lifecycle.state = 'ready';
-      logger.info({ url: `${main.url}${GRAPHQL_PATH}`, metricsUrl, upstream: config.epApiBaseUrl, modes: modesOf(config, trustedDocuments) }, 'gateway listening');
+      logger.info(
+        { url: `${main.url}${GRAPHQL_PATH}`, metricsUrl, upstream: config.epApiBaseUrl, modes: modesOf(config, trustedDocuments) },
+        'gateway listening',
+      );
       return { url: main.url, metricsUrl };
     },
     close: () => (closing ??= drain().finally(() => (servers = []))),

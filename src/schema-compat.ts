@@ -31,7 +31,9 @@ async function check(before: string, after: string | undefined, declarations: st
     }
     const now = after ? git('show', `${after}:${file}`) : await readFile(file, 'utf8');
     for (const change of undeclared(await breakingChanges(old, now), declarations)) {
-      process.stderr.write(`${file} (${after ?? 'working tree'} against ${before}): breaking change at ${change.path}: ${change.message}\n`);
+      process.stderr.write(
+        `${file} (${after ?? 'working tree'} against ${before}): breaking change at ${change.path}: ${change.message}\n`,
+      );
       found += 1;
     }
   }
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
   let found = 0;
   if (process.argv.includes('--history')) {
     const pairs = historyPairs();
-    for (const [parent, commit] of pairs) found += await check(parent, commit, `${git('log', '--format=%B', `${parent}..${commit}`)}\n${note}`);
+    for (const [parent, commit] of pairs)
+      found += await check(parent, commit, `${git('log', '--format=%B', `${parent}..${commit}`)}\n${note}`);
     if (!found) process.stdout.write(`schema:compat: no undeclared breaking change in ${pairs.length} commit(s) that changed schema/.\n`);
   } else {
     const baseAt = process.argv.indexOf('--base');

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   if (values.with !== 'apollo' && values.with !== 'guild') throw new Error(`--with takes apollo or guild, not ${values.with}`);
   const supergraph = compose(await readSupergraphConfig(values.config), values.with);
   await writeFile(values.out, supergraph);
-  process.stdout.write(`${values.out}: supergraph composed with ${values.with === 'apollo' ? '@apollo/composition' : '@theguild/federation-composition'}\n`);
+  process.stdout.write(
+    `${values.out}: supergraph composed with ${values.with === 'apollo' ? '@apollo/composition' : '@theguild/federation-composition'}\n`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === new URL(import.meta.url).pathname) {

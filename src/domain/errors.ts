@@ -51,9 +51,7 @@ export class MembershipAlreadyExistsError extends Error {
 export class MembershipLimitReachedError extends Error {
   readonly limit = MEMBERSHIP_LIMIT;
   constructor(accountId: string) {
-    super(
-      `Account ${accountId} already has the maximum of ${MEMBERSHIP_LIMIT} memberships; remove one before adding another.`,
-    );
+    super(`Account ${accountId} already has the maximum of ${MEMBERSHIP_LIMIT} memberships; remove one before adding another.`);
     this.name = 'MembershipLimitReachedError';
   }
 }
@@ -164,21 +162,13 @@ function sharedMeaning(upstream: UpstreamDetail): Error {
         upstream,
       );
     case 429:
-      return gatewayError(
-        ErrorCode.RATE_LIMITED,
-        'Elastic Path is rate-limiting this store. Wait a moment and try again.',
-        upstream,
-      );
+      return gatewayError(ErrorCode.RATE_LIMITED, 'Elastic Path is rate-limiting this store. Wait a moment and try again.', upstream);
     case 502:
     case 503:
     case 504:
       return unavailable(upstream);
     default:
-      return gatewayError(
-        ErrorCode.UPSTREAM_ERROR,
-        `Elastic Path answered with an unexpected status ${upstream.status}.`,
-        upstream,
-      );
+      return gatewayError(ErrorCode.UPSTREAM_ERROR, `Elastic Path answered with an unexpected status ${upstream.status}.`, upstream);
   }
 }
 
@@ -193,11 +183,7 @@ export function upstreamConflict(upstream: UpstreamDetail): GraphQLError {
 }
 
 export function unavailable(upstream?: UpstreamDetail): GraphQLError {
-  return gatewayError(
-    ErrorCode.UPSTREAM_UNAVAILABLE,
-    'Elastic Path is unavailable right now. Try again shortly.',
-    upstream,
-  );
+  return gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'Elastic Path is unavailable right now. Try again shortly.', upstream);
 }
 
 /**
@@ -248,10 +234,7 @@ export function membershipOfUnknownOrigin(accountMemberId: string, accountId: st
  * for the response head, or a gap while the body arrived. Not a bound on the whole attempt.
  */
 export function timedOut(timeoutMs: number): GraphQLError {
-  return gatewayError(
-    ErrorCode.UPSTREAM_TIMEOUT,
-    `Elastic Path did not answer within ${timeoutMs} ms. Try again shortly.`,
-  );
+  return gatewayError(ErrorCode.UPSTREAM_TIMEOUT, `Elastic Path did not answer within ${timeoutMs} ms. Try again shortly.`);
 }
 
 /**
@@ -305,10 +288,7 @@ export function quotaExhausted(): GraphQLError {
 }
 
 export function queueFull(): GraphQLError {
-  return gatewayError(
-    ErrorCode.RATE_LIMITED,
-    'The gateway is at its limit of calls to Elastic Path. Wait a moment and try again.',
-  );
+  return gatewayError(ErrorCode.RATE_LIMITED, 'The gateway is at its limit of calls to Elastic Path. Wait a moment and try again.');
 }
 
 /**

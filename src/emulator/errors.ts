@@ -43,11 +43,7 @@ export const membershipLimitExceeded = (): EpError =>
   new EpError(400, 'Bad Request', 'the number of account memberships with a particular account exceeds the limit');
 
 export const validationFailed = (field: string, tag: string, status: 400 | 422): EpError =>
-  new EpError(
-    status,
-    status === 422 ? 'Unprocessable Entity' : 'Bad Request',
-    `Validation failed: field '${field}' on the '${tag}' tag.`,
-  );
+  new EpError(status, status === 422 ? 'Unprocessable Entity' : 'Bad Request', `Validation failed: field '${field}' on the '${tag}' tag.`);
 
 export const badRequest = (detail: string): EpError => new EpError(400, 'Bad Request', detail);
 
@@ -59,8 +55,6 @@ export const methodNotAllowed = (allowed: readonly string[]): EpError =>
 export const payloadTooLarge = (limitBytes: number): EpError =>
   new EpError(413, 'Payload Too Large', `the request body exceeds ${limitBytes} bytes`, false, { connection: 'close' });
 
-export const uriTooLong = (limitBytes: number): EpError =>
-  new EpError(414, 'URI Too Long', `the request line exceeds ${limitBytes} bytes`);
+export const uriTooLong = (limitBytes: number): EpError => new EpError(414, 'URI Too Long', `the request line exceeds ${limitBytes} bytes`);
 
-export const internalError = (): EpError =>
-  new EpError(500, 'Internal Server Error', 'there was a problem processing your request');
+export const internalError = (): EpError => new EpError(500, 'Internal Server Error', 'there was a problem processing your request');

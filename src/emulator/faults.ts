@@ -155,8 +155,7 @@ export function validateFaultSettings(settings: FaultSettings): void {
 export function describeFaults(settings: FaultSettings): string {
   const parts: string[] = [];
   const percent = (rate: number): string => `${+(rate * 100).toFixed(4)}%`;
-  const ms = (latency: number | [number, number]): string =>
-    Array.isArray(latency) ? `${latency[0]}-${latency[1]} ms` : `${latency} ms`;
+  const ms = (latency: number | [number, number]): string => (Array.isArray(latency) ? `${latency[0]}-${latency[1]} ms` : `${latency} ms`);
   const { latencyMs, latencyAfterProcessingMs } = settings;
   if (latencyMs !== undefined) parts.push(`latency ${ms(latencyMs)}`);
   if (latencyAfterProcessingMs !== undefined) parts.push(`answer held ${ms(latencyAfterProcessingMs)} after processing`);

@@ -99,25 +99,17 @@ function compileClause<T>(clause: FilterClause, fields: FilterFields<T>): Predic
     throw badRequest(`invalid filter: unknown field '${name}'; fields: ${Object.keys(fields).join(', ')}`);
   }
   if (!field.operators.includes(operator as Operator)) {
-    throw badRequest(
-      `invalid filter: operator '${operator}' is not supported on '${name}'; use ${field.operators.join(', ')}`,
-    );
+    throw badRequest(`invalid filter: operator '${operator}' is not supported on '${name}'; use ${field.operators.join(', ')}`);
   }
   if (operator === 'in' ? operands.length === 0 : operands.length !== 1) {
-    throw badRequest(
-      `invalid filter: '${operator}' takes a field and ${operator === 'in' ? 'at least one value' : 'one value'}`,
-    );
+    throw badRequest(`invalid filter: '${operator}' takes a field and ${operator === 'in' ? 'at least one value' : 'one value'}`);
   }
   return field.kind === 'text'
     ? textPredicate(operator as Operator, operands, field.value)
     : instantPredicate(operator as Operator, operands[0] as string, field.value);
 }
 
-function textPredicate<T>(
-  operator: Operator,
-  operands: readonly string[],
-  read: (item: T) => string | null | undefined,
-): Predicate<T> {
+function textPredicate<T>(operator: Operator, operands: readonly string[], read: (item: T) => string | null | undefined): Predicate<T> {
   const lowered = operands.map((operand) => operand.toLowerCase());
   if (operator === 'in') {
     const wanted = new Set(lowered);
@@ -166,10 +158,11 @@ function instantPredicate<T>(operator: Operator, operand: string, read: (item: T
 }
 
 /** Field helpers for resource filter tables. */
-export const textField = <T>(
-  operators: readonly Operator[],
-  value: (item: T) => string | null | undefined,
-): FilterField<T> => ({ kind: 'text', operators, value });
+export const textField = <T>(operators: readonly Operator[], value: (item: T) => string | null | undefined): FilterField<T> => ({
+  kind: 'text',
+  operators,
+  value,
+});
 
 export const instantField = <T>(operators: readonly Operator[], value: (item: T) => number): FilterField<T> => ({
   kind: 'instant',

@@ -24,12 +24,7 @@ export function writeAnswer(res: ServerResponse, answer: Answer): void {
   res.end(answer.payload);
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   writeAnswer(res, jsonAnswer(status, body, headers));
 }
 

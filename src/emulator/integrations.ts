@@ -89,8 +89,7 @@ export class Integrations {
 
   /** A membership changed through the API: each webhook observing the event gets a delivery. */
   emit(event: MembershipEventName, membership: AccountMembershipDto & { links?: unknown }): void {
-    const payload =
-      event === 'account-membership.deleted' ? { type: 'account_membership', id: membership.id } : { data: membership };
+    const payload = event === 'account-membership.deleted' ? { type: 'account_membership', id: membership.id } : { data: membership };
     for (const integration of this.byId.values()) {
       if (!integration.enabled || !integration.observes.includes(event)) continue;
       const id = randomUUID();

@@ -2,11 +2,9 @@
 
 const segment = encodeURIComponent;
 
-export const accountUrl = (origin: string, accountId: string): string =>
-  `${origin}/v2/accounts/${segment(accountId)}`;
+export const accountUrl = (origin: string, accountId: string): string => `${origin}/v2/accounts/${segment(accountId)}`;
 
-export const accountMemberUrl = (origin: string, memberId: string): string =>
-  `${origin}/v2/account-members/${segment(memberId)}`;
+export const accountMemberUrl = (origin: string, memberId: string): string => `${origin}/v2/account-members/${segment(memberId)}`;
 
 export const membershipUrl = (origin: string, accountId: string, membershipId: string): string =>
   `${accountUrl(origin, accountId)}/account-memberships/${segment(membershipId)}`;

@@ -34,8 +34,7 @@ export function listPage<T, V>(
   const filter = compileFilter(params.get('filter'), spec.filters);
   const ordered = collection.sorted(parseSort(params.get('sort'), spec.sorts));
   const conditions = [keep, filter].filter((condition) => condition !== undefined);
-  const selected =
-    conditions.length === 0 ? ordered : ordered.filter((item) => conditions.every((matches) => matches(item)));
+  const selected = conditions.length === 0 ? ordered : ordered.filter((item) => conditions.every((matches) => matches(item)));
   const page = pageOf(selected, request, pageLinker(context.origin, pathname, params));
   return { records: page.data, page: { ...page, data: page.data.map(view) } };
 }

@@ -35,7 +35,9 @@ async function main(): Promise<number> {
     recordRequests: false,
     faults,
   });
-  const baseUrl = await listenOrExit('Elastic Path emulator', () => emulator.listen(config.port, config.host), { EMULATOR_PORT: config.port });
+  const baseUrl = await listenOrExit('Elastic Path emulator', () => emulator.listen(config.port, config.host), {
+    EMULATOR_PORT: config.port,
+  });
 
   // Before the start-up output: whoever reads it may stop the process straight away.
   stopOnSignals(() => emulator.close(), {

@@ -1,11 +1,7 @@
 /** Which handler answers which method and path, and who may call it. */
 import type { Access } from './auth.js';
 import type { Handler } from './context.js';
-import {
-  getAccountMember,
-  listAccountMembers,
-  listMemberAccountMemberships,
-} from './handlers/account-members.js';
+import { getAccountMember, listAccountMembers, listMemberAccountMemberships } from './handlers/account-members.js';
 import {
   createAccountMembership,
   deleteAccountMembership,

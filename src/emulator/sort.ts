@@ -23,9 +23,7 @@ export function parseSort<T>(sort: string | undefined, fields: SortFields<T>): C
   const field = descending ? wanted.slice(1) : wanted;
   const ascending = Object.hasOwn(fields, field) ? fields[field] : undefined;
   if (ascending === undefined) {
-    throw badRequest(
-      `unknown sort field '${field}'; use one of ${Object.keys(fields).join(', ')}, with '-' in front for descending`,
-    );
+    throw badRequest(`unknown sort field '${field}'; use one of ${Object.keys(fields).join(', ')}, with '-' in front for descending`);
   }
   return descending ? descendingOf(ascending) : ascending;
 }

@@ -4,13 +4,7 @@
  * duplicate, the limit and "unassigned" are each answered without a scan of all memberships).
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  AccountDto,
-  AccountMemberDto,
-  AccountMembershipDto,
-  MemberAccountMembershipDto,
-  Timestamps,
-} from '../upstream/dto.js';
+import type { AccountDto, AccountMemberDto, AccountMembershipDto, MemberAccountMembershipDto, Timestamps } from '../upstream/dto.js';
 import { Collection, type ReadonlyCollection } from './collection.js';
 import { accountMemberNotFound, accountNotFound, membershipExists, membershipLimitExceeded } from './errors.js';
 

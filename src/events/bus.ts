@@ -122,8 +122,7 @@ export class BusClosedError extends Error {
 const topic = (accountId: string) => `account-membership:${accountId}`;
 
 /** The deduplication key: a create and a delete are once per membership, whoever announced them; an update, once per event. */
-const claimKey = (change: ObservedChange) =>
-  change.type === 'UPDATED' ? `event:${change.id}` : `${change.type}:${change.membershipId}`;
+const claimKey = (change: ObservedChange) => (change.type === 'UPDATED' ? `event:${change.id}` : `${change.type}:${change.membershipId}`);
 
 export function createEventBus(options: EventBusOptions): EventBus {
   const { store, memoryTtlMs } = options;
@@ -189,8 +188,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     }
   }
 
-  const remember = (membershipId: string, accountId: string) =>
-    store.rememberAccount(membershipId, accountId, memoryTtlMs).catch(() => {});
+  const remember = (membershipId: string, accountId: string) => store.rememberAccount(membershipId, accountId, memoryTtlMs).catch(() => {});
 
   return {
     async publish(change) {
@@ -206,7 +204,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
           options.observe?.(change, 'unroutable');
           return 'unroutable';
         }
-        const outcome = tombstone ?? (await store.claim(key, memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
+        const outcome =
+          tombstone ?? (await store.claim(key, memoryTtlMs, change.type === 'CREATED' ? `DELETED:${change.membershipId}` : undefined));
         claimed = outcome === 'claimed';
         await remember(change.membershipId, accountId);
         if (outcome !== 'claimed') {

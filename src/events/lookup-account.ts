@@ -34,12 +34,19 @@ export function createAccountLookup(
   return async (membershipId, accountMemberId) => {
     if (!accountMemberId) return undefined;
     const authorization = await token.authorization();
-    const api = createAccountManagementApi(client, { authorization }, {
-      signal: AbortSignal.timeout(settings.operationTimeoutMs),
-      meter: { calls: 0, retries: 0, bulk: true },
-    });
+    const api = createAccountManagementApi(
+      client,
+      { authorization },
+      {
+        signal: AbortSignal.timeout(settings.operationTimeoutMs),
+        meter: { calls: 0, retries: 0, bulk: true },
+      },
+    );
     for (let page = 0; page < MAX_PAGES; page++) {
-      const memberships = await api.listMemberAccountMemberships(accountMemberId, { page: { limit: PAGE, offset: page * PAGE }, includeAccounts: false });
+      const memberships = await api.listMemberAccountMemberships(accountMemberId, {
+        page: { limit: PAGE, offset: page * PAGE },
+        includeAccounts: false,
+      });
       const found = memberships.data.find((membership) => membership.id.toLowerCase() === membershipId);
       if (found) return found.relationships.account.data.id.toLowerCase();
       if (memberships.data.length < PAGE) return undefined;

@@ -101,7 +101,10 @@ export function createRedisEvents(settings: RedisEventsSettings, logger: Logger)
   const connectionLost = () => {
     if (closing || shared === false) return;
     shared = false;
-    logger.warn({ reason: lastError?.message ?? 'Redis is not connected' }, 'membership events: Redis unavailable, webhook deliveries answered 503 until it returns');
+    logger.warn(
+      { reason: lastError?.message ?? 'Redis is not connected' },
+      'membership events: Redis unavailable, webhook deliveries answered 503 until it returns',
+    );
   };
   const failed = (which: string) => (error: Error) => {
     lastError = error;
@@ -155,7 +158,8 @@ export function createRedisEvents(settings: RedisEventsSettings, logger: Logger)
   } as unknown as CreateRedisEventTargetArgs['publishClient'];
   // It sends SUBSCRIBE and UNSUBSCRIBE without waiting for them either: one still queued when the
   // connection is closed (a drain while Redis is down) fails, and is only worth a debug line.
-  const quietly = (what: string) => (error: Error) => logger.debug({ err: { message: error.message } }, `redis ${what} failed (membership events)`);
+  const quietly = (what: string) => (error: Error) =>
+    logger.debug({ err: { message: error.message } }, `redis ${what} failed (membership events)`);
   const subscribeClient = {
     on: (event: 'message', handler: (channel: string, message: string) => void) => listener.on(event, handler),
     subscribe: (channel: string) => listener.subscribe(channel).catch(quietly('SUBSCRIBE')),

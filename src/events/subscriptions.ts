@@ -14,7 +14,12 @@ import type { GraphQLError } from 'graphql';
 import { CallBudget } from '../cost/budget.js';
 import { createLoaders, type Loaders } from '../upstream/loaders.js';
 import type { Logger } from '../observability/logger.js';
-import { RequestReads, createAccountManagementApi, type AccountManagementApi, type OperationMeter } from '../upstream/account-management.js';
+import {
+  RequestReads,
+  createAccountManagementApi,
+  type AccountManagementApi,
+  type OperationMeter,
+} from '../upstream/account-management.js';
 import type { CallerCredentials, UpstreamClient } from '../upstream/client.js';
 import type { EndReason, EventBus } from './bus.js';
 
@@ -83,7 +88,8 @@ export function createSubscriptionServices(
           try {
             return await upstream.send(caller, { ...request, bulk: true });
           } catch (error) {
-            if (error instanceof UpstreamStatusError && (error.upstream.status === 401 || error.upstream.status === 403)) refused(fromUpstream(error.upstream, {}) as GraphQLError);
+            if (error instanceof UpstreamStatusError && (error.upstream.status === 401 || error.upstream.status === 403))
+              refused(fromUpstream(error.upstream, {}) as GraphQLError);
             throw error;
           }
         },

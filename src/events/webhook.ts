@@ -50,7 +50,9 @@ export function webhookReceiver({ secret, bus, logger, delivered }: WebhookOptio
 
   return (req, res) => {
     if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Only POST is served here.' }));
+      res
+        .writeHead(405, { allow: 'POST', 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'Only POST is served here.' }));
       return;
     }
     const sent = req.headers['x-moltin-secret-key'];

@@ -40,13 +40,8 @@ export interface CallerGoneHook {
 type CallerGone = (gone: (reason?: unknown) => void) => (() => void) | void;
 
 /** The deadline of a request: its own hook when it has one, else its `signal`. */
-export function requestDeadline(
-  request: Request | (Request & CallerGoneHook),
-  timeoutMs: number,
-  reserveMs: number,
-): Deadline {
-  const callerGone: CallerGone =
-    WHEN_CALLER_GOES in request ? (gone) => request[WHEN_CALLER_GOES](gone) : fromSignal(request.signal);
+export function requestDeadline(request: Request | (Request & CallerGoneHook), timeoutMs: number, reserveMs: number): Deadline {
+  const callerGone: CallerGone = WHEN_CALLER_GOES in request ? (gone) => request[WHEN_CALLER_GOES](gone) : fromSignal(request.signal);
   return deadline(callerGone, timeoutMs, reserveMs);
 }
 

@@ -31,7 +31,13 @@ export interface WebSocketEndpoint {
 /** graphql-ws chooses `subscribe` for this document; what runs is the caller's, through Yoga. */
 const BRIDGE = parse('subscription { __typename }');
 /** Headers of the upgrade request passed on to each operation's request. */
-const PASSED_ON = ['x-request-id', 'graphql-client-name', 'graphql-client-version', 'apollographql-client-name', 'apollographql-client-version'];
+const PASSED_ON = [
+  'x-request-id',
+  'graphql-client-name',
+  'graphql-client-version',
+  'apollographql-client-name',
+  'apollographql-client-version',
+];
 /** `connection_init` payload keys read as credentials (case-insensitive), and the header each becomes. */
 const CREDENTIAL_KEYS = ['authorization', 'ep-account-management-authentication-token'];
 
@@ -113,7 +119,11 @@ function throughHttp(app: App, operation: Operation): AsyncGenerator<ExecutionRe
   });
 }
 
-async function* readResults(app: App, { upgrade, connectionParams, payload }: Operation, stop: AbortSignal): AsyncGenerator<ExecutionResult> {
+async function* readResults(
+  app: App,
+  { upgrade, connectionParams, payload }: Operation,
+  stop: AbortSignal,
+): AsyncGenerator<ExecutionResult> {
   const headers: Record<string, string> = { 'content-type': JSON_MEDIA_TYPE, accept: EVENT_STREAM };
   for (const name of PASSED_ON) {
     const value = upgrade.headers[name];
@@ -131,7 +141,9 @@ async function* readResults(app: App, { upgrade, connectionParams, payload }: Op
   });
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes(EVENT_STREAM) || !response.body) {
-    yield (await response.json().catch(() => ({ errors: [new GraphQLError(`The gateway answered ${response.status}.`)] }))) as ExecutionResult;
+    yield (await response
+      .json()
+      .catch(() => ({ errors: [new GraphQLError(`The gateway answered ${response.status}.`)] }))) as ExecutionResult;
     return;
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

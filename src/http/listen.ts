@@ -19,7 +19,13 @@ export function listen(server: Server, port: number, host: string): Promise<stri
 /** `http://host:port` for an address a server listens on; a wildcard address shows as one a client can call. */
 function displayUrl(address: AddressInfo): string {
   const host =
-    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    address.address === '0.0.0.0'
+      ? '127.0.0.1'
+      : address.address === '::'
+        ? 'localhost'
+        : address.family === 'IPv6'
+          ? `[${address.address}]`
+          : address.address;
   return `http://${host}:${address.port}`;
 }
 

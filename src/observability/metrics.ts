@@ -167,7 +167,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   });
   const quotaCooldowns = new Counter({
     name: 'upstream_quota_cooldowns_total',
-    help: "Pauses this replica started after Elastic Path answered 429 (fleet-wide with Redis).",
+    help: 'Pauses this replica started after Elastic Path answered 429 (fleet-wide with Redis).',
     registers,
   });
   new Gauge({
@@ -199,7 +199,7 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
   });
   const deliveries = new Counter({
     name: 'webhook_deliveries_total',
-    help: "Elastic Path webhook deliveries by outcome: published, duplicate, tombstoned, unroutable, ignored (an event type not used), unauthorized, malformed, unavailable (the event bus could not take it: 503).",
+    help: 'Elastic Path webhook deliveries by outcome: published, duplicate, tombstoned, unroutable, ignored (an event type not used), unauthorized, malformed, unavailable (the event bus could not take it: 503).',
     labelNames: ['outcome'],
     registers,
   });
@@ -221,7 +221,10 @@ export function createMetrics(settings: MetricsSettings, upstreamStats: () => Up
 
   // Each label set's series, found once: prom-client hashes the labels object on every call otherwise.
   // Bounded by the names kept, the routes and the statuses.
-  const operationChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string>; calls: Histogram.Internal<string> }>();
+  const operationChildren = new Map<
+    string,
+    { count: Counter.Internal; duration: Histogram.Internal<string>; calls: Histogram.Internal<string> }
+  >();
   const attemptChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
 
   const names = new Set<string>();

@@ -151,7 +151,11 @@ function tracingPlugin(tracer: Tracer): Plugin {
       if (!parent) return undefined;
       const span = tracer.startSpan('graphql.validate', undefined, parent);
       return ({ valid, result }) => {
-        if (!valid) markError(span, result.map((error) => codeOr(error, 'GRAPHQL_VALIDATION_FAILED')));
+        if (!valid)
+          markError(
+            span,
+            result.map((error) => codeOr(error, 'GRAPHQL_VALIDATION_FAILED')),
+          );
         span.end();
       };
     },

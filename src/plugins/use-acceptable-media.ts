@@ -14,7 +14,6 @@ import { RESULT_MEDIA_TYPES } from '../http/media-types.js';
 import { GRAPHQL_PATH } from '../http/paths.js';
 import { recordOf } from '../observability/records.js';
 
-
 export function useAcceptableMedia(graphiql: boolean): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {

@@ -11,10 +11,7 @@ import { budgetExceeded } from '../domain/errors.js';
 import { operationOf } from '../observability/records.js';
 import { estimateCalls } from '../cost/estimate.js';
 
-export type CostSettings = Pick<
-  Config,
-  'maxUpstreamCalls' | 'costExtensions' | 'epMemberBatchLookup' | 'subscriptionEventMaxCalls'
->;
+export type CostSettings = Pick<Config, 'maxUpstreamCalls' | 'costExtensions' | 'epMemberBatchLookup' | 'subscriptionEventMaxCalls'>;
 
 export function useCostEstimate(settings: CostSettings): Plugin {
   const limit = settings.maxUpstreamCalls;

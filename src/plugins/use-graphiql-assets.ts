@@ -41,14 +41,18 @@ const ASSETS = [
 ];
 
 /** One hash over every asset: a new version of the renderer gives every URL a new path. */
-const VERSION = ASSETS.reduce((hash, { body }) => hash.update(body), createHash('sha256')).digest('hex').slice(0, 16);
+const VERSION = ASSETS.reduce((hash, { body }) => hash.update(body), createHash('sha256'))
+  .digest('hex')
+  .slice(0, 16);
 const BY_PATH = new Map(ASSETS.map((entry) => [`${ASSET_PREFIX}${VERSION}/${entry.name}`, entry]));
 const url = (name: string) => `.${ASSET_PREFIX}${VERSION}/${name}`;
 
 // Off the event loop (zlib's thread pool): the first request for an asset waits, no other does.
 const compress = {
   br: async (body: Bytes): Promise<Bytes> =>
-    new Uint8Array(await promisify(brotliCompress)(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } })),
+    new Uint8Array(
+      await promisify(brotliCompress)(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    ),
   gzip: async (body: Bytes): Promise<Bytes> => new Uint8Array(await promisify(gzip)(body, { level: 6 })),
 };
 
@@ -110,7 +114,9 @@ export function useGraphiQLAssets(): Plugin {
       if (!request.url.includes(ASSET_PREFIX) || (request.method !== 'GET' && request.method !== 'HEAD')) return undefined;
       const found = [...BY_PATH].find(([path]) => requestUrl.pathname.endsWith(path))?.[1];
       if (!found) {
-        endResponse(new fetchAPI.Response('Not found\n', { status: 404, headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } }));
+        endResponse(
+          new fetchAPI.Response('Not found\n', { status: 404, headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } }),
+        );
         return undefined;
       }
       const etag = `"${VERSION}-${found.name}"`;
@@ -126,7 +132,11 @@ export function useGraphiQLAssets(): Plugin {
       }
       const encoding = found.type.startsWith('image/') ? undefined : chooseEncoding(request.headers.get('accept-encoding'));
       if (!encoding) {
-        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : found.body, { headers: { ...headers, 'content-length': String(found.body.length) } }));
+        endResponse(
+          new fetchAPI.Response(request.method === 'HEAD' ? null : found.body, {
+            headers: { ...headers, 'content-length': String(found.body.length) },
+          }),
+        );
         return undefined;
       }
       let encoded = found.encoded.get(encoding);

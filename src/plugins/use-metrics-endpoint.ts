@@ -17,7 +17,9 @@ export function useMetricsEndpoint(metrics: Metrics): Plugin {
   return {
     onRequest({ url, request, endResponse, fetchAPI }) {
       if (request.method !== 'GET' || !request.url.includes(METRICS_PATH) || url.pathname !== METRICS_PATH) return undefined;
-      return metrics.render().then(({ contentType, body }) => endResponse(new fetchAPI.Response(body, { headers: headersOf(contentType) })));
+      return metrics
+        .render()
+        .then(({ contentType, body }) => endResponse(new fetchAPI.Response(body, { headers: headersOf(contentType) })));
     },
   };
 }

@@ -4,7 +4,15 @@
  * BAD_USER_INPUT). A batch's operations share the limit: an operation that would take the
  * request's count past it is refused when it would execute, beside the others' answers.
  */
-import { GraphQLError, Kind, getOperationAST, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../domain/errors.js';
 
@@ -56,10 +64,7 @@ function perOperation(limit: number): ValidationRule {
 }
 
 /** The root fields an operation runs (each a write, for a mutation), through its fragments; `__typename` is free. */
-function rootFieldCount(
-  operation: OperationDefinitionNode,
-  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
-): number {
+function rootFieldCount(operation: OperationDefinitionNode, fragment: (name: string) => FragmentDefinitionNode | null | undefined): number {
   let count = 0;
   const seen = new Set<string>();
   const visit = (selections: SelectionSetNode['selections']) => {

@@ -15,7 +15,12 @@ export function usePrivateAnswers(corsOff: boolean): Plugin {
     onResponse({ request, response }) {
       if (request.method !== 'GET' || !request.url.includes(GRAPHQL_PATH)) return;
       if (CREDENTIAL_HEADERS.some((name) => request.headers.has(name))) response.headers.set('cache-control', 'private, no-store');
-      const vary = new Set((response.headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean));
+      const vary = new Set(
+        (response.headers.get('vary') ?? '')
+          .split(',')
+          .map((name) => name.trim().toLowerCase())
+          .filter(Boolean),
+      );
       for (const name of dependsOn) vary.add(name);
       response.headers.set('vary', [...vary].join(', '));
     },

@@ -14,13 +14,14 @@ import { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { trustedDocuments } from './use-trusted-documents.js';
 
-export type ProtectionSettings = Pick<
-  Config,
-  'maxDepth' | 'maxAliases' | 'maxTokens' | 'introspection' | 'trustedDocumentsMode'
->;
+export type ProtectionSettings = Pick<Config, 'maxDepth' | 'maxAliases' | 'maxTokens' | 'introspection' | 'trustedDocumentsMode'>;
 
 /** `trusted`: the trusted documents list (read and checked at start), when there is one. */
-export function protectionPlugins(settings: ProtectionSettings, logger: Logger, trusted: ReadonlyMap<string, string> | undefined): Plugin[] {
+export function protectionPlugins(
+  settings: ProtectionSettings,
+  logger: Logger,
+  trusted: ReadonlyMap<string, string> | undefined,
+): Plugin[] {
   const plugins: Plugin[] = [
     csrfPrevention(),
     EnvelopArmorPlugin({

@@ -60,7 +60,9 @@ export function readTrustedDocuments(file: string, schema: GraphQLSchema): Map<s
   } else if (typeof parsed === 'object' && parsed !== null && 'format' in parsed) {
     const manifest = parsed as { format?: unknown; version?: unknown; operations?: unknown };
     if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1) {
-      throw invalid(`has format ${JSON.stringify(manifest.format)} version ${JSON.stringify(manifest.version)}; only "apollo-persisted-query-manifest" version 1 is known`);
+      throw invalid(
+        `has format ${JSON.stringify(manifest.format)} version ${JSON.stringify(manifest.version)}; only "apollo-persisted-query-manifest" version 1 is known`,
+      );
     }
     if (!Array.isArray(manifest.operations)) throw invalid('has no "operations" array');
     entries = manifest.operations.map((operation: { id?: unknown; body?: unknown } | null) => [operation?.id, operation?.body]);
@@ -105,7 +107,8 @@ export function trustedDocuments(documents: ReadonlyMap<string, string>, mode: T
     if (logged.has(hash)) return;
     if (!reports.take()) {
       // Not remembered: reported when it comes again once the bucket has refilled.
-      if (skipped === 0) logger.warn(`more than ${REPORTS_PER_MINUTE} operations a minute are not on the trusted documents list; some are reported later`);
+      if (skipped === 0)
+        logger.warn(`more than ${REPORTS_PER_MINUTE} operations a minute are not on the trusted documents list; some are reported later`);
       skipped += 1;
       return;
     }
@@ -177,10 +180,15 @@ function requestedId(params: GraphQLParams, request: Request): string | undefine
   const named = namedDocumentIds(params, request);
   if (named.length === 0) return undefined;
   if (!named.every((id): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH)) {
-    throw invalidId('A trusted document id must be a string such as "sha256:<hex>", sent as documentId or extensions.persistedQuery.sha256Hash.');
+    throw invalidId(
+      'A trusted document id must be a string such as "sha256:<hex>", sent as documentId or extensions.persistedQuery.sha256Hash.',
+    );
   }
   const ids = new Set(named.map(normalDocumentId));
-  if (ids.size > 1) throw invalidId('The request names two different trusted documents (documentId and extensions.persistedQuery.sha256Hash); send one id.');
+  if (ids.size > 1)
+    throw invalidId(
+      'The request names two different trusted documents (documentId and extensions.persistedQuery.sha256Hash); send one id.',
+    );
   return [...ids][0];
 }
 
@@ -200,7 +208,8 @@ function operationName(params: GraphQLParams): string | undefined {
 const refusal = (message: string, code: ErrorCode) =>
   new GraphQLError(message, { extensions: { code, http: { spec: true, status: 400 } } });
 
-const notListed = (id: string) => refusal(`The document ${id} is not on the list of trusted documents.`, ErrorCode.PERSISTED_QUERY_NOT_FOUND);
+const notListed = (id: string) =>
+  refusal(`The document ${id} is not on the list of trusted documents.`, ErrorCode.PERSISTED_QUERY_NOT_FOUND);
 
 const idRequired = () =>
   refusal(

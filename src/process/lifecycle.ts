@@ -30,8 +30,11 @@ export async function listenOrExit<T>(what: string, listen: () => Promise<T>, po
     const { code, address, port } = error as ListenError;
     const refusal = code === undefined ? undefined : LISTEN_REFUSALS[code];
     if (!refusal) throw error;
-    const settings = Object.entries(ports).filter(([, value]) => value === port).map(([name]) => name);
-    const advice = settings.length > 0 ? `stop whatever holds it, or set ${settings.join(' or ')} to another port` : 'choose another address';
+    const settings = Object.entries(ports)
+      .filter(([, value]) => value === port)
+      .map(([name]) => name);
+    const advice =
+      settings.length > 0 ? `stop whatever holds it, or set ${settings.join(' or ')} to another port` : 'choose another address';
     process.stderr.write(`${what} could not listen on ${address ?? '?'}:${port ?? '?'}: it ${refusal} (${code}); ${advice}.\n`);
     process.exit(1);
   }
@@ -46,7 +49,11 @@ export interface StopReporter {
  * SIGTERM and SIGINT call `stop` once, then exit 0 (1 when it fails). Under npm (npm_lifecycle_event
  * is set), a change of parent process counts as SIGHUP: npm or tsx was killed outright.
  */
-export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>, report: StopReporter, env: NodeJS.ProcessEnv = process.env): void {
+export function stopOnSignals(
+  stop: (signal: NodeJS.Signals) => Promise<void>,
+  report: StopReporter,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;

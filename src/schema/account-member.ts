@@ -105,8 +105,7 @@ export const AccountMember = builder.objectRef<AccountMemberRef>('AccountMember'
 // loader, so many references to one member cost one lookup.
 builder.asEntity(AccountMember, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, context) =>
-    isUuid(id) ? find(id.toLowerCase(), context) : null,
+  resolveReference: ({ id }, context) => (isUuid(id) ? find(id.toLowerCase(), context) : null),
 });
 
 export const AccountMemberConnection = builder.connectionObject(

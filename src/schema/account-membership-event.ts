@@ -41,7 +41,7 @@ type EventItem = MembershipEvent | { end: GraphQLError };
 
 const AccountMembershipEvent = builder.objectRef<MembershipEvent>('AccountMembershipEvent').implement({
   description:
-    'One change to an account\'s memberships. Fields the event carries (ids, times, `membership { id createdAt accountMember { id } }`) cost no Elastic Path call; other fields of `membership` are read with the subscriber\'s token.',
+    "One change to an account's memberships. Fields the event carries (ids, times, `membership { id createdAt accountMember { id } }`) cost no Elastic Path call; other fields of `membership` are read with the subscriber's token.",
   fields: (t) => ({
     id: t.exposeID('id', { ...cost.free(), description: "The event's id (Elastic Path's for ELASTIC_PATH events)." }),
     type: t.field({ ...cost.free(), type: AccountMembershipEventType, resolve: (event) => event.type }),
@@ -50,7 +50,7 @@ const AccountMembershipEvent = builder.objectRef<MembershipEvent>('AccountMember
     accountMemberId: t.exposeID('accountMemberId', {
       ...cost.free(),
       nullable: true,
-      description: 'The member, where known (Elastic Path\'s deletions carry only the membership id).',
+      description: "The member, where known (Elastic Path's deletions carry only the membership id).",
     }),
     membership: t.field({
       ...cost.within(),
@@ -63,7 +63,7 @@ const AccountMembershipEvent = builder.objectRef<MembershipEvent>('AccountMember
       ...cost.free(),
       type: 'DateTime',
       nullable: true,
-      description: 'When the change happened, when known (Elastic Path\'s deletions carry no time).',
+      description: "When the change happened, when known (Elastic Path's deletions carry no time).",
       resolve: (event) => event.occurredAt,
     }),
     receivedAt: t.field({
@@ -107,8 +107,7 @@ builder.subscriptionField('accountMembershipEvents', (t) =>
 
 /** Elastic Path refused the token: the stream ends so that the client can get a new one and subscribe again. */
 const isRefusal = (error: unknown): error is GraphQLError =>
-  error instanceof GraphQLError &&
-  (error.extensions.code === ErrorCode.UNAUTHENTICATED || error.extensions.code === ErrorCode.FORBIDDEN);
+  error instanceof GraphQLError && (error.extensions.code === ErrorCode.UNAUTHENTICATED || error.extensions.code === ErrorCode.FORBIDDEN);
 
 /**
  * Checks the token with a memberships read (an implicit token with an account token may read the

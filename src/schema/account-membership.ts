@@ -14,7 +14,13 @@ import {
 } from '../domain/errors.js';
 import { MAX_ID_LIST, isUuid, requireIdList, requireUuid } from '../domain/ids.js';
 import type { MembershipAnswer, WriteOutcome as WriteOutcomeValue } from '../upstream/account-management.js';
-import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, MemberAccountMembershipDto, PageDto } from '../upstream/dto.js';
+import type {
+  AccountMemberDto,
+  AccountMembershipDto,
+  IncludedAccountMembers,
+  MemberAccountMembershipDto,
+  PageDto,
+} from '../upstream/dto.js';
 import { Account, primeAccounts } from './account.js';
 import { AccountMember, primeMembers } from './account-member.js';
 import { MAX_PAGE_SIZE, pageCost, pageRequest, toConnection, type Connection } from './pagination.js';
@@ -111,22 +117,20 @@ export const AccountMembershipConnection = builder.connectionObject(
   { name: 'AccountMembershipEdge' },
 );
 
-const DeletedAccountMembership = builder
-  .objectRef<{ id: string; accountId: string }>('DeletedAccountMembership')
-  .implement({
-    description: 'The membership that was removed.',
-    fields: (t) => ({
-      id: t.exposeID('id', { ...cost.free(), description: 'The removed membership id.' }),
-      accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account it was removed from.' }),
-    }),
-  });
+const DeletedAccountMembership = builder.objectRef<{ id: string; accountId: string }>('DeletedAccountMembership').implement({
+  description: 'The membership that was removed.',
+  fields: (t) => ({
+    id: t.exposeID('id', { ...cost.free(), description: 'The removed membership id.' }),
+    accountId: t.exposeID('accountId', { ...cost.free(), description: 'The account it was removed from.' }),
+  }),
+});
 
 const WriteOutcome = builder.enumType('WriteOutcome', {
   description:
-    'What an ensure did for one member. Elastic Path answers a create with the membership (`CREATED`) or a conflict (`EXISTED`); when that answer is lost, the gateway looks the membership up and compares its `createdAt` with the moment the write left, on Elastic Path\'s clock as measured from its `Date` headers.',
+    "What an ensure did for one member. Elastic Path answers a create with the membership (`CREATED`) or a conflict (`EXISTED`); when that answer is lost, the gateway looks the membership up and compares its `createdAt` with the moment the write left, on Elastic Path's clock as measured from its `Date` headers.",
   values: {
-    CREATED: { description: 'This call\'s write created the membership.' },
-    EXISTED: { description: 'The member already belonged to the account before this call\'s write.' },
+    CREATED: { description: "This call's write created the membership." },
+    EXISTED: { description: "The member already belonged to the account before this call's write." },
     UNCERTAIN: {
       description:
         'The membership is in place, but the answer to this call\'s write was lost and its `createdAt` is too close to the moment the write left to tell whether this call created it or it was there already: inside a window about 2 s wide around that moment, on Elastic Path\'s clock (README, "The uncertainty window").',
@@ -194,7 +198,8 @@ const EnsuredAccountMemberships = builder.objectRef<EnsuredMembershipsShape>('En
     }),
     uncertain: t.exposeInt('uncertain', {
       ...cost.free(),
-      description: 'Members now in the account whose write\'s answer was lost too close to their `createdAt` to tell who made it (`outcome: UNCERTAIN`).',
+      description:
+        "Members now in the account whose write's answer was lost too close to their `createdAt` to tell who made it (`outcome: UNCERTAIN`).",
     }),
     failed: t.exposeInt('failed', { ...cost.free(), description: 'Members that could not be added; their results say why.' }),
     // As many as the ids given, which the mutation's declaration counts.
@@ -278,16 +283,14 @@ builder.objectField(Account, 'memberships', (t) =>
   t.field({
     ...pageCost({ relations: ACCOUNT_PAGE, speculative: true }),
     type: AccountMembershipConnection,
-    description: 'The account\'s memberships, newest first, page by page.',
+    description: "The account's memberships, newest first, page by page.",
     args: {
       first: t.arg.int({ description: 'Page size, 1 to 100 (default 25).' }),
       after: t.arg.string({ description: 'Continue after this cursor.' }),
       accountMemberId: t.arg.id({ description: 'Only the membership of this account member.' }),
     },
     resolve: (account, args, context, info) =>
-      orTopLevelError(() =>
-        accountMemberships(account.id, args, context, selectsBeyondId(info, MEMBER_FIELDS_OF_PAGE)),
-      ),
+      orTopLevelError(() => accountMemberships(account.id, args, context, selectsBeyondId(info, MEMBER_FIELDS_OF_PAGE))),
   }),
 );
 
@@ -302,9 +305,7 @@ builder.objectField(AccountMember, 'memberships', (t) =>
       after: t.arg.string({ description: 'Continue after this cursor.' }),
     },
     resolve: (member, args, context, info) =>
-      orTopLevelError(() =>
-        memberMemberships(member.id, args, context, selectsBeyondId(info, ACCOUNT_FIELDS_OF_MEMBER_PAGE)),
-      ),
+      orTopLevelError(() => memberMemberships(member.id, args, context, selectsBeyondId(info, ACCOUNT_FIELDS_OF_MEMBER_PAGE))),
   }),
 );
 
@@ -402,7 +403,7 @@ builder.mutationFields((t) => ({
     ...cost.of(CREATE, { objectType: true }),
     type: AccountMembership,
     description:
-      'Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path\'s answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`. When the lookup cannot tell whether this write made the membership or it was there already, or finds nothing, the answer is a top-level `WRITE_OUTCOME_UNKNOWN` error: the write may have been applied, and ensureAccountMembership is the safe retry.',
+      "Adds an account member to an account (POST /v2/accounts/{accountId}/account-memberships). An account holds at most 1000 memberships. A member already in the account is MembershipAlreadyExistsError; use ensureAccountMembership when that is not an error for you. If Elastic Path's answer is lost after the write was sent, the membership is looked up before answering, and a result built from that lookup carries `extensions.reconciled: true`. When the lookup cannot tell whether this write made the membership or it was there already, or finds nothing, the answer is a top-level `WRITE_OUTCOME_UNKNOWN` error: the write may have been applied, and ensureAccountMembership is the safe retry.",
     args: {
       accountId: t.arg.id({ required: true, description: 'The account to add the member to (a UUID).' }),
       accountMemberId: t.arg.id({ required: true, description: 'The account member to add (a UUID).' }),
@@ -475,7 +476,7 @@ builder.mutationFields((t) => ({
     ...cost.of(WRITE, { objectType: true }),
     type: DeletedAccountMembership,
     description:
-      'Removes a membership from an account (DELETE /v2/accounts/{accountId}/account-memberships/{id}). The member itself is kept. If Elastic Path\'s answer is lost after the delete was sent, the membership is looked up by id: gone, the answer is `DeletedAccountMembership` with `extensions.reconciled: true`; still there, or not looked up, a top-level `WRITE_OUTCOME_UNKNOWN` error (repeating the delete is safe).',
+      "Removes a membership from an account (DELETE /v2/accounts/{accountId}/account-memberships/{id}). The member itself is kept. If Elastic Path's answer is lost after the delete was sent, the membership is looked up by id: gone, the answer is `DeletedAccountMembership` with `extensions.reconciled: true`; still there, or not looked up, a top-level `WRITE_OUTCOME_UNKNOWN` error (repeating the delete is safe).",
     args: {
       accountId: t.arg.id({ required: true, description: 'The account (a UUID).' }),
       id: t.arg.id({ required: true, description: 'The membership to remove (a UUID).' }),
@@ -561,7 +562,8 @@ async function ensureMemberships(
   );
   if (stopped) throw stopped.error;
   const results = outcomes.filter((outcome): outcome is EnsureOutcome => outcome !== undefined);
-  const count = (wanted: WriteOutcomeValue) => results.filter((outcome) => !(outcome instanceof Error) && outcome.outcome === wanted).length;
+  const count = (wanted: WriteOutcomeValue) =>
+    results.filter((outcome) => !(outcome instanceof Error) && outcome.outcome === wanted).length;
   return {
     created: count('CREATED'),
     existing: count('EXISTED'),

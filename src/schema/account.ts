@@ -87,8 +87,7 @@ Account.implement({
 
 builder.asEntity(Account, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, context) =>
-    isUuid(id) ? find(id.toLowerCase(), context) : null,
+  resolveReference: ({ id }, context) => (isUuid(id) ? find(id.toLowerCase(), context) : null),
 });
 
 builder.queryField('account', (t) =>

@@ -55,18 +55,17 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver, {
-  description:
-    'An instant as an ISO-8601 string in UTC with millisecond precision, e.g. 2021-03-10T07:35:38.883Z.',
+  description: 'An instant as an ISO-8601 string in UTC with millisecond precision, e.g. 2021-03-10T07:35:38.883Z.',
 });
 
-builder.queryType({ description: 'Reads from Elastic Path account management, with the caller\'s token.' });
-builder.mutationType({ description: 'Writes to Elastic Path account management, with the caller\'s token.' });
-builder.subscriptionType({ description: 'Live changes, over Server-Sent Events or WebSocket (graphql-ws), with the caller\'s token.' });
+builder.queryType({ description: "Reads from Elastic Path account management, with the caller's token." });
+builder.mutationType({ description: "Writes to Elastic Path account management, with the caller's token." });
+builder.subscriptionType({ description: "Live changes, over Server-Sent Events or WebSocket (graphql-ws), with the caller's token." });
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
     ...cost.free(),
-    description: 'How many records match, across all pages (Elastic Path\'s `meta.results.total`).',
+    description: "How many records match, across all pages (Elastic Path's `meta.results.total`).",
     resolve: (connection) => connection.totalCount,
   }),
 );

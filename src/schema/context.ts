@@ -38,7 +38,15 @@ export interface ContextInput {
   logger?: Logger;
 }
 
-export function createContext({ upstream, credentials, scope, loaderOptions, bulkConcurrency, subscriptions, logger }: ContextInput): Context {
+export function createContext({
+  upstream,
+  credentials,
+  scope,
+  loaderOptions,
+  bulkConcurrency,
+  subscriptions,
+  logger,
+}: ContextInput): Context {
   let api = createAccountManagementApi(upstream, credentials, scope);
   // Successful writes are announced to subscribers (source GATEWAY).
   if (subscriptions && logger) api = announceWrites(api, subscriptions.bus, logger);

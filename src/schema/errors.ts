@@ -1,12 +1,7 @@
 /** The `Error` interface and the expected-failure types that result unions list explicitly. */
 import { builder } from './builder.js';
 import { cost } from '../cost/declare.js';
-import {
-  MembershipAlreadyExistsError,
-  MembershipLimitReachedError,
-  NotFoundError,
-  ValidationError,
-} from '../domain/errors.js';
+import { MembershipAlreadyExistsError, MembershipLimitReachedError, NotFoundError, ValidationError } from '../domain/errors.js';
 
 const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure the caller can act on. `message` is written for people.',

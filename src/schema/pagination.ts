@@ -56,7 +56,10 @@ export function pageRequest(args: { first?: number | null; after?: string | null
     offset = after + 1;
   }
   if (offset > MAX_OFFSET) {
-    throw gatewayError(ErrorCode.BAD_USER_INPUT, `Elastic Path pages reach at most ${MAX_OFFSET} records deep; narrow the list with a filter.`);
+    throw gatewayError(
+      ErrorCode.BAD_USER_INPUT,
+      `Elastic Path pages reach at most ${MAX_OFFSET} records deep; narrow the list with a filter.`,
+    );
   }
   return { limit, offset };
 }

@@ -45,11 +45,7 @@ export function selectsBeyondId(info: GraphQLResolveInfo, path: readonly string[
 }
 
 /** `selectsBeyondId` for the field nodes of a field that has not run yet (see `subfields`). */
-export function selectsBeyondIdIn(
-  fieldNodes: readonly FieldNode[],
-  info: SelectionScope,
-  path: readonly string[],
-): boolean {
+export function selectsBeyondIdIn(fieldNodes: readonly FieldNode[], info: SelectionScope, path: readonly string[]): boolean {
   return subfieldsAlong(fieldNodes, info, path).some((group) =>
     [...subfields(group, info).values()].some(([field]) => field !== undefined && !FREE_FIELDS.has(field.name.value)),
   );
@@ -92,11 +88,7 @@ export function subfields(
 }
 
 /** The groups (see `subfields`) found by following `path` from `fieldNodes`, each alias on its own. */
-export function subfieldsAlong(
-  fieldNodes: readonly FieldNode[],
-  info: SelectionScope,
-  path: readonly string[],
-): FieldNode[][] {
+export function subfieldsAlong(fieldNodes: readonly FieldNode[], info: SelectionScope, path: readonly string[]): FieldNode[][] {
   let level: FieldNode[][] = [fieldNodes as FieldNode[]];
   for (const name of path) {
     const next: FieldNode[][] = [];
@@ -118,10 +110,7 @@ function applies(condition: NamedTypeNode | undefined, runtimeType: RuntimeType 
 }
 
 /** What `@skip(if:)` and `@include(if:)` say, as graphql-js reads them. */
-function included(
-  node: FieldNode | FragmentSpreadNode | InlineFragmentNode,
-  info: Pick<SelectionScope, 'variableValues'>,
-): boolean {
+function included(node: FieldNode | FragmentSpreadNode | InlineFragmentNode, info: Pick<SelectionScope, 'variableValues'>): boolean {
   if (!node.directives?.length) return true;
   if (getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if === true) return false;
   return getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;

@@ -94,11 +94,7 @@ export interface AccountManagementApi {
    * write was a duplicate (`MembershipAlreadyExistsError`); found but too close to tell, or not
    * found, `WRITE_OUTCOME_UNKNOWN`. Never sent twice.
    */
-  createAccountMembership(
-    accountId: string,
-    accountMemberId: string,
-    options?: MembershipWriteOptions,
-  ): Promise<MembershipAnswer>;
+  createAccountMembership(accountId: string, accountMemberId: string, options?: MembershipWriteOptions): Promise<MembershipAnswer>;
   /**
    * The membership, created by one POST when it did not exist. The outcome is the POST's: 201 is
    * `CREATED`, 409 `EXISTED`, with the membership read from the list filtered by
@@ -106,17 +102,9 @@ export interface AccountManagementApi {
    * came back empty or failed: lists lag behind writes) after the 409. A lost answer is looked up
    * as in `createAccountMembership`; a membership found too close to the write to tell is `UNCERTAIN`.
    */
-  ensureAccountMembership(
-    accountId: string,
-    accountMemberId: string,
-    options?: EnsureOptions,
-  ): Promise<EnsuredMembershipAnswer>;
+  ensureAccountMembership(accountId: string, accountMemberId: string, options?: EnsureOptions): Promise<EnsuredMembershipAnswer>;
   /** The membership of one member in one account (`filter=eq(account_member_id,…)`), or undefined. */
-  findAccountMembership(
-    accountId: string,
-    accountMemberId: string,
-    options: MembershipWriteOptions,
-  ): Promise<MembershipAnswer | undefined>;
+  findAccountMembership(accountId: string, accountMemberId: string, options: MembershipWriteOptions): Promise<MembershipAnswer | undefined>;
   getAccountMembership(
     accountId: string,
     id: string,

@@ -57,11 +57,7 @@ export function createCaller(
   const { signal, meter, budget, reads, deadline } = scope;
 
   /** `own` replaces the operation's signal (the lookup after a lost answer has its own). */
-  function send(
-    caller: CallerCredentials,
-    request: CallRequest,
-    own?: AbortSignal,
-  ): Promise<UpstreamResponse> {
+  function send(caller: CallerCredentials, request: CallRequest, own?: AbortSignal): Promise<UpstreamResponse> {
     const key = reads && request.method === 'GET' ? `${request.path} ${JSON.stringify(request.query ?? {})}` : undefined;
     const shared = key === undefined ? undefined : reads?.get(key);
     if (shared) return shared;

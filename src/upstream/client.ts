@@ -194,7 +194,11 @@ export function createUpstreamClient(settings: UpstreamSettings, observer?: Upst
     resendCount: number,
     body?: string,
   ): Promise<Attempt> {
-    const refused = await rate.take(request.bulk || request.meter?.bulk ? 'bulk' : 'interactive', headers.authorization ?? '', request.signal);
+    const refused = await rate.take(
+      request.bulk || request.meter?.bulk ? 'bulk' : 'interactive',
+      headers.authorization ?? '',
+      request.signal,
+    );
     if (refused) return { kind: 'refused', error: refused };
     if (!observer) return transport.send(request, headers, body);
     const finish = observer.attempt(request, resendCount, headers);

@@ -44,10 +44,7 @@ export type AccountMembershipDto = Omit<Schemas['AccountMembershipResponse'], 'r
 };
 
 /** A membership as seen from its member (`/v2/account-members/{id}/account-memberships`). */
-export type MemberAccountMembershipDto = Omit<
-  Schemas['AccountMembershipResponseUsingAccountMemberId'],
-  'relationships'
-> & {
+export type MemberAccountMembershipDto = Omit<Schemas['AccountMembershipResponseUsingAccountMemberId'], 'relationships'> & {
   id: string;
   type: 'account_membership';
   meta: { timestamps: Timestamps };

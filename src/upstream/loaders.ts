@@ -67,10 +67,7 @@ export function createLoaders(api: AccountManagementApi, options: LoaderOptions)
         (keys) =>
           Promise.all(
             keys.map(({ accountId, id }) =>
-              limit(() => api.getAccountMembership(accountId, id, { includeMember: false })).then(
-                ({ data }) => data,
-                toError,
-              ),
+              limit(() => api.getAccountMembership(accountId, id, { includeMember: false })).then(({ data }) => data, toError),
             ),
           ),
         { cacheKeyFn: ({ accountId, id }) => `${accountId}/${id}` },

@@ -14,7 +14,13 @@ import {
   upstreamConflict,
   writeOutcomeUnknown,
 } from '../domain/errors.js';
-import type { AccountManagementApi, EnsuredMembershipAnswer, MembershipAnswer, MembershipWriteOptions, WriteOutcome } from './account-management.js';
+import type {
+  AccountManagementApi,
+  EnsuredMembershipAnswer,
+  MembershipAnswer,
+  MembershipWriteOptions,
+  WriteOutcome,
+} from './account-management.js';
 import { ACCOUNT_NOT_FOUND, includedOf, isNothing, ofAccount, ofMembership, pageQuery, type Caller } from './caller.js';
 import type { OffsetRange } from './clock.js';
 import type { UpstreamClient } from './client.js';
@@ -71,14 +77,10 @@ export function membershipWrites({ call, reconciled, lookupSignal }: Caller, cli
         { method: 'POST', ...epRoute('/v2/accounts/{accountId}/account-memberships', { accountId }), body },
         {
           400: (upstream) =>
-            /exceeds the limit/i.test(upstream.detail ?? '')
-              ? new MembershipLimitReachedError(accountId)
-              : inputRefused(upstream),
+            /exceeds the limit/i.test(upstream.detail ?? '') ? new MembershipLimitReachedError(accountId) : inputRefused(upstream),
           422: inputRefused,
           404: ({ detail }) =>
-            detail === ACCOUNT_NOT_FOUND
-              ? new NotFoundError('Account', accountId)
-              : new NotFoundError('AccountMember', accountMemberId),
+            detail === ACCOUNT_NOT_FOUND ? new NotFoundError('Account', accountId) : new NotFoundError('AccountMember', accountMemberId),
           409: () => new MembershipAlreadyExistsError(accountMemberId, accountId),
         },
         (value) => isSingle(value, isAccountMembership),
@@ -126,7 +128,8 @@ export function membershipWrites({ call, reconciled, lookupSignal }: Caller, cli
       if (written.status === 'fulfilled') return written.value;
       if (!(written.reason instanceof MembershipAlreadyExistsError)) throw written.reason;
       // The 409 decides the outcome; the list read beside it only supplies the record when it holds it.
-      const existing = (read.status === 'fulfilled' ? read.value : undefined) ?? (await findMembership(accountId, accountMemberId, options));
+      const existing =
+        (read.status === 'fulfilled' ? read.value : undefined) ?? (await findMembership(accountId, accountMemberId, options));
       if (!existing) {
         // Elastic Path said it exists, then could not find it: it was removed in between.
         throw gatewayError(
@@ -157,7 +160,12 @@ export function membershipWrites({ call, reconciled, lookupSignal }: Caller, cli
             'deleteAccountMembership is safe to repeat: a NotFoundError for the membership then means it is gone.',
           );
         try {
-          await call({ method: 'GET', ...route }, ofMembership(accountId, id), (value) => isSingle(value, isAccountMembership), lookupSignal());
+          await call(
+            { method: 'GET', ...route },
+            ofMembership(accountId, id),
+            (value) => isSingle(value, isAccountMembership),
+            lookupSignal(),
+          );
         } catch (lookup) {
           // Gone: what the delete was for, whoever removed it.
           if (lookup instanceof NotFoundError && lookup.resource === 'AccountMembership') {

@@ -102,10 +102,8 @@ export function accountManagementReads({ call }: Caller): AccountManagementReads
     },
 
     async getAccount(id) {
-      const { data } = await call(
-        { method: 'GET', ...epRoute('/v2/accounts/{accountId}', { accountId: id }) },
-        ofAccount(id),
-        (value) => isSingle(value, isAccount),
+      const { data } = await call({ method: 'GET', ...epRoute('/v2/accounts/{accountId}', { accountId: id }) }, ofAccount(id), (value) =>
+        isSingle(value, isAccount),
       );
       return data;
     },

@@ -26,17 +26,15 @@ function hasIdentity(value: unknown, type: string): value is Record<string, unkn
 }
 
 function isTimestamps(value: unknown): value is { timestamps: Timestamps } {
-  return (
-    isObject(value) &&
-    isObject(value.timestamps) &&
-    isInstant(value.timestamps.created_at) &&
-    isInstant(value.timestamps.updated_at)
-  );
+  return isObject(value) && isObject(value.timestamps) && isInstant(value.timestamps.created_at) && isInstant(value.timestamps.updated_at);
 }
 
 function related(value: Record<string, unknown>, name: string, type: string): boolean {
-  return isObject(value.relationships) && isObject(value.relationships[name]) &&
-    hasIdentity((value.relationships[name] as Record<string, unknown>).data, type);
+  return (
+    isObject(value.relationships) &&
+    isObject(value.relationships[name]) &&
+    hasIdentity((value.relationships[name] as Record<string, unknown>).data, type)
+  );
 }
 
 export function isAccountMember(value: unknown): value is AccountMemberDto {
@@ -60,17 +58,11 @@ export function isAccount(value: unknown): value is AccountDto {
 }
 
 export function isAccountMembership(value: unknown): value is AccountMembershipDto {
-  return (
-    hasIdentity(value, 'account_membership') &&
-    isTimestamps(value.meta) &&
-    related(value, 'account_member', 'account_member')
-  );
+  return hasIdentity(value, 'account_membership') && isTimestamps(value.meta) && related(value, 'account_member', 'account_member');
 }
 
 export function isMemberAccountMembership(value: unknown): value is MemberAccountMembershipDto {
-  return (
-    hasIdentity(value, 'account_membership') && isTimestamps(value.meta) && related(value, 'account', 'account')
-  );
+  return hasIdentity(value, 'account_membership') && isTimestamps(value.meta) && related(value, 'account', 'account');
 }
 
 export function isSingle<T>(value: unknown, isData: Guard<T>): value is SingleDto<T> {
@@ -81,9 +73,6 @@ export function isPage<T>(value: unknown, isItem: Guard<T>): value is PageDto<T,
   if (!isObject(value) || !Array.isArray(value.data) || !value.data.every(isItem)) return false;
   const meta = value.meta;
   return (
-    isObject(meta) &&
-    isObject(meta.results) &&
-    isCount(meta.results.total) &&
-    (value.included === undefined || isObject(value.included))
+    isObject(meta) && isObject(meta.results) && isCount(meta.results.total) && (value.included === undefined || isObject(value.included))
   );
 }

@@ -15,10 +15,7 @@ import { UpstreamStatusError, deadlineError, malformed, timedOut, unavailable, t
 import type { ErrorItemDto } from './dto.js';
 
 /** The settings the transport owns, passed straight through from `Config`. */
-export type TransportSettings = Pick<
-  Config,
-  'epApiBaseUrl' | 'epApiTimeoutMs' | 'epApiConnections' | 'epApiMaxResponseBytes'
->;
+export type TransportSettings = Pick<Config, 'epApiBaseUrl' | 'epApiTimeoutMs' | 'epApiConnections' | 'epApiMaxResponseBytes'>;
 
 /** One attempt's request as it goes on the wire. */
 export interface WireRequest {
@@ -292,12 +289,7 @@ function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Pr
  * Which `Attempt` a failure to send or read is: the operation ending, a phase timing out, never
  * sent, or lost. `sentAt` is when the request was written, if it was.
  */
-function transportFailure(
-  error: unknown,
-  operation: AbortSignal | undefined,
-  timeoutMs: number,
-  sentAt: number | undefined,
-): Attempt {
+function transportFailure(error: unknown, operation: AbortSignal | undefined, timeoutMs: number, sentAt: number | undefined): Attempt {
   if (operation?.aborted) return { kind: 'refused', error: deadlineError(operation, timeoutMs), sentAt };
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {

@@ -157,7 +157,12 @@ describe('single account lookups', () => {
       const result = await bounded.execute(ThreeAccountsDocument, { a: ids[0]!, b: ids[1]!, c: ids[2]! }, { authorization: TOKEN });
       expect(result.errors).toBeUndefined();
       expect(result.data).toEqual({ a: { name: 'Same' }, b: { name: 'Same' }, c: { name: 'Same' } });
-      expect(slow.received.slice(1).map((request) => request.rawUrl).sort()).toEqual(ids.map((id) => `/v2/accounts/${id}`).sort());
+      expect(
+        slow.received
+          .slice(1)
+          .map((request) => request.rawUrl)
+          .sort(),
+      ).toEqual(ids.map((id) => `/v2/accounts/${id}`).sort());
       expect(slow.maxInFlight()).toBe(2);
       slow.verify();
     } finally {

@@ -60,14 +60,26 @@ function printedDirectives(): Map<string, readonly ConstDirectiveNode[]> {
   return directives;
 }
 
-const argument = (directive: ConstDirectiveNode | undefined, name: string) => directive?.arguments?.find((arg) => arg.name.value === name)?.value;
+const argument = (directive: ConstDirectiveNode | undefined, name: string) =>
+  directive?.arguments?.find((arg) => arg.name.value === name)?.value;
 
 describe('cost declarations', () => {
   const types = reachableObjectTypes();
 
   it('reach every type the root types lead to', () => {
     const names = types.map((type) => type.name);
-    expect(names).toEqual(expect.arrayContaining(['Query', 'Mutation', 'Subscription', 'Account', 'AccountMember', 'AccountMembership', 'PageInfo', 'NotFoundError']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Query',
+        'Mutation',
+        'Subscription',
+        'Account',
+        'AccountMember',
+        'AccountMembership',
+        'PageInfo',
+        'NotFoundError',
+      ]),
+    );
   });
 
   it('are on every field of every reachable type, free ones declared free', () => {
@@ -76,7 +88,7 @@ describe('cost declarations', () => {
         .filter((field) => !FEDERATION_FIELDS.has(field) && fieldCost(type, field) === undefined)
         .map((field) => `${type.name}.${field}`),
     );
-    expect(undeclared, 'declare these fields\' cost beside their resolvers (src/cost/declare.ts)').toEqual([]);
+    expect(undeclared, "declare these fields' cost beside their resolvers (src/cost/declare.ts)").toEqual([]);
   });
 
   it('say how records load wherever a field reads them, and what a federation reference costs', () => {
@@ -87,8 +99,10 @@ describe('cost declarations', () => {
         const declared = fieldCost(type, field);
         if (declared?.yields !== 'lookup' && declared?.yields !== 'reference') continue;
         const yielded = getNamedType(definition.type);
-        const readByField = isObjectType(yielded) && Object.values(yielded.getFields()).some((f) => fieldCost(yielded, f.name)?.readsRecord);
-        if (declared.yields === 'lookup' || readByField) expect(typeCost(yielded)?.records, `${type.name}.${field} yields ${yielded.name}`).toBeDefined();
+        const readByField =
+          isObjectType(yielded) && Object.values(yielded.getFields()).some((f) => fieldCost(yielded, f.name)?.readsRecord);
+        if (declared.yields === 'lookup' || readByField)
+          expect(typeCost(yielded)?.records, `${type.name}.${field} yields ${yielded.name}`).toBeDefined();
       }
     }
     const entities = schema.getQueryType()?.getFields()._entities;
@@ -99,7 +113,7 @@ describe('cost declarations', () => {
     }
   });
 
-  it('mark every field whose read may start beside its parent\'s as speculative', () => {
+  it("mark every field whose read may start beside its parent's as speculative", () => {
     const fields = speculativeFields();
     expect(fields.length).toBeGreaterThan(0);
     for (const coordinate of fields) {
@@ -116,13 +130,19 @@ describe('cost declarations', () => {
         if (!declared || !reachesElasticPath(declared)) continue;
         const directives = printed.get(`${type.name}.${field}`) ?? [];
         const costDirective = directives.find((directive) => directive.name.value === 'cost');
-        expect(argument(costDirective, 'weight'), `${type.name}.${field} @cost`).toMatchObject({ kind: 'IntValue', value: String(weightOf(declared)) });
+        expect(argument(costDirective, 'weight'), `${type.name}.${field} @cost`).toMatchObject({
+          kind: 'IntValue',
+          value: String(weightOf(declared)),
+        });
         if (declared.size?.slicingArgument) {
           const listSize = directives.find((directive) => directive.name.value === 'listSize');
           expect(argument(listSize, 'slicingArguments'), `${type.name}.${field} @listSize`).toMatchObject({
             values: [{ value: declared.size.slicingArgument }],
           });
-          expect(argument(listSize, 'assumedSize'), `${type.name}.${field} @listSize`).toMatchObject({ kind: 'IntValue', value: String(declared.size.assumed) });
+          expect(argument(listSize, 'assumedSize'), `${type.name}.${field} @listSize`).toMatchObject({
+            kind: 'IntValue',
+            value: String(declared.size.assumed),
+          });
         }
       }
     }

@@ -21,7 +21,8 @@ const RUNS = positive(process.env.COST_PROPERTY_RUNS, 120);
 
 function propertySeed(given: string | undefined): number {
   if (given === undefined || given === '') return Math.floor(Math.random() * 2 ** 31);
-  if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given))) throw new Error(`COST_PROPERTY_SEED must be an integer; got ${given}`);
+  if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given)))
+    throw new Error(`COST_PROPERTY_SEED must be an integer; got ${given}`);
   return Number(given);
 }
 
@@ -219,7 +220,9 @@ class OperationBuilder {
     const single = count === 1 && this.chance(60);
     const value = single ? items[0] : items;
     const literal = (item: Record<string, string>) =>
-      `{ ${Object.entries(item).map(([key, field]) => `${key}: ${JSON.stringify(field)}`).join(', ')} }`;
+      `{ ${Object.entries(item)
+        .map(([key, field]) => `${key}: ${JSON.stringify(field)}`)
+        .join(', ')} }`;
     const text = single ? literal(items[0] as Record<string, string>) : `[${items.map(literal).join(', ')}]`;
     return this.argument('[_Any!]!', value, text);
   }

@@ -64,7 +64,12 @@ const OPERATIONS: Array<[string, DocumentNode, Record<string, unknown>, Cost]> =
   ['AccountMemberships', AccountMembershipsDocument, { accountId: acme.id, first: 2 }, { estimated: 1, actual: 1 }],
   ['AccountMembershipIds', AccountMembershipIdsDocument, { accountId: acme.id }, { estimated: 1, actual: 1 }],
   ['AccountMembership', AccountMembershipDocument, { accountId: acme.id, id: DEMO.memberships.acmeRon.id }, { estimated: 2, actual: 2 }],
-  ['CreateAccountMembership', CreateAccountMembershipDocument, { accountId: globex.id, accountMemberId: andy.id }, { estimated: 2, actual: 2 }],
+  [
+    'CreateAccountMembership',
+    CreateAccountMembershipDocument,
+    { accountId: globex.id, accountMemberId: andy.id },
+    { estimated: 2, actual: 2 },
+  ],
   [
     'CreateAccountMembershipMemberIdOnly',
     CreateAccountMembershipMemberIdOnlyDocument,
@@ -72,7 +77,12 @@ const OPERATIONS: Array<[string, DocumentNode, Record<string, unknown>, Cost]> =
     { estimated: 1, actual: 1 },
   ],
   // The write, the filtered list read beside it (the record a 409 needs), and the member's record.
-  ['EnsureAccountMembership', EnsureAccountMembershipDocument, { accountId: acme.id, accountMemberId: ron.id }, { estimated: 3, actual: 3 }],
+  [
+    'EnsureAccountMembership',
+    EnsureAccountMembershipDocument,
+    { accountId: acme.id, accountMemberId: ron.id },
+    { estimated: 3, actual: 3 },
+  ],
   // A new membership: the write and the list read beside it, which a 201 leaves unused.
   [
     'EnsureAccountMembershipIdsOnly',
@@ -81,14 +91,24 @@ const OPERATIONS: Array<[string, DocumentNode, Record<string, unknown>, Cost]> =
     { estimated: 2, actual: 2 },
   ],
   // One id: one write and min(1 + 1, 10) reads; Ron is on the first page, so nothing is written.
-  ['EnsureAccountMemberships', EnsureAccountMembershipsDocument, { accountId: acme.id, accountMemberIds: [ron.id] }, { estimated: 3, actual: 1 }],
+  [
+    'EnsureAccountMemberships',
+    EnsureAccountMembershipsDocument,
+    { accountId: acme.id, accountMemberIds: [ron.id] },
+    { estimated: 3, actual: 1 },
+  ],
   [
     'EnsureAccountMembershipsWithNames',
     EnsureAccountMembershipsWithNamesDocument,
     { accountId: acme.id, accountMemberIds: [april.id] },
     { estimated: 4, actual: 1 },
   ],
-  ['DeleteAccountMembership', DeleteAccountMembershipDocument, { accountId: acme.id, id: DEMO.memberships.acmeLeslie.id }, { estimated: 1, actual: 1 }],
+  [
+    'DeleteAccountMembership',
+    DeleteAccountMembershipDocument,
+    { accountId: acme.id, id: DEMO.memberships.acmeLeslie.id },
+    { estimated: 1, actual: 1 },
+  ],
 ];
 
 const README_QUERIES: Array<[string, string, Cost]> = [
@@ -131,7 +151,7 @@ describe('the estimate', () => {
     expect(expected.estimated).toBeGreaterThanOrEqual(made);
   });
 
-  it.each(README_QUERIES)('is at least what the README\'s %s costs, and exactly what its rules give', async (_name, query, expected) => {
+  it.each(README_QUERIES)("is at least what the README's %s costs, and exactly what its rules give", async (_name, query, expected) => {
     const result = await post({ query });
     expect(result.errors).toBeUndefined();
     expect(costOf(result)).toEqual(expected);
@@ -145,7 +165,7 @@ describe('the estimate', () => {
     expect(costOf(result)).toEqual({ estimated: 11, actual: 1 + 5 });
   });
 
-  it('counts the member\'s record under its own memberships page when nothing read it before', async () => {
+  it("counts the member's record under its own memberships page when nothing read it before", async () => {
     // The write, the member's memberships page, and the member's record, which neither answer carried.
     const query = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { accountMember { memberships(first: 5) { edges { node { accountMember { name } } } } } } } }`;
     const result = await post({ query });
@@ -155,7 +175,7 @@ describe('the estimate', () => {
     expect(costOf(result)?.estimated).toBeGreaterThanOrEqual(made);
   });
 
-  it('counts the member\'s record read beside a create when only the member\'s memberships are selected', async () => {
+  it("counts the member's record read beside a create when only the member's memberships are selected", async () => {
     // Anything beyond the member's id starts its record's read beside the write, memberships too.
     const query = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { ... on AccountMembership { accountMember { memberships(first: 5) { totalCount } } } } }`;
     const result = await post({ query });
@@ -196,13 +216,17 @@ describe('refusing before any call', () => {
 
   it('counts federation representations after deduplication: 300 members are refused with no call', async () => {
     const ids = Array.from({ length: 300 }, (_, index) => `0b000000-0000-4000-8000-${String(index + 100).padStart(12, '0')}`);
-    const entities = 'query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on AccountMember { name } } }';
+    const entities =
+      'query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on AccountMember { name } } }';
     const many = await post({ query: entities, variables: { representations: ids.map((id) => ({ __typename: 'AccountMember', id })) } });
     expect(many.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_BUDGET_EXCEEDED', estimated: 300, limit: 100 });
     expect(stack.upstreamCalls()).toHaveLength(0);
 
     // The same member 300 times is one lookup.
-    const same = await post({ query: entities, variables: { representations: ids.map(() => ({ __typename: 'AccountMember', id: ron.id })) } });
+    const same = await post({
+      query: entities,
+      variables: { representations: ids.map(() => ({ __typename: 'AccountMember', id: ron.id })) },
+    });
     expect(same.errors).toBeUndefined();
     expect(costOf(same)).toEqual({ estimated: 1, actual: 1 });
   });
@@ -226,7 +250,7 @@ describe('refusing before any call', () => {
 });
 
 describe('reading the operation as execution does', () => {
-  it('takes first from a variable\'s default: refused before any call, as the same literal is', async () => {
+  it("takes first from a variable's default: refused before any call, as the same literal is", async () => {
     const query = `query ($f: Int = 100) { accountMembers(first: $f) { edges { node { memberships(first: 100) { totalCount } } } } }`;
     const refused = await post({ query });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_BUDGET_EXCEEDED', estimated: 101, limit: 100 });
@@ -238,7 +262,7 @@ describe('reading the operation as execution does', () => {
     expect(costOf(small)).toEqual({ estimated: 6, actual: 6 });
   });
 
-  it('counts the ids a bulk ensure takes from a variable\'s default: 100 are refused before any write', async () => {
+  it("counts the ids a bulk ensure takes from a variable's default: 100 are refused before any write", async () => {
     const ids = Array.from({ length: 100 }, (_, index) => `0b000000-0000-4000-8000-${String(index + 100).padStart(12, '0')}`);
     const query = `mutation ($ids: [ID!] = [${ids.map((id) => `"${id}"`).join(', ')}]) {
       ensureAccountMemberships(accountId: "${globex.id}", accountMemberIds: $ids) { __typename }
@@ -265,7 +289,7 @@ describe('reading the operation as execution does', () => {
     expect(costOf(variable)).toEqual({ estimated: 1, actual: 1 });
   });
 
-  it('leaves out what @include and @skip leave out, with the variables\' defaults', async () => {
+  it("leaves out what @include and @skip leave out, with the variables' defaults", async () => {
     const query = `query ($all: Boolean = false, $names: Boolean! = true) {
       accountMember(id: "${ron.id}") { name @include(if: $names) }
       accountMembers(first: 100) @include(if: $all) { edges { node { memberships(first: 100) { totalCount } } } }
@@ -401,7 +425,10 @@ describe('extensions.cost', () => {
   it('is left out with COST_EXTENSIONS=false', async () => {
     const quiet = await startStack({ gateway: { env: { COST_EXTENSIONS: 'false' } } });
     try {
-      const result = await quiet.gateway.post({ query: `{ accountMember(id: "${ron.id}") { name } }` }, { authorization: quiet.authorization });
+      const result = await quiet.gateway.post(
+        { query: `{ accountMember(id: "${ron.id}") { name } }` },
+        { authorization: quiet.authorization },
+      );
       expect(result.data).toEqual({ accountMember: { name: ron.name } });
       expect(result.extensions).toBeUndefined();
     } finally {

@@ -13,11 +13,14 @@ import { useScriptedGateway } from '../support/scripted-gateway.js';
 let upstream: ScriptedUpstream;
 let gateway: TestGateway;
 
-useScriptedGateway({
+useScriptedGateway(
+  {
     // The table below answers many 5xx on purpose: a breaker that opened part-way would change
     // later rows' answers, so it cannot open here (the breaker has its own tests).
     env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
-  }, (started) => ({ upstream, gateway } = started));
+  },
+  (started) => ({ upstream, gateway } = started),
+);
 
 /** The create's own reply, and the member's record read beside it (the document selects its name). */
 const write = (answer: Answer) => on(`POST /v2/accounts/${ACCOUNT_ID}/account-memberships`, answer);
@@ -62,7 +65,7 @@ describe('createAccountMembership', () => {
       { __typename: 'MembershipLimitReachedError', limit: 1000 },
     ],
     [
-      'any other 400 becomes ValidationError with Elastic Path\'s detail',
+      "any other 400 becomes ValidationError with Elastic Path's detail",
       400,
       epError('400', 'Bad Request', "Validation failed: field 'AccountMemberId' on the 'uuid' tag."),
       {
@@ -72,7 +75,7 @@ describe('createAccountMembership', () => {
       },
     ],
     [
-      'a 422 becomes ValidationError with Elastic Path\'s detail',
+      "a 422 becomes ValidationError with Elastic Path's detail",
       422,
       epError('422', 'Unprocessable Entity', "Validation failed: field 'Type' on the 'account-membership-type' tag."),
       { __typename: 'ValidationError', message: expect.stringContaining("field 'Type'") },
@@ -113,34 +116,70 @@ describe('createAccountMembership', () => {
   });
 
   const codedFailures: Array<[string, number, unknown, string, Record<string, unknown> | undefined]> = [
-    ['401 is UNAUTHENTICATED', 401, epError(401, 'Unable to validate access token'), 'UNAUTHENTICATED', {
-      status: 401,
-      title: 'Unable to validate access token',
-    }],
-    ['403 is FORBIDDEN', 403, epError('403', 'Forbidden', 'forbidden'), 'FORBIDDEN', {
-      status: 403,
-      title: 'Forbidden',
-      detail: 'forbidden',
-    }],
-    ['429 is RATE_LIMITED', 429, epError('429', 'Too Many Requests'), 'RATE_LIMITED', {
-      status: 429,
-      title: 'Too Many Requests',
-    }],
+    [
+      '401 is UNAUTHENTICATED',
+      401,
+      epError(401, 'Unable to validate access token'),
+      'UNAUTHENTICATED',
+      {
+        status: 401,
+        title: 'Unable to validate access token',
+      },
+    ],
+    [
+      '403 is FORBIDDEN',
+      403,
+      epError('403', 'Forbidden', 'forbidden'),
+      'FORBIDDEN',
+      {
+        status: 403,
+        title: 'Forbidden',
+        detail: 'forbidden',
+      },
+    ],
+    [
+      '429 is RATE_LIMITED',
+      429,
+      epError('429', 'Too Many Requests'),
+      'RATE_LIMITED',
+      {
+        status: 429,
+        title: 'Too Many Requests',
+      },
+    ],
     ['502 is UPSTREAM_UNAVAILABLE', 502, undefined, 'UPSTREAM_UNAVAILABLE', { status: 502 }],
-    ['503 is UPSTREAM_UNAVAILABLE', 503, epError('503', 'Service Unavailable'), 'UPSTREAM_UNAVAILABLE', {
-      status: 503,
-      title: 'Service Unavailable',
-    }],
+    [
+      '503 is UPSTREAM_UNAVAILABLE',
+      503,
+      epError('503', 'Service Unavailable'),
+      'UPSTREAM_UNAVAILABLE',
+      {
+        status: 503,
+        title: 'Service Unavailable',
+      },
+    ],
     ['504 is UPSTREAM_UNAVAILABLE', 504, undefined, 'UPSTREAM_UNAVAILABLE', { status: 504 }],
-    ['500 is UPSTREAM_ERROR with Elastic Path\'s words kept', 500, epError('500', 'Internal Server Error', 'there was a problem processing your request'), 'UPSTREAM_ERROR', {
-      status: 500,
-      title: 'Internal Server Error',
-      detail: 'there was a problem processing your request',
-    }],
-    ['an unexpected status such as 418 is UPSTREAM_ERROR', 418, epError('418', "I'm a teapot"), 'UPSTREAM_ERROR', {
-      status: 418,
-      title: "I'm a teapot",
-    }],
+    [
+      "500 is UPSTREAM_ERROR with Elastic Path's words kept",
+      500,
+      epError('500', 'Internal Server Error', 'there was a problem processing your request'),
+      'UPSTREAM_ERROR',
+      {
+        status: 500,
+        title: 'Internal Server Error',
+        detail: 'there was a problem processing your request',
+      },
+    ],
+    [
+      'an unexpected status such as 418 is UPSTREAM_ERROR',
+      418,
+      epError('418', "I'm a teapot"),
+      'UPSTREAM_ERROR',
+      {
+        status: 418,
+        title: "I'm a teapot",
+      },
+    ],
   ];
 
   it.each(codedFailures)('%s', async (_name, status, json, code, upstreamDetail) => {
@@ -161,10 +200,13 @@ describe('createAccountMembership', () => {
     ['a 201 that is not JSON', { status: 201, body: 'created', headers: { 'content-type': 'text/plain' } }],
     ['a 201 with malformed JSON', { status: 201, body: '{"data": {', headers: { 'content-type': 'application/json' } }],
     ['a 201 of an unexpected shape', { status: 201, json: { data: { id: MEMBERSHIP_ID, type: 'account' } } }],
-    ['a 201 with an unreadable timestamp', {
-      status: 201,
-      json: { data: { ...membershipBody().data, meta: { timestamps: { created_at: 'yesterday', updated_at: 'now' } } } },
-    }],
+    [
+      'a 201 with an unreadable timestamp',
+      {
+        status: 201,
+        json: { data: { ...membershipBody().data, meta: { timestamps: { created_at: 'yesterday', updated_at: 'now' } } } },
+      },
+    ],
   ];
 
   it.each(brokenAnswers)('answers UPSTREAM_ERROR for %s', async (_name, reply) => {

@@ -14,7 +14,7 @@ useScriptedGateway({}, (started) => ({ upstream, gateway } = started));
 
 const variables = { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID };
 
-describe('forwarding the caller\'s credentials', () => {
+describe("forwarding the caller's credentials", () => {
   it('forwards Authorization and EP-Account-Management-Authentication-Token verbatim and nothing else', async () => {
     upstream.reply({ status: 201, json: membershipBody() }, { status: 200, json: memberBody() });
     const result = await gateway.execute(CreateAccountMembershipDocument, variables, {
@@ -78,7 +78,7 @@ describe('forwarding the caller\'s credentials', () => {
       expect(result.errors).toEqual([
         {
           message:
-            "The EP-Account-Management-Authentication-Token header is not a token Elastic Path issued (up to 8192 letters, digits and -._~+/ characters). Send the token as Elastic Path issued it, or leave the header out.",
+            'The EP-Account-Management-Authentication-Token header is not a token Elastic Path issued (up to 8192 letters, digits and -._~+/ characters). Send the token as Elastic Path issued it, or leave the header out.',
           locations: [{ line: 2, column: 3 }],
           path: ['createAccountMembership'],
           extensions: { code: 'UNAUTHENTICATED' },
@@ -107,7 +107,7 @@ describe('forwarding the caller\'s credentials', () => {
   });
 });
 
-describe('the test gateway\'s check that no token reached the logs', () => {
+describe("the test gateway's check that no token reached the logs", () => {
   it('knows tokens sent around its post(), by a plain fetch', async () => {
     const watched = await startGateway({ upstreamUrl: upstream.url });
     // Every log line names the service, so a "token" equal to that name is found in the logs.

@@ -25,7 +25,8 @@ const { acme, globex } = DEMO.accounts;
 const { ron, leslie, andy, tom } = DEMO.members;
 const MISSING = '0f000000-0000-4000-8000-00000000dead';
 /** `count` distinct well-formed ids of members that do not exist. */
-const uuids = (count: number) => Array.from({ length: count }, (_, index) => `0b000000-0000-4000-8000-${String(index + 1000).padStart(12, '0')}`);
+const uuids = (count: number) =>
+  Array.from({ length: count }, (_, index) => `0b000000-0000-4000-8000-${String(index + 1000).padStart(12, '0')}`);
 
 const posts = <T extends { method: string }>(calls: readonly T[]): T[] => calls.filter((call) => call.method === 'POST');
 const gets = <T extends { method: string }>(calls: readonly T[]): T[] => calls.filter((call) => call.method === 'GET');
@@ -77,7 +78,11 @@ describe('against the emulator', () => {
       expect(lookups[0]?.query.get('filter')).toBe(`eq(account_member_id,${ron.id})`);
       expect(lookups[0]?.query.get('include')).toBe('account_member');
       // The member's record, read while the POST was in flight (wasted here: the lookup included it).
-      expect(gets(calls).map((call) => call.path).sort()).toEqual([`/v2/account-members/${ron.id}`, `/v2/accounts/${acme.id}/account-memberships`].sort());
+      expect(
+        gets(calls)
+          .map((call) => call.path)
+          .sort(),
+      ).toEqual([`/v2/account-members/${ron.id}`, `/v2/accounts/${acme.id}/account-memberships`].sort());
       expect(reconciledOf(result)).toBeUndefined();
       expect(membershipsOf(stack, acme.id)?.size).toBe(3);
     });
@@ -91,10 +96,12 @@ describe('against the emulator', () => {
       );
 
       expect(result.data?.ensureAccountMembership).toMatchObject({ created: true, membership: { accountMember: { id: member!.id } } });
-      expect(stack.upstreamCalls().map((call) => `${call.method} ${call.path}`).sort()).toEqual([
-        `GET /v2/accounts/${globex.id}/account-memberships`,
-        `POST /v2/accounts/${globex.id}/account-memberships`,
-      ]);
+      expect(
+        stack
+          .upstreamCalls()
+          .map((call) => `${call.method} ${call.path}`)
+          .sort(),
+      ).toEqual([`GET /v2/accounts/${globex.id}/account-memberships`, `POST /v2/accounts/${globex.id}/account-memberships`]);
       expect(membershipsOf(stack, globex.id)?.has(member!.id)).toBe(true);
     });
 
@@ -112,9 +119,21 @@ describe('against the emulator', () => {
     });
 
     it.each([
-      ['an unknown member', () => ({ accountId: acme.id, accountMemberId: MISSING }), { __typename: 'NotFoundError', resource: 'AccountMember' }],
-      ['an unknown account', () => ({ accountId: MISSING, accountMemberId: andy.id }), { __typename: 'NotFoundError', resource: 'Account' }],
-      ['an id that is not a UUID', () => ({ accountId: acme.id, accountMemberId: 'andy' }), { __typename: 'ValidationError', field: 'accountMemberId' }],
+      [
+        'an unknown member',
+        () => ({ accountId: acme.id, accountMemberId: MISSING }),
+        { __typename: 'NotFoundError', resource: 'AccountMember' },
+      ],
+      [
+        'an unknown account',
+        () => ({ accountId: MISSING, accountMemberId: andy.id }),
+        { __typename: 'NotFoundError', resource: 'Account' },
+      ],
+      [
+        'an id that is not a UUID',
+        () => ({ accountId: acme.id, accountMemberId: 'andy' }),
+        { __typename: 'ValidationError', field: 'accountMemberId' },
+      ],
     ])('answers %s as a typed error', async (_name, variables, expected) => {
       const { accountId, accountMemberId } = variables();
       const result = await ensure(accountId, accountMemberId);
@@ -141,7 +160,11 @@ describe('against the emulator', () => {
       expect(reconciledOf(result)).toBe(true);
       expect(stack.emulator.faults.counts.resetsAfterProcessing).toBe(1);
       expect(posts(stack.upstreamCalls())).toHaveLength(1);
-      expect(gets(stack.upstreamCalls()).find((call) => call.query.has('filter'))?.query.get('filter')).toBe(`eq(account_member_id,${member!.id})`);
+      expect(
+        gets(stack.upstreamCalls())
+          .find((call) => call.query.has('filter'))
+          ?.query.get('filter'),
+      ).toBe(`eq(account_member_id,${member!.id})`);
       expect(stack.emulator.store.membershipsOfMember(member!.id)?.size).toBe(1);
     });
 
@@ -170,7 +193,12 @@ describe('against the emulator', () => {
       expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
       expect(reconciledOf(result)).toBeUndefined();
       // The write, the filtered list and the member's record beside it, and the one lookup after it.
-      expect(stack.upstreamCalls().map((call) => call.method).sort()).toEqual(['GET', 'GET', 'GET', 'POST']);
+      expect(
+        stack
+          .upstreamCalls()
+          .map((call) => call.method)
+          .sort(),
+      ).toEqual(['GET', 'GET', 'GET', 'POST']);
       expect(gets(stack.upstreamCalls()).filter((call) => call.query.has('filter'))).toHaveLength(2);
       expect(stack.emulator.store.membershipsOfMember(member!.id)?.size).toBe(0);
     });
@@ -234,7 +262,11 @@ describe('against the emulator', () => {
       const ensured = result.data?.ensureAccountMemberships;
       expect(ensured).toMatchObject({ __typename: 'EnsuredAccountMemberships', created: 2, existing: 2, failed: 1 });
       expect(ensured?.__typename === 'EnsuredAccountMemberships' && ensured.results).toMatchObject([
-        { __typename: 'EnsuredAccountMembership', created: false, membership: { id: DEMO.memberships.acmeRon.id, accountMember: { id: ron.id } } },
+        {
+          __typename: 'EnsuredAccountMembership',
+          created: false,
+          membership: { id: DEMO.memberships.acmeRon.id, accountMember: { id: ron.id } },
+        },
         { __typename: 'EnsuredAccountMembership', created: true, membership: { accountMember: { id: first!.id } } },
         { __typename: 'NotFoundError', resource: 'AccountMember' },
         { __typename: 'EnsuredAccountMembership', created: true, membership: { accountMember: { id: second!.id } } },
@@ -244,7 +276,11 @@ describe('against the emulator', () => {
       const calls = stack.upstreamCalls();
       expect(gets(calls)).toHaveLength(1);
       expect(gets(calls)[0]?.query.get('page[limit]')).toBe('100');
-      expect(posts(calls).map((call) => JSON.parse(call.body).data.account_member_id).sort()).toEqual([first!.id, MISSING, second!.id].sort());
+      expect(
+        posts(calls)
+          .map((call) => JSON.parse(call.body).data.account_member_id)
+          .sort(),
+      ).toEqual([first!.id, MISSING, second!.id].sort());
       expect(costOf(result)?.actual).toBe(calls.length);
       expect(costOf(result)?.estimated).toBeGreaterThanOrEqual(calls.length);
     });
@@ -253,7 +289,10 @@ describe('against the emulator', () => {
       const members = newMembers(stack, 12, 'Burst');
       stack.emulator.faults.set({ burst429: 4, methods: ['POST'] });
 
-      const result = await ensureMany(globex.id, members.map((member) => member.id));
+      const result = await ensureMany(
+        globex.id,
+        members.map((member) => member.id),
+      );
 
       expect(result.errors).toBeUndefined();
       expect(result.data?.ensureAccountMemberships).toMatchObject({ created: 12, existing: 0, failed: 0 });
@@ -266,7 +305,10 @@ describe('against the emulator', () => {
       const members = newMembers(stack, 3, 'BulkLost');
       stack.emulator.faults.set({ resetAfterProcessingRate: 1, methods: ['POST'] });
 
-      const result = await ensureMany(globex.id, members.map((member) => member.id));
+      const result = await ensureMany(
+        globex.id,
+        members.map((member) => member.id),
+      );
 
       expect(result.errors).toBeUndefined();
       expect(result.data?.ensureAccountMemberships).toMatchObject({ created: 0, existing: 0, uncertain: 3, failed: 0 });
@@ -321,7 +363,9 @@ describe('against the emulator', () => {
       const account = stack.emulator.store.addAccount({ name: `Big ${count}` });
       const members = newMembers(stack, count, `Big${count}`);
       for (const [index, member] of members.entries()) {
-        stack.emulator.store.addMembership(account.id, member.id, { created_at: new Date(Date.UTC(2024, 0, 1, 0, 0, index)).toISOString() });
+        stack.emulator.store.addMembership(account.id, member.id, {
+          created_at: new Date(Date.UTC(2024, 0, 1, 0, 0, index)).toISOString(),
+        });
       }
       return { account, members };
     }
@@ -336,7 +380,11 @@ describe('against the emulator', () => {
 
       expect(result.data?.ensureAccountMemberships).toMatchObject({ created: 1, existing: 3, failed: 0 });
       const calls = stack.upstreamCalls();
-      expect(gets(calls).map((call) => call.query.get('page[offset]')).sort()).toEqual(['0', '100', '200']);
+      expect(
+        gets(calls)
+          .map((call) => call.query.get('page[offset]'))
+          .sort(),
+      ).toEqual(['0', '100', '200']);
       expect(posts(calls)).toHaveLength(1);
       expect(costOf(result)?.estimated).toBeGreaterThanOrEqual(calls.length);
     });
@@ -440,10 +488,13 @@ describe('against a scripted Elastic Path', () => {
   let upstream: ScriptedUpstream;
   let gateway: TestGateway;
 
-  useScriptedGateway({
+  useScriptedGateway(
+    {
       // One bulk write at a time, so that the bulk cases' writes meet their replies in order.
       env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1' },
-    }, (started) => ({ upstream, gateway } = started));
+    },
+    (started) => ({ upstream, gateway } = started),
+  );
 
   const OTHER_MEMBER = '2c3a5e63-1f6b-4bb9-9c7e-6b1f4d0b7a11';
   const THIRD_MEMBER = '7d1c0b55-3e2a-4f7e-8a4c-2f9e1b6c5d33';
@@ -456,7 +507,10 @@ describe('against a scripted Elastic Path', () => {
     return { ...body, data: { ...body.data, meta: { timestamps: { created_at: createdAt, updated_at: createdAt } } } };
   };
   const page = pageBody;
-  const conflict = { status: 409, json: epError('409', 'Conflict', 'account membership with the given account id and account member id already exists') };
+  const conflict = {
+    status: 409,
+    json: epError('409', 'Conflict', 'account membership with the given account id and account member id already exists'),
+  };
   const ensure = (accountMemberId = MEMBER_ID) =>
     gateway.execute(EnsureAccountMembershipIdsOnlyDocument, { accountId: ACCOUNT_ID, accountMemberId }, { authorization: TOKEN });
   const ensureMany = (accountMemberIds: string[]) =>
@@ -499,7 +553,7 @@ describe('against a scripted Elastic Path', () => {
       expect(lookup?.headers.authorization).toBe(TOKEN);
     });
 
-    it('answers a 201 with created: true and the POST\'s membership, whatever the list read beside it held', async () => {
+    it("answers a 201 with created: true and the POST's membership, whatever the list read beside it held", async () => {
       // The list lags behind writes, and decides nothing: here it still shows an older record.
       const other = { ...membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data, id: '5a1b2c3d-0000-4000-8000-000000000099' };
       ensureReplies({ status: 201, json: membership() }, { status: 200, json: page([other]) });
@@ -509,7 +563,11 @@ describe('against a scripted Elastic Path', () => {
     });
 
     it('looks a 409 up after it when the list read beside the POST came back empty: EXISTED, one POST and two GETs', async () => {
-      ensureReplies(conflict, { status: 200, json: page([]) }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      ensureReplies(
+        conflict,
+        { status: 200, json: page([]) },
+        { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) },
+      );
       const result = await ensure();
       expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: MEMBERSHIP_ID } });
       expect(reconciledOf(result)).toBeUndefined();
@@ -518,7 +576,11 @@ describe('against a scripted Elastic Path', () => {
     });
 
     it('looks a 409 up after it when the list read beside the POST failed', async () => {
-      ensureReplies(conflict, { status: 500, json: epError('500', 'Internal Server Error') }, { status: 200, json: page([membership(MEMBER_ID).data]) });
+      ensureReplies(
+        conflict,
+        { status: 500, json: epError('500', 'Internal Server Error') },
+        { status: 200, json: page([membership(MEMBER_ID).data]) },
+      );
       const result = await ensure();
       expect(result.errors).toBeUndefined();
       expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: MEMBERSHIP_ID } });
@@ -551,19 +613,22 @@ describe('against a scripted Elastic Path', () => {
     it.each([
       ['reset after sending', { reset: true as const }, 'the connection closed before the answer came'],
       ['timed out', { hang: true as const }, 'no answer came within 300 ms'],
-    ])('answers a create whose connection was %s and whose membership the lookup did not find with WRITE_OUTCOME_UNKNOWN: one POST', async (_name, lost, cause) => {
-      ensureReplies(lost, { status: 200, json: page([]) }, { status: 200, json: page([]) });
+    ])(
+      'answers a create whose connection was %s and whose membership the lookup did not find with WRITE_OUTCOME_UNKNOWN: one POST',
+      async (_name, lost, cause) => {
+        ensureReplies(lost, { status: 200, json: page([]) }, { status: 200, json: page([]) });
 
-      const result = await ensure();
+        const result = await ensure();
 
-      expect(result.data).toBeNull();
-      expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
-      expect(result.errors?.[0]?.message).toContain(cause);
-      expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
-      expect(reconciledOf(result)).toBeUndefined();
-      // The write, the list read beside it, and the lookup after the lost answer.
-      expect(methods()).toEqual(['GET', 'GET', 'POST']);
-    });
+        expect(result.data).toBeNull();
+        expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
+        expect(result.errors?.[0]?.message).toContain(cause);
+        expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
+        expect(reconciledOf(result)).toBeUndefined();
+        // The write, the list read beside it, and the lookup after the lost answer.
+        expect(methods()).toEqual(['GET', 'GET', 'POST']);
+      },
+    );
 
     it('answers WRITE_OUTCOME_UNKNOWN when the lookup itself fails', async () => {
       ensureReplies({ reset: true }, { status: 200, json: page([]) }, { status: 500, json: epError('500', 'Internal Server Error') });
@@ -574,7 +639,11 @@ describe('against a scripted Elastic Path', () => {
     });
 
     it('answers EXISTED when the membership found after a lost answer is older than the create', async () => {
-      ensureReplies({ reset: true }, { status: 200, json: page([]) }, { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) });
+      ensureReplies(
+        { reset: true },
+        { status: 200, json: page([]) },
+        { status: 200, json: page([membership(MEMBER_ID, '2021-03-10T07:35:38.883Z').data]) },
+      );
       const result = await ensure();
       expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', created: false });
       expect(reconciledOf(result)).toBe(true);
@@ -591,7 +660,10 @@ describe('against a scripted Elastic Path', () => {
         on(WRITE, { reset: true }),
         // The member's record, read beside the write (the document selects its name).
         on(`GET /v2/account-members/${MEMBER_ID}`, { status: 200, json: memberBody() }),
-        on(LOOKUP, { status: 200, json: { ...page([membership(MEMBER_ID, later()).data]), included: { account_members: [memberBody().data] } } }),
+        on(LOOKUP, {
+          status: 200,
+          json: { ...page([membership(MEMBER_ID, later()).data]), included: { account_members: [memberBody().data] } },
+        }),
       );
 
       const result = await create();
@@ -641,7 +713,11 @@ describe('against a scripted Elastic Path', () => {
       const [first, ...rest] = upstream.received;
       expect(new URL(first!.rawUrl, 'http://x').searchParams.get('page[limit]')).toBe('100');
       expect(rest.map((request) => request.method)).toEqual(['POST', 'POST', 'GET']);
-      expect(rest.map((request) => request.body && JSON.parse(request.body).data.account_member_id)).toEqual([OTHER_MEMBER, THIRD_MEMBER, '']);
+      expect(rest.map((request) => request.body && JSON.parse(request.body).data.account_member_id)).toEqual([
+        OTHER_MEMBER,
+        THIRD_MEMBER,
+        '',
+      ]);
       expect(isLookup(rest[2], THIRD_MEMBER)).toBe(true);
     });
 
@@ -662,7 +738,11 @@ describe('against a scripted Elastic Path', () => {
         upstream.reply({ status: 200, json: page([]) });
         upstream.always({ status: 201, json: membership(), delayMs: 40 });
         const ids = Array.from({ length: 8 }, (_, index) => `9a000000-0000-4000-8000-${String(index).padStart(12, '0')}`);
-        const result = await bounded.execute(EnsureAccountMembershipsDocument, { accountId: ACCOUNT_ID, accountMemberIds: ids }, { authorization: TOKEN });
+        const result = await bounded.execute(
+          EnsureAccountMembershipsDocument,
+          { accountId: ACCOUNT_ID, accountMemberIds: ids },
+          { authorization: TOKEN },
+        );
         expect(result.data?.ensureAccountMemberships).toMatchObject({ created: 8 });
         expect(posts(upstream.received)).toHaveLength(8);
         expect(upstream.maxInFlight()).toBe(2);
@@ -702,7 +782,10 @@ describe('against a scripted Elastic Path', () => {
   describe('reconciliation metrics and logs', () => {
     const reconciliations = async () => {
       const metric = await gateway.gateway.metrics.registry.getSingleMetric('graphql_reconciliations_total')?.get();
-      return Object.fromEntries((metric?.values ?? []).map((sample) => [String(sample.labels.outcome), sample.value])) as Record<string, number>;
+      return Object.fromEntries((metric?.values ?? []).map((sample) => [String(sample.labels.outcome), sample.value])) as Record<
+        string,
+        number
+      >;
     };
 
     it('counts each outcome in graphql_reconciliations_total and names them on the access-log line', async () => {
@@ -728,14 +811,23 @@ describe('against a scripted Elastic Path', () => {
         .slice(from)
         .map((line) => JSON.parse(line) as { msg: string; reconciliations?: Record<string, number> })
         .filter((line) => line.msg === 'operation');
-      expect(lines.map((line) => line.reconciliations)).toEqual([{ landed: 1 }, { uncertain: 1 }, { absent: 1 }, { failed: 1 }, { existing: 1 }]);
+      expect(lines.map((line) => line.reconciliations)).toEqual([
+        { landed: 1 },
+        { uncertain: 1 },
+        { absent: 1 },
+        { failed: 1 },
+        { existing: 1 },
+      ]);
     });
 
     it('leaves the field out of the access-log line when nothing was reconciled', async () => {
       const from = gateway.logs.length;
       ensureReplies({ status: 201, json: membership() }, { status: 200, json: page([]) });
       await ensure();
-      const line = gateway.logs.slice(from).map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.msg === 'operation');
+      const line = gateway.logs
+        .slice(from)
+        .map((text) => JSON.parse(text) as Record<string, unknown>)
+        .find((entry) => entry.msg === 'operation');
       expect(line).toBeDefined();
       expect(line).not.toHaveProperty('reconciliations');
     });

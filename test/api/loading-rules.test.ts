@@ -50,10 +50,7 @@ describe('createAccountMembership loading', () => {
       auth(),
     );
     expect(result.data?.createAccountMembership).toMatchObject({ accountMember: { name: april.name, email: april.email } });
-    expect(paths()).toEqual([
-      `POST /v2/accounts/${globex.id}/account-memberships`,
-      `GET /v2/account-members/${april.id}`,
-    ]);
+    expect(paths()).toEqual([`POST /v2/accounts/${globex.id}/account-memberships`, `GET /v2/account-members/${april.id}`]);
   });
 });
 
@@ -96,7 +93,11 @@ describe('the member loader', () => {
     const ids = { a: ron.id, b: leslie.id, c: april.id, d: andy.id, e: tom.id };
     const single = await stack.gateway.execute(FiveMembersDocument, ids, auth());
     expect(single.data?.e).toEqual({ name: tom.name });
-    expect(paths().sort()).toEqual(Object.values(ids).map((id) => `GET /v2/account-members/${id}`).sort());
+    expect(paths().sort()).toEqual(
+      Object.values(ids)
+        .map((id) => `GET /v2/account-members/${id}`)
+        .sort(),
+    );
 
     stack.emulator.clearRequests();
     const batching = await startStack({ gateway: { env: { EP_MEMBER_BATCH_LOOKUP: 'true' } } });
@@ -132,11 +133,7 @@ describe('pages of memberships', () => {
   });
 
   it('includes the member of a single membership only when its fields are selected', async () => {
-    const result = await stack.gateway.execute(
-      AccountMembershipDocument,
-      { accountId: acme.id, id: DEMO.memberships.acmeRon.id },
-      auth(),
-    );
+    const result = await stack.gateway.execute(AccountMembershipDocument, { accountId: acme.id, id: DEMO.memberships.acmeRon.id }, auth());
     expect(result.data?.accountMembership).toMatchObject({
       accountMember: { id: ron.id, name: ron.name },
       account: { id: acme.id, name: acme.name },
@@ -177,7 +174,10 @@ describe('the account loader', () => {
     expect(result.errors).toBeUndefined();
     const nodes = (result.data as any).accountMember.memberships.edges.map((edge: any) => edge.node);
     expect(nodes.map((node: any) => [node.accountId, node.account.id]).sort()).toEqual(
-      [[acme.id, acme.id], [acmeEurope.id, acmeEurope.id]].sort(),
+      [
+        [acme.id, acme.id],
+        [acmeEurope.id, acmeEurope.id],
+      ].sort(),
     );
     const listing = stack.upstreamCalls().filter((call) => call.path === `/v2/account-members/${ron.id}/account-memberships`);
     expect(listing).toHaveLength(1);
@@ -209,7 +209,11 @@ describe('the account loader', () => {
     const membership = { id: acmeRon.id, accountId: acme.id };
     expect((result.data as any)._entities).toEqual([account, account, member, member, membership, membership]);
     expect(paths().sort()).toEqual(
-      [`GET /v2/accounts/${acme.id}`, `GET /v2/account-members/${ron.id}`, `GET /v2/accounts/${acme.id}/account-memberships/${acmeRon.id}`].sort(),
+      [
+        `GET /v2/accounts/${acme.id}`,
+        `GET /v2/account-members/${ron.id}`,
+        `GET /v2/accounts/${acme.id}/account-memberships/${acmeRon.id}`,
+      ].sort(),
     );
   });
 
@@ -240,7 +244,7 @@ describe('the account loader', () => {
     }
   });
 
-  it('takes a member\'s accounts from include=account in one call', async () => {
+  it("takes a member's accounts from include=account in one call", async () => {
     const result = await stack.gateway.execute(MemberAccountsDocument, { id: ron.id }, auth());
     const accounts = result.data?.accountMember?.memberships.edges.map((edge) => edge.node.account.name).sort();
     expect(accounts).toEqual([acme.name, acmeEurope.name].sort());

@@ -28,7 +28,7 @@ afterAll(() => stack.close());
 const auth = () => ({ authorization: stack.authorization });
 
 describe('accountMemberships', () => {
-  it('pages through an account\'s memberships with opaque cursors, newest first', async () => {
+  it("pages through an account's memberships with opaque cursors, newest first", async () => {
     const first = await stack.gateway.execute(AccountMembershipsDocument, { accountId: acme.id, first: 2 }, auth());
     const page1 = first.data?.accountMemberships;
     expect(page1?.totalCount).toBe(3);
@@ -51,11 +51,7 @@ describe('accountMemberships', () => {
   });
 
   it('narrows to one member with accountMemberId', async () => {
-    const result = await stack.gateway.execute(
-      AccountMembershipsDocument,
-      { accountId: acme.id, accountMemberId: leslie.id },
-      auth(),
-    );
+    const result = await stack.gateway.execute(AccountMembershipsDocument, { accountId: acme.id, accountMemberId: leslie.id }, auth());
     expect(result.data?.accountMemberships.edges.map((edge) => edge.node.id)).toEqual([DEMO.memberships.acmeLeslie.id]);
     expect(stack.upstreamCalls()[0]?.query.get('filter')).toBe(`eq(account_member_id,${leslie.id})`);
   });
@@ -68,11 +64,7 @@ describe('accountMemberships', () => {
   });
 
   it('refuses a cursor it did not give out', async () => {
-    const result = await stack.gateway.execute(
-      AccountMembershipsDocument,
-      { accountId: acme.id, after: 'not-a-cursor' },
-      auth(),
-    );
+    const result = await stack.gateway.execute(AccountMembershipsDocument, { accountId: acme.id, after: 'not-a-cursor' }, auth());
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(stack.upstreamCalls()).toHaveLength(0);
   });
@@ -106,9 +98,12 @@ describe('accountMembership and deleteAccountMembership', () => {
       id: membership.id,
       accountId: acmeEurope.id,
     });
-    expect(stack.upstreamCalls().filter((call) => call.method === 'DELETE').map((call) => call.path)).toEqual([
-      `/v2/accounts/${acmeEurope.id}/account-memberships/${membership.id}`,
-    ]);
+    expect(
+      stack
+        .upstreamCalls()
+        .filter((call) => call.method === 'DELETE')
+        .map((call) => call.path),
+    ).toEqual([`/v2/accounts/${acmeEurope.id}/account-memberships/${membership.id}`]);
 
     const gone = await stack.gateway.execute(AccountMembershipDocument, { accountId: acmeEurope.id, id: membership.id }, auth());
     expect(gone.errors).toBeUndefined();
@@ -169,11 +164,7 @@ describe('accountMembers and unassignedAccountMembers', () => {
   });
 
   it('combines filters with AND', async () => {
-    const result = await stack.gateway.execute(
-      AccountMembersDocument,
-      { filter: { email: leslie.email, nameLike: 'knope' } },
-      auth(),
-    );
+    const result = await stack.gateway.execute(AccountMembersDocument, { filter: { email: leslie.email, nameLike: 'knope' } }, auth());
     expect(result.data?.accountMembers.edges.map((edge) => edge.node.id)).toEqual([leslie.id]);
     expect(stack.upstreamCalls()[0]?.query.get('filter')).toBe(`eq(email,"${leslie.email}"):like(name,"*knope*")`);
   });
@@ -228,7 +219,7 @@ describe('accountMembers and unassignedAccountMembers', () => {
     expect([call?.query.get('page[limit]'), call?.query.get('page[offset]')]).toEqual(['25', '0']);
   });
 
-  it('refuses a page past Elastic Path\'s 10,000-record offset with BAD_USER_INPUT before any call', async () => {
+  it("refuses a page past Elastic Path's 10,000-record offset with BAD_USER_INPUT before any call", async () => {
     const after = Buffer.from('OffsetConnection:10000').toString('base64');
     const result = await stack.gateway.execute(AccountMembersDocument, { first: 10, after }, auth());
     expect(result.data).toBeNull();
@@ -274,7 +265,7 @@ describe('accountMembers and unassignedAccountMembers', () => {
 });
 
 describe('an implicit token', () => {
-  it('is FORBIDDEN from memberships on its own, and reads one account\'s with its account-management token', async () => {
+  it("is FORBIDDEN from memberships on its own, and reads one account's with its account-management token", async () => {
     const implicit = `Bearer ${stack.emulator.issueToken('implicit')}`;
     const alone = await stack.gateway.execute(AccountMembershipsDocument, { accountId: acme.id }, { authorization: implicit });
     expect(alone.errors?.[0]).toMatchObject({

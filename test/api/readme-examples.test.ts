@@ -47,7 +47,9 @@ describe("the README's GraphQL examples", () => {
   it.each(graphqlBlocks.map((block) => [block.line, block.text] as const))('runs the block at line %i as pasted', async (_line, text) => {
     const document = parse(text);
     expect(validate(schema, document).map((error) => error.message)).toEqual([]);
-    const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+    const operations = document.definitions.filter(
+      (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+    );
     // GraphiQL runs a block of several operations only when each has a name to pick it by.
     if (operations.length > 1) expect(operations.filter((operation) => !operation.name)).toEqual([]);
 
@@ -90,7 +92,7 @@ describe("the README's other examples", () => {
     expect(shown).toBeDefined();
     expect(settings(shown!.text)).toContain("import type { CodegenConfig } from '@graphql-codegen/cli';");
     expect(settings(shown!.text)).toContain('export default config;');
-    for (const key of ['preset: \'client\'', "documentMode: 'string'", 'persistedDocuments: true', 'fragmentMasking: false']) {
+    for (const key of ["preset: 'client'", "documentMode: 'string'", 'persistedDocuments: true', 'fragmentMasking: false']) {
       expect(settings(own), key).toContain(key);
       expect(settings(shown!.text), key).toContain(key);
     }

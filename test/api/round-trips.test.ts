@@ -54,10 +54,9 @@ async function inFlightTogether(count: number): Promise<string[]> {
 
 describe('reads that need only ids start beside their parent', () => {
   it('reads a member and its memberships (with their accounts) in one round trip', async () => {
-    const answer = send(
-      `query ($id: ID!) { accountMember(id: $id) { name memberships { edges { node { account { name } } } } } }`,
-      { id: ron.id },
-    );
+    const answer = send(`query ($id: ID!) { accountMember(id: $id) { name memberships { edges { node { account { name } } } } } }`, {
+      id: ron.id,
+    });
     expect(await inFlightTogether(2)).toEqual(
       expect.arrayContaining([
         `GET /v2/account-members/${ron.id}`,
@@ -66,7 +65,8 @@ describe('reads that need only ids start beside their parent', () => {
     );
     const result = await answer;
     expect(result.errors).toBeUndefined();
-    const member = (result.data as { accountMember: { name: string; memberships: { edges: { node: { account: { name: string } } }[] } } }).accountMember;
+    const member = (result.data as { accountMember: { name: string; memberships: { edges: { node: { account: { name: string } } }[] } } })
+      .accountMember;
     expect(member.name).toBe(ron.name);
     expect(member.memberships.edges.map(({ node }) => node.account.name).sort()).toEqual([acme.name, acmeEurope.name].sort());
     expect(upstream.calls).toHaveLength(2);
@@ -74,10 +74,9 @@ describe('reads that need only ids start beside their parent', () => {
   });
 
   it('reads an account and its memberships (with their members) in one round trip', async () => {
-    const answer = send(
-      `query ($id: ID!) { account(id: $id) { name memberships { edges { node { id accountMember { name } } } } } }`,
-      { id: acme.id },
-    );
+    const answer = send(`query ($id: ID!) { account(id: $id) { name memberships { edges { node { id accountMember { name } } } } } }`, {
+      id: acme.id,
+    });
     expect(await inFlightTogether(2)).toEqual(
       expect.arrayContaining([
         `GET /v2/accounts/${acme.id}`,
@@ -86,14 +85,15 @@ describe('reads that need only ids start beside their parent', () => {
     );
     const result = await answer;
     expect(result.errors).toBeUndefined();
-    const account = (result.data as { account: { name: string; memberships: { edges: { node: { accountMember: { name: string } } }[] } } }).account;
+    const account = (result.data as { account: { name: string; memberships: { edges: { node: { accountMember: { name: string } } }[] } } })
+      .account;
     expect(account.name).toBe(acme.name);
     expect(account.memberships.edges.map(({ node }) => node.accountMember.name).sort()).toEqual([ron.name, leslie.name, april.name].sort());
     expect(upstream.calls).toHaveLength(2);
     expect(roundTrips(upstream.calls)).toBe(1);
   });
 
-  it('reads an account\'s memberships with their account and members in one round trip', async () => {
+  it("reads an account's memberships with their account and members in one round trip", async () => {
     const answer = send(
       `query ($id: ID!) { accountMemberships(accountId: $id) { edges { node { id account { name } accountMember { name } } } } }`,
       { id: acme.id },
@@ -106,8 +106,9 @@ describe('reads that need only ids start beside their parent', () => {
     );
     const result = await answer;
     expect(result.errors).toBeUndefined();
-    const edges = (result.data as { accountMemberships: { edges: { node: { account: { name: string }; accountMember: { name: string } } }[] } })
-      .accountMemberships.edges;
+    const edges = (
+      result.data as { accountMemberships: { edges: { node: { account: { name: string }; accountMember: { name: string } } }[] } }
+    ).accountMemberships.edges;
     expect(edges).toHaveLength(3);
     expect(edges.every(({ node }) => node.account.name === acme.name)).toBe(true);
     expect(upstream.calls).toHaveLength(2);
@@ -120,7 +121,10 @@ describe('reads that need only ids start beside their parent', () => {
       { accountId: acme.id, id: acmeRon.id },
     );
     expect(await inFlightTogether(2)).toEqual(
-      expect.arrayContaining([`GET /v2/accounts/${acme.id}/account-memberships/${acmeRon.id}?include=account_member`, `GET /v2/accounts/${acme.id}`]),
+      expect.arrayContaining([
+        `GET /v2/accounts/${acme.id}/account-memberships/${acmeRon.id}?include=account_member`,
+        `GET /v2/accounts/${acme.id}`,
+      ]),
     );
     const result = await answer;
     expect(result.data).toEqual({ accountMembership: { id: acmeRon.id, account: { name: acme.name }, accountMember: { name: ron.name } } });
@@ -136,7 +140,7 @@ describe('reads that need only ids start beside their parent', () => {
 });
 
 describe('a speculative read that meets a missing parent', () => {
-  it('still answers a missing member with null, and its memberships\' 404 stays unseen', async () => {
+  it("still answers a missing member with null, and its memberships' 404 stays unseen", async () => {
     const answer = send(`query ($id: ID!) { accountMember(id: $id) { name memberships { totalCount } } }`, { id: MISSING });
     await inFlightTogether(2);
     const result = await answer;
@@ -147,9 +151,11 @@ describe('a speculative read that meets a missing parent', () => {
     expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
   });
 
-  it('answers a missing account\'s memberships with NOT_FOUND, the account read having gone beside it', async () => {
+  it("answers a missing account's memberships with NOT_FOUND, the account read having gone beside it", async () => {
     const missingAccount = '0a000000-0000-4000-8000-0000000000ff';
-    const answer = send(`query ($id: ID!) { accountMemberships(accountId: $id) { edges { node { account { name } } } } }`, { id: missingAccount });
+    const answer = send(`query ($id: ID!) { accountMemberships(accountId: $id) { edges { node { account { name } } } } }`, {
+      id: missingAccount,
+    });
     await inFlightTogether(2);
     const result = await answer;
     expect(result.data).toBeNull();
@@ -172,9 +178,12 @@ describe('what starts early, and what does not', () => {
 
   it('starts nothing beside a page whose arguments are refused', async () => {
     upstream.releaseAll();
-    const result = await send(`query ($id: ID!) { accountMemberships(accountId: $id, first: 500) { edges { node { account { name } } } } }`, {
-      id: acme.id,
-    });
+    const result = await send(
+      `query ($id: ID!) { accountMemberships(accountId: $id, first: 500) { edges { node { account { name } } } } }`,
+      {
+        id: acme.id,
+      },
+    );
     expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect(upstream.calls).toEqual([]);
   });
@@ -281,15 +290,20 @@ describe('writes with the member read beside them', () => {
     );
     const calls = await inFlightTogether(2);
     expect(calls[0]).toBe(`POST /v2/accounts/${acme.id}/account-memberships`);
-    expect(calls[1]).toBe(`GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})`);
+    expect(calls[1]).toBe(
+      `GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})`,
+    );
     const result = await answer;
-    expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: acmeRon.id, accountMember: { id: ron.id } } });
+    expect(result.data?.ensureAccountMembership).toMatchObject({
+      outcome: 'EXISTED',
+      membership: { id: acmeRon.id, accountMember: { id: ron.id } },
+    });
     expect(upstream.calls).toHaveLength(2);
     expect(roundTrips(upstream.calls)).toBe(1);
     expect(result.extensions?.cost).toEqual({ estimated: 2, actual: 2 });
   });
 
-  it('reads nothing beside a write that selects only the member\'s id', async () => {
+  it("reads nothing beside a write that selects only the member's id", async () => {
     const answer = send(
       `mutation ($accountId: ID!, $accountMemberId: ID!) {
         createAccountMembership(accountId: $accountId, accountMemberId: $accountMemberId) { __typename ... on AccountMembership { accountMember { id } } }
@@ -351,7 +365,10 @@ describe('a write whose only connection slot leaves no room beside it', () => {
     upstream.releaseAll();
     const result = await answer;
     expect(result.errors).toBeUndefined();
-    expect(result.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', membership: { id: acmeRon.id, accountMember: { name: ron.name } } });
+    expect(result.data?.ensureAccountMembership).toMatchObject({
+      outcome: 'EXISTED',
+      membership: { id: acmeRon.id, accountMember: { name: ron.name } },
+    });
     expect(upstream.calls.map(named)).toEqual([
       `POST /v2/accounts/${acme.id}/account-memberships`,
       `GET /v2/accounts/${acme.id}/account-memberships?page[limit]=1&page[offset]=0&filter=eq(account_member_id,${ron.id})&include=account_member`,

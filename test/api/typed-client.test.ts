@@ -90,9 +90,9 @@ describe('under npm run dev', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     const [, requestId] =
-      new RegExp(`^The gateway refused the call: UNAUTHENTICATED: Elastic Path did not accept the access token.* \\(request id (${UUID})\\)\n$`).exec(
-        run.stderr,
-      ) ?? [];
+      new RegExp(
+        `^The gateway refused the call: UNAUTHENTICATED: Elastic Path did not accept the access token.* \\(request id (${UUID})\\)\n$`,
+      ).exec(run.stderr) ?? [];
     expect(requestId, run.stderr).toBeDefined();
     await dev.waitFor(new RegExp(`"requestId":"${requestId}"`));
   });
@@ -138,7 +138,9 @@ describe("against a gateway that enforces the example's persisted-documents.json
     try {
       const run = await runExample({ GATEWAY_URL: `${other.url}/graphql`, EP_TOKEN: stack.authorization });
       expect(run.code).toBe(1);
-      const addMember = Object.keys(listed).find((id) => listed[id]?.startsWith('mutation AddMember'))?.replace(/^sha256:/, '');
+      const addMember = Object.keys(listed)
+        .find((id) => listed[id]?.startsWith('mutation AddMember'))
+        ?.replace(/^sha256:/, '');
       expect(run.stderr).toMatch(
         new RegExp(
           `^The gateway refused the call: PERSISTED_QUERY_NOT_FOUND: The document ${addMember} is not on the list of trusted documents\\. \\(request id ${UUID}\\)\n$`,
@@ -172,7 +174,9 @@ describe('the type check CI runs', () => {
       await node([bin('@graphql-codegen/cli/esm/bin.js'), '--config', 'codegen.ts', '--silent'], example);
       const typecheck = node([bin('typescript/bin/tsc'), '--noEmit', '-p', '.'], example);
       await expect(typecheck).rejects.toMatchObject({
-        stdout: expect.stringMatching(/src\/main\.ts\(\d+,\d+\): error TS2345: Argument of type '\{ __typename: "AccountSuspendedError"; \}' is not assignable to parameter of type 'never'/),
+        stdout: expect.stringMatching(
+          /src\/main\.ts\(\d+,\d+\): error TS2345: Argument of type '\{ __typename: "AccountSuspendedError"; \}' is not assignable to parameter of type 'never'/,
+        ),
       });
     } finally {
       await rm(root, { recursive: true, force: true });

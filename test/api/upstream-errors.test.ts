@@ -65,7 +65,10 @@ describe('deleteAccountMembership', () => {
   });
 
   describe('a lost answer', () => {
-    const membershipGone = { status: 404, json: epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found') };
+    const membershipGone = {
+      status: 404,
+      json: epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found'),
+    };
     const sentThenLookedUp = () => upstream.received.map((request) => `${request.method} ${request.rawUrl}`);
 
     it('is looked up by id, and a membership gone is answered as deleted, marked reconciled: one DELETE', async () => {
@@ -73,7 +76,11 @@ describe('deleteAccountMembership', () => {
       upstream.reply({ reset: true }, membershipGone);
       const result = await remove();
       expect(result.errors).toBeUndefined();
-      expect(result.data?.deleteAccountMembership).toEqual({ __typename: 'DeletedAccountMembership', id: MEMBERSHIP_ID, accountId: ACCOUNT_ID });
+      expect(result.data?.deleteAccountMembership).toEqual({
+        __typename: 'DeletedAccountMembership',
+        id: MEMBERSHIP_ID,
+        accountId: ACCOUNT_ID,
+      });
       expect(result.extensions?.reconciled).toBe(true);
       expect(sentThenLookedUp()).toEqual([`DELETE ${deletePath}`, `GET ${deletePath}`]);
     });
@@ -81,22 +88,25 @@ describe('deleteAccountMembership', () => {
     it.each<[string, Reply]>([
       ['still there', { status: 200, json: membershipBody() }],
       ['not looked up (the lookup fails)', { status: 503, json: epError(503, 'Service Unavailable') }],
-    ])('answers WRITE_OUTCOME_UNKNOWN, saying the delete is safe to repeat, when the membership is %s: one DELETE', async (_name, lookup) => {
-      await start();
-      upstream.reply({ reset: true }, lookup);
-      upstream.always(lookup);
-      const result = await remove();
-      upstream.always(undefined);
-      expect(result.data).toBeNull();
-      expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
-      expect(result.errors?.[0]?.message).toMatch(/may have been\. deleteAccountMembership is safe to repeat/);
-      expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
-      expect(upstream.received.filter((request) => request.method === 'DELETE')).toHaveLength(1);
-      expect(sentThenLookedUp()[1]).toBe(`GET ${deletePath}`);
-    });
+    ])(
+      'answers WRITE_OUTCOME_UNKNOWN, saying the delete is safe to repeat, when the membership is %s: one DELETE',
+      async (_name, lookup) => {
+        await start();
+        upstream.reply({ reset: true }, lookup);
+        upstream.always(lookup);
+        const result = await remove();
+        upstream.always(undefined);
+        expect(result.data).toBeNull();
+        expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
+        expect(result.errors?.[0]?.message).toMatch(/may have been\. deleteAccountMembership is safe to repeat/);
+        expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
+        expect(upstream.received.filter((request) => request.method === 'DELETE')).toHaveLength(1);
+        expect(sentThenLookedUp()[1]).toBe(`GET ${deletePath}`);
+      },
+    );
   });
 
-  it('says what the conflict was for a 409 outside create, keeping Elastic Path\'s words', async () => {
+  it("says what the conflict was for a 409 outside create, keeping Elastic Path's words", async () => {
     await start();
     upstream.reply({ status: 409, json: epError('409', 'Conflict', 'the membership is being changed') });
     const result = await remove();
@@ -110,7 +120,11 @@ describe('deleteAccountMembership', () => {
     await start();
     upstream.reply({ status: 429, json: epError('429', 'Too Many Requests') }, { status: 204 });
     const result = await remove();
-    expect(result.data?.deleteAccountMembership).toEqual({ __typename: 'DeletedAccountMembership', id: MEMBERSHIP_ID, accountId: ACCOUNT_ID });
+    expect(result.data?.deleteAccountMembership).toEqual({
+      __typename: 'DeletedAccountMembership',
+      id: MEMBERSHIP_ID,
+      accountId: ACCOUNT_ID,
+    });
     expect(upstream.received.map((request) => request.method)).toEqual(['DELETE', 'DELETE']);
   });
 
@@ -124,7 +138,7 @@ describe('deleteAccountMembership', () => {
 });
 
 describe('a query input Elastic Path refuses', () => {
-  it('is BAD_USER_INPUT with Elastic Path\'s reason', async () => {
+  it("is BAD_USER_INPUT with Elastic Path's reason", async () => {
     await start();
     upstream.reply({ status: 400, json: epError('400', 'Bad Request', "invalid filter: unknown field 'name'") });
     const result = await gateway.execute(AccountMembersDocument, { filter: { name: 'Ron' } }, { authorization: TOKEN });

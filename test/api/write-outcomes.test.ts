@@ -75,7 +75,10 @@ describe('a membership that existed before the write (the emulator)', () => {
     const member = memberSince(3_000);
     stack.emulator.faults.set({ resetAfterProcessingRate: 1, methods: ['POST'] });
 
-    const result = await stack.gateway.post({ query: ENSURE, variables: { accountId: globex.id, accountMemberId: member.id } }, { authorization: stack.authorization });
+    const result = await stack.gateway.post(
+      { query: ENSURE, variables: { accountId: globex.id, accountMemberId: member.id } },
+      { authorization: stack.authorization },
+    );
 
     expect(result.errors).toBeUndefined();
     expect(fieldOf(result, 'ensureAccountMembership')).toMatchObject({ __typename: 'EnsuredAccountMembership', created: false });
@@ -87,7 +90,10 @@ describe('a membership that existed before the write (the emulator)', () => {
     const member = memberSince(3_000);
     stack.emulator.faults.set({ resetAfterProcessingRate: 1, methods: ['POST'] });
 
-    const result = await stack.gateway.post({ query: CREATE, variables: { accountId: globex.id, accountMemberId: member.id } }, { authorization: stack.authorization });
+    const result = await stack.gateway.post(
+      { query: CREATE, variables: { accountId: globex.id, accountMemberId: member.id } },
+      { authorization: stack.authorization },
+    );
 
     expect(result.errors).toBeUndefined();
     expect(fieldOf(result, 'createAccountMembership')).toEqual({ __typename: 'MembershipAlreadyExistsError' });
@@ -130,7 +136,7 @@ describe("Elastic Path's clock, measured from its Date headers (a scripted Elast
     };
   };
 
-  it("does not call this write's own membership \"already there\" when Elastic Path's clock runs 60 s behind", async () => {
+  it('does not call this write\'s own membership "already there" when Elastic Path\'s clock runs 60 s behind', async () => {
     const started = await start();
     const behind = -60_000;
     // Made as the write arrived, stamped by a clock 60 s behind ours.
@@ -144,7 +150,7 @@ describe("Elastic Path's clock, measured from its Date headers (a scripted Elast
     expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
   });
 
-  it("calls a membership made 10 s before the write \"already there\" when Elastic Path's clock runs 60 s ahead", async () => {
+  it('calls a membership made 10 s before the write "already there" when Elastic Path\'s clock runs 60 s ahead', async () => {
     const started = await start();
     const ahead = 60_000;
     upstream.reply({ reset: true }, lookupAnswer(Date.now() + ahead - 10_000, Date.now() + ahead));
@@ -161,11 +167,7 @@ describe("Elastic Path's clock, measured from its Date headers (a scripted Elast
     // someone else: before the write that reached Elastic Path left.
     const started = await start({ EP_API_TIMEOUT_MS: '5000' });
     const began = Date.now();
-    upstream.reply(
-      { status: 429, json: epError(429, 'Too Many Requests'), delayMs: 2_500 },
-      { reset: true },
-      lookupAnswer(began),
-    );
+    upstream.reply({ status: 429, json: epError(429, 'Too Many Requests'), delayMs: 2_500 }, { reset: true }, lookupAnswer(began));
 
     const result = await create(started);
 
@@ -252,18 +254,22 @@ describe('a write cut off by the operation deadline or the caller leaving (the e
     expect(await sent).toBeInstanceOf(Error);
 
     await expect
-      .poll(async () => {
-        const after = await reconciliations(stack.gateway);
-        return Object.values(after).reduce((sum, count) => sum + count, 0) - Object.values(before).reduce((sum, count) => sum + count, 0);
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          const after = await reconciliations(stack.gateway);
+          return Object.values(after).reduce((sum, count) => sum + count, 0) - Object.values(before).reduce((sum, count) => sum + count, 0);
+        },
+        { timeout: 10_000 },
+      )
       .toBe(1);
     expect(lookups()).toHaveLength(1);
     await expect
-      .poll(() =>
-        stack.gateway.logs
-          .slice(from)
-          .map((line) => JSON.parse(line) as { msg: string; reconciliations?: Record<string, number> })
-          .find((line) => line.msg === 'operation')?.reconciliations,
+      .poll(
+        () =>
+          stack.gateway.logs
+            .slice(from)
+            .map((line) => JSON.parse(line) as { msg: string; reconciliations?: Record<string, number> })
+            .find((line) => line.msg === 'operation')?.reconciliations,
       )
       .toBeDefined();
   });

@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('GraphiQL under npm run dev', () => {
-  it('opens pre-filled and shows the new membership with the member\'s name on Run', async () => {
+  it("opens pre-filled and shows the new membership with the member's name on Run", async () => {
     const [, url = ''] = await dev.waitFor(/GraphiQL\s+(http:\/\/\S+)/, 30_000);
     const printedAt = Date.now();
     const page = await browser.newPage();

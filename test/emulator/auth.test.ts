@@ -199,8 +199,6 @@ describe('implicit tokens', () => {
   });
 
   it('refuses to issue an Account Management token for an account it does not hold', () => {
-    expect(() => ep.emulator.issueAccountManagementToken('1e2d3c4b-0000-4000-8000-000000000000')).toThrow(
-      /not in the store/,
-    );
+    expect(() => ep.emulator.issueAccountManagementToken('1e2d3c4b-0000-4000-8000-000000000000')).toThrow(/not in the store/);
   });
 });

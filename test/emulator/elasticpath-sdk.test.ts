@@ -89,11 +89,7 @@ describe('logging in', () => {
     const member = await sdk.AccountMembers.Get(ron.id);
 
     expect(member.data.id).toBe(ron.id);
-    expect(received()).toEqual([
-      `GET /v2/account-members/${ron.id}`,
-      'POST /oauth/access_token',
-      `GET /v2/account-members/${ron.id}`,
-    ]);
+    expect(received()).toEqual([`GET /v2/account-members/${ron.id}`, 'POST /oauth/access_token', `GET /v2/account-members/${ron.id}`]);
     const [refused, , retried] = ep.emulator.requests;
     expect(refused?.headers.authorization).toBe('Bearer issued-by-another-emulator');
     expect(retried?.headers.authorization).toBe(`Bearer ${JSON.parse(storage.get('epCredentials')).access_token}`);

@@ -177,7 +177,7 @@ describe('GET /v2/accounts/{accountID}/account-memberships', () => {
     expect(await ids()).toEqual([created.body.data.id, acmeApril.id, acmeRon.id]);
   });
 
-  it('adds the page\'s members under included.account_members with include=account_member', async () => {
+  it("adds the page's members under included.account_members with include=account_member", async () => {
     const answer = await ep.call(`${membershipsOf(acme.id)}?include=account_member&page[limit]=2`);
 
     expect(answer.body.included).toEqual({
@@ -301,9 +301,7 @@ describe('GET /v2/accounts/{accountID}/account-memberships/{membershipID}', () =
     const answer = await ep.call(`${membershipsOf(acme.id)}/1e2d3c4b-0000-4000-8000-000000000000`);
 
     expect(answer.status).toBe(404);
-    expect(answer.body).toEqual(
-      epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found'),
-    );
+    expect(answer.body).toEqual(epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found'));
   });
 
   it('answers 404 for a membership that belongs to another account', async () => {
@@ -351,12 +349,10 @@ describe('DELETE /v2/accounts/{accountID}/account-memberships/{membershipID}', (
     const again = await ep.call(`${membershipsOf(acme.id)}/${acmeLeslie.id}`, { method: 'DELETE' });
 
     expect(again.status).toBe(404);
-    expect(again.body).toEqual(
-      epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found'),
-    );
+    expect(again.body).toEqual(epError('404', 'Not Found', 'Repository.GetAccountMembership failed: account membership not found'));
   });
 
-  it('does not delete a membership through another account\'s path', async () => {
+  it("does not delete a membership through another account's path", async () => {
     const answer = await ep.call(`${membershipsOf(acme.id)}/${globexTom.id}`, { method: 'DELETE' });
 
     expect(answer.status).toBe(404);
@@ -365,8 +361,7 @@ describe('DELETE /v2/accounts/{accountID}/account-memberships/{membershipID}', (
 });
 
 describe('GET /v2/accounts/{accountID}/account-memberships/unassigned-account-members', () => {
-  const unassigned = (accountId: string, query = '') =>
-    `${membershipsOf(accountId)}/unassigned-account-members${query}`;
+  const unassigned = (accountId: string, query = '') => `${membershipsOf(accountId)}/unassigned-account-members${query}`;
 
   it('lists the members that are not in the account', async () => {
     const answer = await ep.call(unassigned(acme.id));

@@ -51,7 +51,12 @@ async function registerWebhook(secret = SECRET) {
 }
 
 async function subscribed() {
-  const subscriber = subscribe('sse', { gatewayUrl: stack.gateway.url, query: QUERY, variables: { a: acme.id }, authorization: stack.authorization });
+  const subscriber = subscribe('sse', {
+    gatewayUrl: stack.gateway.url,
+    query: QUERY,
+    variables: { a: acme.id },
+    authorization: stack.authorization,
+  });
   open.push(subscriber);
   while (stack.gateway.gateway.events.subscribers() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   return subscriber;
@@ -61,12 +66,21 @@ describe('/v2/integrations', () => {
   it('creates, lists, gets and deletes a webhook integration', async () => {
     const integration = await registerWebhook();
     const listed = await rest('GET', '/v2/integrations');
-    expect(listed.body.data).toEqual([expect.objectContaining({ id: integration.id, type: 'integration', integration_type: 'webhook', configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET } })]);
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({
+        id: integration.id,
+        type: 'integration',
+        integration_type: 'webhook',
+        configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET },
+      }),
+    ]);
     expect((await rest('GET', `/v2/integrations/${integration.id}`)).status).toBe(200);
     expect((await rest('DELETE', `/v2/integrations/${integration.id}`)).status).toBe(204);
     expect((await rest('GET', '/v2/integrations')).body.data).toEqual([]);
     expect((await rest('GET', `/v2/integrations/${integration.id}`)).status).toBe(404);
-    expect((await rest('POST', '/v2/integrations', { data: { type: 'integration', name: 'x', observes: [], configuration: {} } })).status).toBe(422);
+    expect(
+      (await rest('POST', '/v2/integrations', { data: { type: 'integration', name: 'x', observes: [], configuration: {} } })).status,
+    ).toBe(422);
   });
 });
 
@@ -74,11 +88,23 @@ describe('deliveries to the gateway', () => {
   it('delivers a membership created straight against Elastic Path to the subscription, then its deletion', async () => {
     await registerWebhook();
     const subscriber = await subscribed();
-    const created = await rest('POST', `/v2/accounts/${acme.id}/account-memberships`, { data: { type: 'account_membership', account_member_id: andy.id } });
+    const created = await rest('POST', `/v2/accounts/${acme.id}/account-memberships`, {
+      data: { type: 'account_membership', account_member_id: andy.id },
+    });
     const membershipId = created.body.data.id as string;
-    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({ type: 'CREATED', source: 'ELASTIC_PATH', membershipId, accountMemberId: andy.id });
+    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({
+      type: 'CREATED',
+      source: 'ELASTIC_PATH',
+      membershipId,
+      accountMemberId: andy.id,
+    });
     await rest('DELETE', `/v2/accounts/${acme.id}/account-memberships/${membershipId}`);
-    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({ type: 'DELETED', source: 'ELASTIC_PATH', membershipId, accountMemberId: null });
+    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({
+      type: 'DELETED',
+      source: 'ELASTIC_PATH',
+      membershipId,
+      accountMemberId: null,
+    });
     await stack.emulator.integrations.settled();
     expect(stack.emulator.integrations.attempts.map(({ triggeredBy, attempt, status }) => [triggeredBy, attempt, status])).toEqual([
       ['account-membership.created', 1, 200],
@@ -103,10 +129,15 @@ describe('deliveries to the gateway', () => {
     await registerWebhook();
     stack.emulator.integrations.faults = { reorder: true };
     const subscriber = await subscribed();
-    const created = await rest('POST', `/v2/accounts/${acme.id}/account-memberships`, { data: { type: 'account_membership', account_member_id: tom.id } });
+    const created = await rest('POST', `/v2/accounts/${acme.id}/account-memberships`, {
+      data: { type: 'account_membership', account_member_id: tom.id },
+    });
     await rest('DELETE', `/v2/accounts/${acme.id}/account-memberships/${created.body.data.id}`);
     await stack.emulator.integrations.settled();
-    expect(stack.emulator.integrations.attempts.map((attempt) => attempt.triggeredBy)).toEqual(['account-membership.deleted', 'account-membership.created']);
+    expect(stack.emulator.integrations.attempts.map((attempt) => attempt.triggeredBy)).toEqual([
+      'account-membership.deleted',
+      'account-membership.created',
+    ]);
     // The deletion came first, for a membership the gateway had never seen: unroutable, but its
     // tombstone stops the create that follows.
     const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
@@ -120,7 +151,11 @@ describe('deliveries to the gateway', () => {
     stack.emulator.integrations.faults = { maxAttempts: 3, retryBaseMs: 5 };
     await rest('POST', `/v2/accounts/${acme.id}/account-memberships`, { data: { type: 'account_membership', account_member_id: andy.id } });
     await stack.emulator.integrations.settled();
-    expect(stack.emulator.integrations.attempts.map(({ attempt, status }) => [attempt, status])).toEqual([[1, 401], [2, 401], [3, 401]]);
+    expect(stack.emulator.integrations.attempts.map(({ attempt, status }) => [attempt, status])).toEqual([
+      [1, 401],
+      [2, 401],
+      [3, 401],
+    ]);
     expect(new Set(stack.emulator.integrations.attempts.map((attempt) => attempt.eventId)).size).toBe(1);
   });
 });

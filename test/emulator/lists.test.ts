@@ -226,7 +226,12 @@ describe('sorting', () => {
     const oldest = await ep.call(`/v2/accounts/${account.id}/account-memberships?sort=created_at&page[limit]=3`);
 
     const idsOf = (answer: { body: { data: Array<{ id: string }> } }) => answer.body.data.map((item) => item.id);
-    expect(idsOf(newest)).toEqual(memberships.slice(-3).reverse().map((membership) => membership.id));
+    expect(idsOf(newest)).toEqual(
+      memberships
+        .slice(-3)
+        .reverse()
+        .map((membership) => membership.id),
+    );
     expect(idsOf(oldest)).toEqual(memberships.slice(0, 3).map((membership) => membership.id));
   });
 

@@ -12,13 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { matchRoute } from '../../src/emulator/routes.js';
 import { DEMO } from '../../src/emulator/seed.js';
 import { startEmulator, type Reply, type EmulatorHarness } from './harness.js';
-import {
-  ResponseValidator,
-  readOpenApiDocument,
-  type JsonObject,
-  type OpenApiDocument,
-  type SpecOverride,
-} from './openapi-responses.js';
+import { ResponseValidator, readOpenApiDocument, type JsonObject, type OpenApiDocument, type SpecOverride } from './openapi-responses.js';
 
 const SPEC = new URL('../../spec/account-management.yaml', import.meta.url);
 const ref = (schema: string) => ({ $ref: `#/components/schemas/${schema}` });
@@ -158,10 +152,11 @@ const EP_BEHAVIOUR_OVERRIDES: readonly SpecOverride[] = [
       });
       const members = included('account_members', 'AccountMemberResponse');
       jsonBody(document, '/v2/accounts/{accountID}/account-memberships', 'get', '200').properties.included = members;
-      jsonBody(document, '/v2/accounts/{accountID}/account-memberships/{membershipID}', 'get', '200').properties.included =
-        members;
-      jsonBody(document, '/v2/account-members/{accountMemberId}/account-memberships', 'get', '200').properties.included =
-        included('accounts', 'AccountResponse');
+      jsonBody(document, '/v2/accounts/{accountID}/account-memberships/{membershipID}', 'get', '200').properties.included = members;
+      jsonBody(document, '/v2/account-members/{accountMemberId}/account-memberships', 'get', '200').properties.included = included(
+        'accounts',
+        'AccountResponse',
+      );
     },
   },
   {
@@ -247,10 +242,12 @@ const createBody = (member: string) => ({ data: { type: 'account_membership', ac
 
 const ids = (body: any) => body.data.map((item: { id: string }) => item.id);
 const detail = (text: string) => (body: any) => expect(body.errors[0].detail).toBe(text);
-const count = (total: number, pageSize = total) => (body: any) => {
-  expect(body.meta.results.total).toBe(total);
-  expect(body.data).toHaveLength(pageSize);
-};
+const count =
+  (total: number, pageSize = total) =>
+  (body: any) => {
+    expect(body.meta.results.total).toBe(total);
+    expect(body.data).toHaveLength(pageSize);
+  };
 const includes = (key: string, length: number) => (body: any) => expect(body.included[key]).toHaveLength(length);
 const includesNothing = (body: any) => expect(body).not.toHaveProperty('included');
 const linksEveryPage = (body: any) => expect(Object.values(body.links).every((link) => typeof link === 'string')).toBe(true);
@@ -273,14 +270,16 @@ const CASES: readonly Case[] = [
       ['no token for a wrong secret', { grant_type: 'client_credentials', client_id: 'demo-client', client_secret: 'nope' }, 401],
       ['no token for an unsupported grant', { grant_type: 'password', client_id: 'demo-client' }, 400],
     ] as const
-  ).map(([what, form, status]): Case => ({
-    name: `POST /oauth/access_token: ${what}`,
-    method: 'POST',
-    target: '/oauth/access_token',
-    auth: 'none',
-    form,
-    status,
-  })),
+  ).map(
+    ([what, form, status]): Case => ({
+      name: `POST /oauth/access_token: ${what}`,
+      method: 'POST',
+      target: '/oauth/access_token',
+      auth: 'none',
+      form,
+      status,
+    }),
+  ),
 
   // GET /v2/accounts
   { name: 'accounts: the first page', target: '/v2/accounts', status: 200, then: count(3) },
@@ -593,11 +592,18 @@ describe('the cases above', () => {
   it('leave out no operation of the document that the emulator routes', () => {
     const routed = validator.operations.filter((operation) => {
       const [method = '', template = ''] = operation.split(' ');
-      const segments = template.split('/').slice(1).map((segment) => (segment.startsWith('{') ? 'id' : segment));
+      const segments = template
+        .split('/')
+        .slice(1)
+        .map((segment) => (segment.startsWith('{') ? 'id' : segment));
       return matchRoute(method, segments)?.operation !== undefined;
     });
     const answeredOnlyWith405 = Object.keys(EXPECTED).filter((operation) => EXPECTED[operation]?.join() === '405');
 
-    expect(routed.sort()).toEqual(Object.keys(EXPECTED).filter((op) => !answeredOnlyWith405.includes(op)).sort());
+    expect(routed.sort()).toEqual(
+      Object.keys(EXPECTED)
+        .filter((op) => !answeredOnlyWith405.includes(op))
+        .sort(),
+    );
   });
 });

@@ -107,7 +107,7 @@ export class ResponseValidator {
     return this.templates.find(
       (candidate) =>
         candidate.segments.length === segments.length &&
-        candidate.segments.every((part, index) => isParameter(part) ? segments[index] !== '' : part === segments[index]),
+        candidate.segments.every((part, index) => (isParameter(part) ? segments[index] !== '' : part === segments[index])),
     )?.template;
   }
 

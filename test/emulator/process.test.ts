@@ -4,8 +4,7 @@ import { killLeftoverProcesses, startProcess } from '../support/child-process.js
 
 afterEach(killLeftoverProcesses);
 
-const startMain = (env: Record<string, string>) =>
-  startProcess('src/emulator/main.ts', { env: { EMULATOR_PORT: '0', ...env } });
+const startMain = (env: Record<string, string>) => startProcess('src/emulator/main.ts', { env: { EMULATOR_PORT: '0', ...env } });
 
 describe('npm run emulator', () => {
   it('prints its URL and a ready token that the emulator accepts, and stops on SIGTERM', async () => {
@@ -31,10 +30,14 @@ describe('npm run emulator', () => {
   it.each([
     ['EMULATOR_PORT', 'eighty'],
     ['EMULATOR_PORT', '70000'],
-  ])('refuses to start with %s=%s and names the variable', async (name, value) => {
-    const main = startMain({ [name]: value });
+  ])(
+    'refuses to start with %s=%s and names the variable',
+    async (name, value) => {
+      const main = startMain({ [name]: value });
 
-    expect(await main.exited).toBe(1);
-    expect(main.stderr()).toMatch(new RegExp(`^Elastic Path emulator not started\\. .*${name}`));
-  }, 20_000);
+      expect(await main.exited).toBe(1);
+      expect(main.stderr()).toMatch(new RegExp(`^Elastic Path emulator not started\\. .*${name}`));
+    },
+    20_000,
+  );
 });

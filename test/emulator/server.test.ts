@@ -57,7 +57,7 @@ describe('routing', () => {
     expect(answer.body.errors[0]).toMatchObject({ status: '404', title: 'Not Found' });
   });
 
-  it('accepts a trailing slash, as in Elastic Path\'s own curl example', async () => {
+  it("accepts a trailing slash, as in Elastic Path's own curl example", async () => {
     const answer = await ep.call(`/v2/accounts/${acme.id}/account-memberships/`, { method: 'POST', json: joinAndy });
 
     expect(answer.status).toBe(201);
@@ -78,7 +78,11 @@ describe('routing', () => {
     const answer = await ep.call(path);
 
     expect(answer.status).toBe(400);
-    expect(answer.body.errors[0]).toMatchObject({ status: '400', title: 'Bad Request', detail: expect.stringContaining('percent-encoding') });
+    expect(answer.body.errors[0]).toMatchObject({
+      status: '400',
+      title: 'Bad Request',
+      detail: expect.stringContaining('percent-encoding'),
+    });
   });
 
   it('matches a percent-encoded id to the same resource', async () => {
@@ -166,7 +170,7 @@ describe('limits', () => {
     );
   });
 
-  it('answers 500 with Elastic Path\'s text when a handler fails, and keeps serving', async () => {
+  it("answers 500 with Elastic Path's text when a handler fails, and keeps serving", async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     vi.spyOn(ep.emulator.store, 'getAccount').mockImplementationOnce(() => {
       throw new Error('disk on fire');

@@ -96,7 +96,7 @@ describe('the subgraph', () => {
     expect(stack.upstreamCalls()).toHaveLength(0);
   });
 
-  it('needs the caller\'s token for _entities', async () => {
+  it("needs the caller's token for _entities", async () => {
     const result = await stack.gateway.post({
       query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on AccountMember { name } } }',
       variables: { r: [{ __typename: 'AccountMember', id: ron.id }] },
@@ -135,7 +135,12 @@ describe('the subgraph', () => {
       // Ten operations of five lookups each, every id distinct: fifty calls under one request's deadline.
       const batch = Array.from({ length: 10 }, (_, operation) => ({
         query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on AccountMember { id } } }',
-        variables: { r: Array.from({ length: 5 }, (_, index) => ({ __typename: 'AccountMember', id: `0b000000-0000-4000-8000-${String(100 + operation * 10 + index).padStart(12, '0')}` })) },
+        variables: {
+          r: Array.from({ length: 5 }, (_, index) => ({
+            __typename: 'AccountMember',
+            id: `0b000000-0000-4000-8000-${String(100 + operation * 10 + index).padStart(12, '0')}`,
+          })),
+        },
       }));
       const response = await fetch(`${stack.gateway.url}/graphql`, {
         method: 'POST',
@@ -189,7 +194,7 @@ describe('composition', () => {
 });
 
 describe('through Hive Gateway', () => {
-  it('runs createAccountMembership with the caller\'s token reaching Elastic Path', async () => {
+  it("runs createAccountMembership with the caller's token reaching Elastic Path", async () => {
     const result = await viaRouter(
       `mutation ($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) {
         __typename ... on AccountMembership { accountId accountMember { name } } } }`,
@@ -208,10 +213,7 @@ describe('through Hive Gateway', () => {
   });
 
   it('answers a query that crosses both subgraphs', async () => {
-    const result = await viaRouter(
-      '{ orders { id total buyer { name email memberships { totalCount } } } }',
-      stack.authorization,
-    );
+    const result = await viaRouter('{ orders { id total buyer { name email memberships { totalCount } } } }', stack.authorization);
     expect(result.errors).toBeUndefined();
     expect(result.data.orders).toEqual([
       { id: 'o-1', total: 12.5, buyer: { name: ron.name, email: ron.email, memberships: { totalCount: 2 } } },
@@ -223,7 +225,7 @@ describe('through Hive Gateway', () => {
     expect(orders.authorizations).toEqual([stack.authorization]);
   });
 
-  it('never mixes two callers\' tokens: of 20 concurrent callers, exactly the 10 with a forged token are refused', async () => {
+  it("never mixes two callers' tokens: of 20 concurrent callers, exactly the 10 with a forged token are refused", async () => {
     const forged = 'Bearer forged-token-of-the-right-shape';
     const query = `{ accountMember(id: "${tom.id}") { name orders { id } } }`;
     const callers = Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? stack.authorization : forged));
@@ -234,9 +236,7 @@ describe('through Hive Gateway', () => {
     }));
     expect(seen).toEqual(
       callers.map((authorization) =>
-        authorization === forged
-          ? { data: null, codes: ['UNAUTHENTICATED'] }
-          : { data: { name: tom.name, orders: [] }, codes: [] },
+        authorization === forged ? { data: null, codes: ['UNAUTHENTICATED'] } : { data: { name: tom.name, orders: [] }, codes: [] },
       ),
     );
     // Hive Gateway folds identical in-flight requests into one, keyed by all their headers, so a
@@ -250,14 +250,14 @@ describe('through Hive Gateway', () => {
     expect(Math.max(byValid, byForged)).toBeLessThanOrEqual(10);
   });
 
-  it('passes Elastic Path\'s refusal of a bad token back through the router', async () => {
+  it("passes Elastic Path's refusal of a bad token back through the router", async () => {
     const result = await viaRouter(`{ accountMember(id: "${tom.id}") { name } }`, 'Bearer forged');
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 
 describe('subscriptions through the router', () => {
-  it('streams accountMembershipEvents through Hive Gateway\'s subgraph transport, resolved with the caller\'s token', async () => {
+  it("streams accountMembershipEvents through Hive Gateway's subgraph transport, resolved with the caller's token", async () => {
     const subscriber = subscribe('sse', {
       gatewayUrl: router.url.replace(/\/graphql$/, ''),
       query: `subscription { accountMembershipEvents(accountId: "${acme.id}") { type source membershipId membership { accountMember { id name } } } }`,

@@ -27,8 +27,9 @@ describe.each<[string, () => Record<string, string>]>([
     // One start a second and 600 ms for an operation: of two calls at once, one starts and the
     // other would wait most of a second.
     stack = await startStack({ gateway: { env: { EP_API_MAX_RPS: '1', OPERATION_TIMEOUT_MS: '600', ...extra() } } });
-    await eventually('the quota is decided where it should be', () =>
-      stack.gateway.gateway.upstream.stats().quota.mode === (extra().REDIS_URL ? 'shared' : 'local'),
+    await eventually(
+      'the quota is decided where it should be',
+      () => stack.gateway.gateway.upstream.stats().quota.mode === (extra().REDIS_URL ? 'shared' : 'local'),
     );
   });
   afterAll(() => stack?.close());

@@ -32,7 +32,7 @@ beforeEach(() => allShared(fleet));
 
 describe('three replicas, one Redis', () => {
   it('keeps every sliding second within EP_API_MAX_RPS when one replica gets 80% of the traffic', async () => {
-    const [busy, quiet, other] = fleet.replicas as [typeof fleet.replicas[0], typeof fleet.replicas[0], typeof fleet.replicas[0]];
+    const [busy, quiet, other] = fleet.replicas as [(typeof fleet.replicas)[0], (typeof fleet.replicas)[0], (typeof fleet.replicas)[0]];
     const since = performance.now();
     const sinceUnix = unixNow();
     const heldBefore = await busy.metric('upstream_quota_held_total', 'reason="rate"');
@@ -83,7 +83,7 @@ describe('three replicas, one Redis', () => {
   }, 60_000);
 
   it("pauses all three replicas when Elastic Path answers one replica's calls with 429", async () => {
-    const [seeing, ...others] = fleet.replicas as [typeof fleet.replicas[0], ...typeof fleet.replicas];
+    const [seeing, ...others] = fleet.replicas as [(typeof fleet.replicas)[0], ...typeof fleet.replicas];
     const heldBefore = await Promise.all(others.map((replica) => replica.metric('upstream_quota_held_total', 'reason="cooldown"')));
     const loads = fleet.replicas.map((replica) => load(replica, 1, readMember));
     const started = performance.now();
@@ -107,8 +107,11 @@ describe('three replicas, one Redis', () => {
   }, 60_000);
 
   it('keeps a bulk ensure within EP_API_BULK_SHARE while interactive calls on other replicas keep their part', async () => {
-    const [bulkReplica, ...interactive] = fleet.replicas as [typeof fleet.replicas[0], ...typeof fleet.replicas];
-    const ids = Array.from({ length: 90 }, (_, index) => fleet.emulator.store.addMember({ name: `Member ${index}`, email: `m${index}@example.com` }).id);
+    const [bulkReplica, ...interactive] = fleet.replicas as [(typeof fleet.replicas)[0], ...typeof fleet.replicas];
+    const ids = Array.from(
+      { length: 90 },
+      (_, index) => fleet.emulator.store.addMember({ name: `Member ${index}`, email: `m${index}@example.com` }).id,
+    );
     const loads = interactive.map((replica) => load(replica, 3, readMember));
     const started = performance.now();
     const startedUnix = unixNow();
@@ -127,7 +130,10 @@ describe('three replicas, one Redis', () => {
       }),
     });
     await Promise.all(loads.map((running) => running.stop()));
-    const result = (await response.json()) as { data?: { ensureAccountMemberships: { created: number; failed: number } }; errors?: unknown };
+    const result = (await response.json()) as {
+      data?: { ensureAccountMemberships: { created: number; failed: number } };
+      errors?: unknown;
+    };
     expect(result.errors).toBeUndefined();
     expect(result.data?.ensureAccountMemberships).toEqual({ created: 90, failed: 0 });
     expect(loads.flatMap((running) => running.errors)).toEqual([]);

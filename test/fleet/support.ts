@@ -89,7 +89,8 @@ async function fleetOf(env: Record<string, string>, size: number): Promise<Fleet
     emulator,
     upstream,
     replicas,
-    arrivals: (since, replica) => upstream.arrivals.filter((arrival) => arrival.at >= since && (!replica || arrival.token === replica.token)),
+    arrivals: (since, replica) =>
+      upstream.arrivals.filter((arrival) => arrival.at >= since && (!replica || arrival.token === replica.token)),
     async close() {
       await killLeftoverProcesses();
       await upstream.close();

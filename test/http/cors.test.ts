@@ -75,10 +75,7 @@ const allowedHeaders = (response: Response) =>
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
 
-const varies = (response: Response) =>
-  (response.headers.get('vary') ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase());
+const varies = (response: Response) => (response.headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase());
 
 /** No access-control header of any kind: the browser refuses the page its answer. */
 function expectNoCors(response: Response) {
@@ -189,9 +186,7 @@ describe('preflight', () => {
   it('matches header names whatever their case, as browsers may send them', async () => {
     const target = await start();
     const response = await preflight(target, SHOP, ['EP-Account-Management-Authentication-Token', 'X-Request-Id']);
-    expect(allowedHeaders(response)).toEqual(
-      expect.arrayContaining(['ep-account-management-authentication-token', 'x-request-id']),
-    );
+    expect(allowedHeaders(response)).toEqual(expect.arrayContaining(['ep-account-management-authentication-token', 'x-request-id']));
   });
 
   it('carries a request id like every other answer, and writes no access-log line', async () => {

@@ -33,7 +33,10 @@ describe('HTTP surface', () => {
   });
 
   it.each([
-    ['text/html', 'text/event-stream; charset=utf-8, multipart/mixed; charset=utf-8, application/graphql-response+json; charset=utf-8, application/json'],
+    [
+      'text/html',
+      'text/event-stream; charset=utf-8, multipart/mixed; charset=utf-8, application/graphql-response+json; charset=utf-8, application/json',
+    ],
     // Yoga serves utf-8 only: a type asked for in another charset leaves nothing to offer.
     ['application/json; charset=latin1', ''],
   ])('refuses a mutation accepting only %s with 406 before it reaches Elastic Path', async (accept, offered) => {
@@ -50,27 +53,27 @@ describe('HTTP surface', () => {
     expect(upstream.received).toHaveLength(0);
   });
 
-  it.each(['x-graphql-yoga-csrf', 'apollo-require-preflight'])('answers queries over GET that carry the CSRF-prevention header %s', async (header) => {
-    const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { accept: 'application/graphql-response+json', [header]: '1' },
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
-  });
+  it.each(['x-graphql-yoga-csrf', 'apollo-require-preflight'])(
+    'answers queries over GET that carry the CSRF-prevention header %s',
+    async (header) => {
+      const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+        headers: { accept: 'application/graphql-response+json', [header]: '1' },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
+    },
+  );
 
   it.each([
     ['a GET without a CSRF-prevention header', undefined, undefined],
     ['a form POST', 'application/x-www-form-urlencoded', 'query=%7B__typename%7D'],
     ['a text/plain POST', 'text/plain', '{"query":"{ __typename }"}'],
   ])('refuses %s, which a page on another origin could send', async (_name, contentType, body) => {
-    const response = await fetch(
-      `${gateway.url}/graphql${body ? '' : `?query=${encodeURIComponent('{ __typename }')}`}`,
-      {
-        method: body ? 'POST' : 'GET',
-        headers: { accept: 'application/graphql-response+json', ...(contentType ? { 'content-type': contentType } : {}) },
-        body,
-      },
-    );
+    const response = await fetch(`${gateway.url}/graphql${body ? '' : `?query=${encodeURIComponent('{ __typename }')}`}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { accept: 'application/graphql-response+json', ...(contentType ? { 'content-type': contentType } : {}) },
+      body,
+    });
     expect(response.status).toBe(403);
     const json = (await response.json()) as { errors: Array<{ message: string }> };
     expect(json.errors[0]?.message).toContain('CSRF');

@@ -49,7 +49,12 @@ interface Case {
 /** A JSON POST as GraphQL clients send it, with the caller's token unless `headers` drops it. */
 const post = (body: unknown, headers: Record<string, string | undefined> = {}, path?: string): RawRequest => ({
   path,
-  headers: definedOnly({ 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: '{token}', ...headers }),
+  headers: definedOnly({
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+    authorization: '{token}',
+    ...headers,
+  }),
   body: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
@@ -68,7 +73,8 @@ const MEMBER = `{ accountMember(id: "${ron.id}") { name email } }`;
 const CREATE = `mutation { createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") {
   __typename ... on AccountMembership { accountId } ... on Error { message } } }`;
 const INVALID = '{ nope }';
-const create = (alias: string) => `${alias}: createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { __typename }`;
+const create = (alias: string) =>
+  `${alias}: createAccountMembership(accountId: "${globex.id}", accountMemberId: "${andy.id}") { __typename }`;
 const read = (alias: string, id: string) => `${alias}: accountMember(id: "${id}") { name }`;
 
 const MAIN_CASES: Case[] = [
@@ -99,10 +105,25 @@ const MAIN_CASES: Case[] = [
   one('an operationName that names no operation', post({ query: MEMBER, operationName: 'Nope' }), true, 400),
   // Each limit. Armor's depth and alias refusals carry no code and the budget's estimate refuses
   // in execution, so those three answer 200 even under application/graphql-response+json.
-  one('a query nested deeper than MAX_DEPTH', post({ query: `{ account(id: "${acme.id}") { parent { parent { parent { parent { parent { name } } } } } } }` }), true, 400),
-  one('more aliases than MAX_ALIASES', post({ query: `{ ${[ron, leslie, april, andy].map((member, index) => read(`m${index}`, member.id)).join(' ')} }` }), true, 400),
+  one(
+    'a query nested deeper than MAX_DEPTH',
+    post({ query: `{ account(id: "${acme.id}") { parent { parent { parent { parent { parent { name } } } } } } }` }),
+    true,
+    400,
+  ),
+  one(
+    'more aliases than MAX_ALIASES',
+    post({ query: `{ ${[ron, leslie, april, andy].map((member, index) => read(`m${index}`, member.id)).join(' ')} }` }),
+    true,
+    400,
+  ),
   one('more tokens than MAX_TOKENS', post({ query: `{ ${'__typename '.repeat(120)}}` }), true, 400),
-  one('more mutation fields than MAX_MUTATION_FIELDS', post({ query: `mutation { ${create('a')} ${create('b')} ${create('c')} }` }), true, 400),
+  one(
+    'more mutation fields than MAX_MUTATION_FIELDS',
+    post({ query: `mutation { ${create('a')} ${create('b')} ${create('c')} }` }),
+    true,
+    400,
+  ),
   one(
     'an estimate over MAX_UPSTREAM_CALLS',
     post({ query: '{ accountMembers(first: 100) { edges { node { memberships(first: 100) { totalCount } } } } }' }),
@@ -115,15 +136,35 @@ const MAIN_CASES: Case[] = [
     true,
     200,
   ),
-  one('a query and a variable-driven query in a batch', post([{ query: '{ __typename }' }, { query: 'query M($id: ID!) { accountMember(id: $id) { name } }', variables: { id: leslie.id } }]), true, 200),
+  one(
+    'a query and a variable-driven query in a batch',
+    post([{ query: '{ __typename }' }, { query: 'query M($id: ID!) { accountMember(id: $id) { name } }', variables: { id: leslie.id } }]),
+    true,
+    200,
+  ),
   one('a batch over BATCH_LIMIT', post([{ query: '{ __typename }' }, { query: '{ __typename }' }, { query: '{ __typename }' }]), true, 413),
   one('a batch with one bad entry', post([{ query: '{ __typename }' }, { query: 1 }]), true, 200),
   one('a batch with one invalid operation', post([{ query: '{ __typename }' }, { query: INVALID }]), true, 200),
   one('a query without a token', post({ query: MEMBER }, { authorization: undefined }), true, 200),
-  one('a query with a token Elastic Path refuses', post({ query: MEMBER }, { authorization: 'Bearer not-a-token-elastic-path-issued' }), true, 200),
+  one(
+    'a query with a token Elastic Path refuses',
+    post({ query: MEMBER }, { authorization: 'Bearer not-a-token-elastic-path-issued' }),
+    true,
+    200,
+  ),
   one('a query string on the endpoint', post({ query: MEMBER }, {}, '/graphql?foo=1'), true, 200),
-  one('an operation named in operationName among several', post({ query: `query A { __typename } query B ${MEMBER}`, operationName: 'B' }), true, 200),
-  one('a mutation named in operationName beside a query', post({ query: `query A { __typename } ${CREATE.replace('mutation', 'mutation B')}`, operationName: 'B' }), true, 200),
+  one(
+    'an operation named in operationName among several',
+    post({ query: `query A { __typename } query B ${MEMBER}`, operationName: 'B' }),
+    true,
+    200,
+  ),
+  one(
+    'a mutation named in operationName beside a query',
+    post({ query: `query A { __typename } ${CREATE.replace('mutation', 'mutation B')}`, operationName: 'B' }),
+    true,
+    200,
+  ),
   one('an introspection query', post({ query: '{ __schema { queryType { name } } }' }), true, 200),
 
   // What the caller accepts, for an answer and for a request error (whose status it decides).
@@ -162,16 +203,40 @@ const MAIN_CASES: Case[] = [
       ['application/graphql', false, 400],
       [undefined, false, 403],
     ] as const
-  ).map(([type, fastPath, status]) => one(`a query sent as ${type ?? 'no Content-Type'}`, post({ query: MEMBER }, { 'content-type': type }), fastPath, status)),
+  ).map(([type, fastPath, status]) =>
+    one(`a query sent as ${type ?? 'no Content-Type'}`, post({ query: MEMBER }, { 'content-type': type }), fastPath, status),
+  ),
 
   one('a body over MAX_BODY_BYTES announced by Content-Length', post({ query: `{ __typename } # ${'x'.repeat(3000)}` }), false, 413),
-  one('a chunked body that grows past MAX_BODY_BYTES', { ...post({ query: `{ __typename } # ${'x'.repeat(3000)}` }), chunked: true }, false, 413),
+  one(
+    'a chunked body that grows past MAX_BODY_BYTES',
+    { ...post({ query: `{ __typename } # ${'x'.repeat(3000)}` }), chunked: true },
+    false,
+    413,
+  ),
   one('a chunked body under MAX_BODY_BYTES', { ...post({ query: MEMBER }), chunked: true }, true, 200),
   one('an Origin header (CORS_ORIGINS defaults to any origin outside production)', post({ query: MEMBER }, { origin: SHOP }), true, 200),
-  one('a preflight', { method: 'OPTIONS', headers: { origin: SHOP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } }, false, 204),
+  one(
+    'a preflight',
+    {
+      method: 'OPTIONS',
+      headers: { origin: SHOP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    },
+    false,
+    204,
+  ),
 
   // Not for the fast path: other methods, other paths, Yoga's own endpoints.
-  one('a query over GET', { method: 'GET', path: `/graphql?query=${encodeURIComponent(MEMBER)}`, headers: { accept: 'application/graphql-response+json', authorization: '{token}', 'x-graphql-yoga-csrf': '1' } }, false, 200),
+  one(
+    'a query over GET',
+    {
+      method: 'GET',
+      path: `/graphql?query=${encodeURIComponent(MEMBER)}`,
+      headers: { accept: 'application/graphql-response+json', authorization: '{token}', 'x-graphql-yoga-csrf': '1' },
+    },
+    false,
+    200,
+  ),
   one('a GET for GraphiQL, which is off', { method: 'GET', headers: { accept: 'text/html' } }, false, 406),
   one('a JSON PUT', { ...post({ query: MEMBER }), method: 'PUT' }, false, 405),
   one('a JSON POST to /graphql/, which Yoga serves too', post({ query: MEMBER }, {}, '/graphql/'), false, 200),
@@ -215,7 +280,10 @@ async function serve(gateway: TestGateway, testCase: Case, before: () => void, u
     const answers: RawAnswer[] = [];
     for (const [index, request] of testCase.requests.entries()) {
       const headers = Object.fromEntries(
-        Object.entries({ ...request.headers, 'x-request-id': `${slug(testCase.name)}-${index + 1}` }).map(([name, value]) => [name, value === '{token}' ? token : value]),
+        Object.entries({ ...request.headers, 'x-request-id': `${slug(testCase.name)}-${index + 1}` }).map(([name, value]) => [
+          name,
+          value === '{token}' ? token : value,
+        ]),
       );
       answers.push(await rawRequest(gateway.url, agent, { ...request, headers }));
     }
@@ -225,7 +293,11 @@ async function serve(gateway: TestGateway, testCase: Case, before: () => void, u
   }
 }
 
-const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 100);
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 100);
 
 /** The answer without `date`, which only says when it was written. */
 const comparable = (answer: RawAnswer) => ({
@@ -250,7 +322,9 @@ async function expectAlike(pair: GatewayPair, testCase: Case, before: () => void
 }
 
 const emulatorCalls = () =>
-  emulator.requests.filter((request) => request.path !== '/oauth/access_token').map((request) => `${request.method} ${request.url} ${request.body}`);
+  emulator.requests
+    .filter((request) => request.path !== '/oauth/access_token')
+    .map((request) => `${request.method} ${request.url} ${request.body}`);
 
 describe('in front of the emulator, with small limits', () => {
   let pair: GatewayPair;
@@ -279,7 +353,10 @@ describe('CORS', () => {
         one('cors-error', post({ query: INVALID }, { origin }), true, 400),
         one(
           'cors-preflight',
-          { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } },
+          {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+          },
           false,
           preflightStatus,
         ),
@@ -311,14 +388,33 @@ describe('trusted documents', () => {
     one('a listed documentId', post({ documentId: `sha256:${listedId}`, variables }), true, 200),
     one('a listed sha256Hash', post({ extensions: { persistedQuery: { version: 1, sha256Hash: listedId } }, variables }), true, 200),
     one('an unlisted documentId', post({ documentId: `sha256:${unlistedId}` }), true, 400),
-    one('an unlisted sha256Hash, accepting only application/json', post({ extensions: { persistedQuery: { version: 1, sha256Hash: unlistedId } } }, { accept: 'application/json' }), true, 200),
+    one(
+      'an unlisted sha256Hash, accepting only application/json',
+      post({ extensions: { persistedQuery: { version: 1, sha256Hash: unlistedId } } }, { accept: 'application/json' }),
+      true,
+      200,
+    ),
     one('a listed id with another text', post({ documentId: `sha256:${listedId}`, query: '{ __typename }', variables }), true, 200),
     one('an unlisted id with its text', post({ documentId: `sha256:${unlistedId}`, query: 'query Unlisted { __typename }' }), true, 400),
     one('a text without an id', post({ query: LISTED, variables }), true, 400),
     one('a documentId that is not a string', post({ documentId: 42 }), true, 400),
-    one('two ids naming different documents', post({ documentId: listedId, extensions: { persistedQuery: { version: 1, sha256Hash: unlistedId } } }), true, 400),
+    one(
+      'two ids naming different documents',
+      post({ documentId: listedId, extensions: { persistedQuery: { version: 1, sha256Hash: unlistedId } } }),
+      true,
+      400,
+    ),
     one('a listed documentId in a batch', post([{ documentId: listedId, variables }, { documentId: unlistedId }]), true, 200),
-    one('a listed documentId over GET', { method: 'GET', path: `/graphql?documentId=${listedId}&variables=${encodeURIComponent(JSON.stringify(variables))}`, headers: { accept: 'application/graphql-response+json', authorization: '{token}', 'x-graphql-yoga-csrf': '1' } }, false, 200),
+    one(
+      'a listed documentId over GET',
+      {
+        method: 'GET',
+        path: `/graphql?documentId=${listedId}&variables=${encodeURIComponent(JSON.stringify(variables))}`,
+        headers: { accept: 'application/graphql-response+json', authorization: '{token}', 'x-graphql-yoga-csrf': '1' },
+      },
+      false,
+      200,
+    ),
   ])('answers alike: $name', async (testCase) => {
     await expectAlike(pair, testCase, resetEmulator, emulatorCalls);
   });

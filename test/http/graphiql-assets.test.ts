@@ -22,7 +22,9 @@ beforeAll(async () => {
     graphiql: { defaultQuery: 'query Demo { __typename } # </script><script>alert(1)</script>' },
   });
   const html = await (await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } })).text();
-  assets = Object.fromEntries([...html.matchAll(/"\.(\/graphiql-assets\/[0-9a-f]{16}\/([\w.]+))"/g)].map(([, path = '', name = '']) => [name, path]));
+  assets = Object.fromEntries(
+    [...html.matchAll(/"\.(\/graphiql-assets\/[0-9a-f]{16}\/([\w.]+))"/g)].map(([, path = '', name = '']) => [name, path]),
+  );
 });
 
 afterAll(async () => {
@@ -48,7 +50,14 @@ describe('the GraphiQL page', () => {
     const response = await get('/graphql', { accept: 'text/html' });
     const html = await response.text();
     expect(html.length).toBeLessThan(4096);
-    expect(Object.keys(assets).sort()).toEqual(['editor.worker.js', 'favicon.ico', 'graphiql.css', 'graphiql.js', 'graphql.worker.js', 'json.worker.js']);
+    expect(Object.keys(assets).sort()).toEqual([
+      'editor.worker.js',
+      'favicon.ico',
+      'graphiql.css',
+      'graphiql.js',
+      'graphql.worker.js',
+      'json.worker.js',
+    ]);
   });
 
   it('carries its options in a script no option text can close', async () => {

@@ -72,13 +72,21 @@ describe('the GraphQL over HTTP audit', () => {
 
   it.each(AUDITS)('%s (%s): the same result with the fast path and without', async (name, id) => {
     const results = [];
-    for (const [side, gateway] of [[fast, pair.fast], [full, pair.full]] as const) {
+    for (const [side, gateway] of [
+      [fast, pair.fast],
+      [full, pair.full],
+    ] as const) {
       const from = side.sent.length;
       const before = await fastPathServed(gateway);
       const result = await side.audits.get(id)!.fn();
       const served = (await fastPathServed(gateway)) - before;
       const sent = side.sent.slice(from);
-      results.push({ status: result.status, reason: 'reason' in result ? result.reason : undefined, served, forTheFastPath: sent.filter(forTheFastPath).length });
+      results.push({
+        status: result.status,
+        reason: 'reason' in result ? result.reason : undefined,
+        served,
+        forTheFastPath: sent.filter(forTheFastPath).length,
+      });
     }
     const [withFastPath, without] = results;
     expect(withFastPath?.served).toBe(withFastPath?.forTheFastPath);

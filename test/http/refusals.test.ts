@@ -50,11 +50,16 @@ async function errorCounts(target: TestGateway): Promise<Record<string, number>>
 const preflight = (target: TestGateway, origin: string, requestId: string) =>
   fetch(`${target.url}/graphql`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization', 'x-request-id': requestId },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,authorization',
+      'x-request-id': requestId,
+    },
   });
 
 describe('in production, with CORS_ORIGINS unset', () => {
-  it('tells a browser\'s preflight no with 204 and no access-control headers, and neither logs nor counts it', async () => {
+  it("tells a browser's preflight no with 204 and no access-control headers, and neither logs nor counts it", async () => {
     const target = await start({ NODE_ENV: 'production' });
     const response = await preflight(target, SHOP, 'preflight-1');
     expect(response.status).toBe(204);
@@ -71,7 +76,9 @@ describe('in production, with CORS_ORIGINS unset', () => {
       const response = await fetch(`${target.url}${path}`, { headers: { accept: 'text/html', 'x-request-id': `html-${path.length}` } });
       expect(response.status).toBe(406);
       expect(await response.text()).toBe('');
-      expect(accessLines(target, `html-${path.length}`)).toEqual([expect.objectContaining({ status: 406, errorCodes: ['NOT_ACCEPTABLE'] })]);
+      expect(accessLines(target, `html-${path.length}`)).toEqual([
+        expect.objectContaining({ status: 406, errorCodes: ['NOT_ACCEPTABLE'] }),
+      ]);
     }
     expect(await errorCounts(target)).toEqual({ NOT_ACCEPTABLE: 2 });
   });
@@ -153,7 +160,10 @@ describe('GET answers and HTTP caches', () => {
 
   it('marks an answer that used a token private and not to be stored, and varies it on the credentials and Origin', async () => {
     const target = await start({ CORS_ORIGINS: SHOP });
-    const both: Array<Record<string, string>> = [{ authorization: TOKEN }, { 'ep-account-management-authentication-token': 'a'.repeat(40) }];
+    const both: Array<Record<string, string>> = [
+      { authorization: TOKEN },
+      { 'ep-account-management-authentication-token': 'a'.repeat(40) },
+    ];
     for (const credentials of both) {
       const response = await get(target, { ...credentials, origin: SHOP });
       expect(response.status).toBe(200);

@@ -57,7 +57,10 @@ describe('operation limits', () => {
     const result = await gateway.post({ query }, auth);
     expect(result.status).toBe(400);
     expect(result.errors).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/token/i), extensions: expect.objectContaining({ code: 'GRAPHQL_PARSE_FAILED' }) }),
+      expect.objectContaining({
+        message: expect.stringMatching(/token/i),
+        extensions: expect.objectContaining({ code: 'GRAPHQL_PARSE_FAILED' }),
+      }),
     ]);
     expect(upstream.received).toHaveLength(0);
     // At the limit it runs.
@@ -95,7 +98,9 @@ describe('operation limits', () => {
     });
     expect(tooMany.status).toBe(413);
     expect(await tooMany.json()).toEqual({
-      errors: [{ message: 'Batching is limited to 2 operations per request.', extensions: { code: 'BAD_REQUEST', requestId: expect.any(String) } }],
+      errors: [
+        { message: 'Batching is limited to 2 operations per request.', extensions: { code: 'BAD_REQUEST', requestId: expect.any(String) } },
+      ],
     });
   });
 
@@ -121,7 +126,7 @@ describe('request bodies', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('keeps MAX_BODY_BYTES where the app is mounted without the gateway\'s own server', async () => {
+  it("keeps MAX_BODY_BYTES where the app is mounted without the gateway's own server", async () => {
     await start({ MAX_BODY_BYTES: '2048' });
     const body = JSON.stringify({ query: `{ __typename } # ${'x'.repeat(4000)}` });
     // A stream, so no Content-Length announces the size: the app itself must count.

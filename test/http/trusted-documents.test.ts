@@ -80,7 +80,11 @@ interface Answer {
 }
 
 /** One operation over HTTP, as a browser's client sends it; a GET carries the CSRF header Yoga asks for. */
-async function send(gateway: TestGateway, transport: Transport, { accept, documentId, sha256Hash, query, variables }: Named): Promise<Answer> {
+async function send(
+  gateway: TestGateway,
+  transport: Transport,
+  { accept, documentId, sha256Hash, query, variables }: Named,
+): Promise<Answer> {
   const extensions = sha256Hash === undefined ? undefined : { persistedQuery: { version: 1, sha256Hash } };
   const headers = { accept: accept ?? 'application/graphql-response+json', authorization };
   let response: Response;
@@ -105,9 +109,7 @@ async function send(gateway: TestGateway, transport: Transport, { accept, docume
 /** A refusal: no data, one coded error carrying the response's request id. */
 function expectRefused(answer: Answer, code: string, message: RegExp): void {
   expect(answer.data ?? null).toBeNull();
-  expect(answer.errors).toEqual([
-    { message: expect.stringMatching(message), extensions: { code, requestId: answer.requestId } },
-  ]);
+  expect(answer.errors).toEqual([{ message: expect.stringMatching(message), extensions: { code, requestId: answer.requestId } }]);
   expect(answer.requestId).toBeTruthy();
   // A request error under application/graphql-response+json, as GraphQL over HTTP asks.
   expect(answer.status).toBe(400);
@@ -119,7 +121,9 @@ function unlistedLines(gateway: TestGateway): Array<Record<string, unknown>> {
     .flatMap((chunk) => chunk.split('\n'))
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.msg === 'operation not on the trusted documents list' || line.msg === 'trusted document sent as text, without its id');
+    .filter(
+      (line) => line.msg === 'operation not on the trusted documents list' || line.msg === 'trusted document sent as text, without its id',
+    );
 }
 
 for (const format of ['client preset', 'Apollo'] as const) {
@@ -161,7 +165,11 @@ for (const format of ['client preset', 'Apollo'] as const) {
           const unlisted = sha256(`not listed ${transport}`);
           for (const named of [{ documentId: `sha256:${unlisted}` }, { sha256Hash: unlisted }]) {
             const answer = await send(gateway, transport, named);
-            expectRefused(answer, 'PERSISTED_QUERY_NOT_FOUND', new RegExp(`^The document ${unlisted} is not on the list of trusted documents\\.$`));
+            expectRefused(
+              answer,
+              'PERSISTED_QUERY_NOT_FOUND',
+              new RegExp(`^The document ${unlisted} is not on the list of trusted documents\\.$`),
+            );
           }
           expect(unlistedLines(gateway).filter((line) => line.documentHash === unlisted)).toHaveLength(mode === 'log' ? 1 : 0);
         });
@@ -182,7 +190,11 @@ for (const format of ['client preset', 'Apollo'] as const) {
           it(`refuses a text sent without an id, listed or not, over ${transport}`, async () => {
             for (const query of [MEMBER, `query Unlisted${transport} { __typename }`]) {
               const answer = await send(gateway, transport, { query, variables: ron });
-              expectRefused(answer, 'PERSISTED_QUERY_ONLY', /^Only trusted documents run here: send the id of a listed document as documentId/);
+              expectRefused(
+                answer,
+                'PERSISTED_QUERY_ONLY',
+                /^Only trusted documents run here: send the id of a listed document as documentId/,
+              );
             }
             expect(unlistedLines(gateway)).toEqual([]);
           });
@@ -244,7 +256,9 @@ for (const format of ['client preset', 'Apollo'] as const) {
         const viaGet = await send(gateway, 'GET', { documentId: id, variables });
         expect(viaGet.status).toBe(405);
         const viaPost = await send(gateway, 'POST', { documentId: id, variables });
-        expect(viaPost.data).toEqual({ createAccountMembership: { __typename: expect.stringMatching(/^(AccountMembership|MembershipAlreadyExistsError)$/) } });
+        expect(viaPost.data).toEqual({
+          createAccountMembership: { __typename: expect.stringMatching(/^(AccountMembership|MembershipAlreadyExistsError)$/) },
+        });
       });
 
       it('refuses a documentId that is not a string', async () => {
@@ -256,7 +270,7 @@ for (const format of ['client preset', 'Apollo'] as const) {
 }
 
 describe('log mode under a flood of unlisted documents', () => {
-  it('still reports a real client\'s unlisted operation, once the rate allows, after more than a thousand junk ones', async () => {
+  it("still reports a real client's unlisted operation, once the rate allows, after more than a thousand junk ones", async () => {
     const gateway = await gatewayWith(MANIFESTS['client preset'], 'log', { BATCH_LIMIT: '100' });
     try {
       // 1001 distinct junk documents, in batches (each operation of a batch is checked on its own).
@@ -309,7 +323,11 @@ describe('the manifest and the mode are checked at start-up', () => {
     ['an empty manifest', {}, /is not a manifest of trusted documents/],
     ['an Apollo manifest of another version', { ...MANIFESTS.Apollo, version: 2 }, /only "apollo-persisted-query-manifest" version 1/],
     ['an unknown format', { format: 'relay', operations: [] }, /only "apollo-persisted-query-manifest" version 1/],
-    ['an Apollo operation without a body', { ...MANIFESTS.Apollo, operations: [{ id: memberId, name: 'Member', type: 'query' }] }, /is not a manifest/],
+    [
+      'an Apollo operation without a body',
+      { ...MANIFESTS.Apollo, operations: [{ id: memberId, name: 'Member', type: 'query' }] },
+      /is not a manifest/,
+    ],
     ['two texts under one id', { [`sha256:${memberId}`]: MEMBER, [memberId]: ADD_MEMBER }, /lists two different documents under the id/],
   ])('refuses %s', async (_, manifest, message) => {
     await expect(gatewayWith(manifest, undefined)).rejects.toThrow(message);
@@ -318,14 +336,26 @@ describe('the manifest and the mode are checked at start-up', () => {
   const BROKEN = 'query Broken { accountMember(id: "x") { name }';
   const UNKNOWN_FIELD = 'query Unknown { accountMember(id: "x") { nickname } }';
   it.each([
-    ['a document that does not parse', { [memberId]: MEMBER, [sha256(BROKEN)]: BROKEN }, `lists the document ${sha256(BROKEN)}, which does not parse: Syntax Error: Expected Name, found <EOF>.`],
+    [
+      'a document that does not parse',
+      { [memberId]: MEMBER, [sha256(BROKEN)]: BROKEN },
+      `lists the document ${sha256(BROKEN)}, which does not parse: Syntax Error: Expected Name, found <EOF>.`,
+    ],
     [
       'a document that does not validate against the schema',
       { [`sha256:${sha256(UNKNOWN_FIELD)}`]: UNKNOWN_FIELD, [memberId]: MEMBER },
       `lists the document sha256:${sha256(UNKNOWN_FIELD)}, which does not validate against the schema: Cannot query field "nickname" on type "AccountMember".`,
     ],
-    ['an id that is not the sha256 of its text', { [memberId]: ADD_MEMBER }, `lists the document ${memberId}, which is not the sha256 of its text (that is ${sha256(ADD_MEMBER)})`],
-    ['an id that is no hash at all', { 'member-v1': MEMBER }, `lists the document member-v1, which is not the sha256 of its text (that is ${memberId})`],
+    [
+      'an id that is not the sha256 of its text',
+      { [memberId]: ADD_MEMBER },
+      `lists the document ${memberId}, which is not the sha256 of its text (that is ${sha256(ADD_MEMBER)})`,
+    ],
+    [
+      'an id that is no hash at all',
+      { 'member-v1': MEMBER },
+      `lists the document member-v1, which is not the sha256 of its text (that is ${memberId})`,
+    ],
     [
       'an Apollo operation whose id is not its hash',
       { ...MANIFESTS.Apollo, operations: [{ id: sha256(`${MEMBER} `), name: 'Member', type: 'query', body: MEMBER }] },

@@ -90,11 +90,7 @@ describe('request ids', () => {
       400,
       (headers) => raw(gateway, '/graphql', { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: '{"query": ' }),
     ],
-    [
-      'a body over MAX_BODY_BYTES',
-      413,
-      (headers) => graphql(gateway, { query: `{ __typename } # ${'x'.repeat(4096)}` }, headers),
-    ],
+    ['a body over MAX_BODY_BYTES', 413, (headers) => graphql(gateway, { query: `{ __typename } # ${'x'.repeat(4096)}` }, headers)],
     [
       'a body over MAX_BODY_BYTES sent in chunks, without a length',
       413,
@@ -117,7 +113,7 @@ describe('request ids', () => {
     ],
   ];
 
-  it.each(requests)('answers %s with the caller\'s x-request-id', async (_kind, status, send) => {
+  it.each(requests)("answers %s with the caller's x-request-id", async (_kind, status, send) => {
     const answer = await send({ 'x-request-id': 'caller-chosen.id:1' });
     expect(answer.status).toBe(status);
     expect(answer.requestId).toBe('caller-chosen.id:1');
@@ -173,10 +169,14 @@ describe('request ids', () => {
     // The error line of a masked failure (with its stack) is a line of the request too.
     upstream.reply(NAMELESS_ACCOUNT);
     const from = gateway.logs.length;
-    const answer = await graphql(gateway, { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } }, {
-      authorization: TOKEN,
-      'x-request-id': 'every-line-1',
-    });
+    const answer = await graphql(
+      gateway,
+      { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } },
+      {
+        authorization: TOKEN,
+        'x-request-id': 'every-line-1',
+      },
+    );
     expect(errorsOf(answer.body).map((error) => error.message)).toContain('Unexpected error.');
     const lines = logLines(gateway, from);
     expect(lines.map((line) => line.level)).toEqual(expect.arrayContaining([30, 50]));
@@ -209,10 +209,14 @@ describe('request ids', () => {
 
     it('carries it on a masked "Unexpected error."', async () => {
       upstream.reply(NAMELESS_ACCOUNT);
-      const answer = await graphql(gateway, { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } }, {
-        authorization: TOKEN,
-        'x-request-id': 'masked-1',
-      });
+      const answer = await graphql(
+        gateway,
+        { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } },
+        {
+          authorization: TOKEN,
+          'x-request-id': 'masked-1',
+        },
+      );
       const errors = errorsOf(answer.body);
       expect(errors).toEqual([
         expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ requestId: 'masked-1' }) }),
@@ -227,7 +231,7 @@ describe('request ids', () => {
       for (const error of errors) expect(error.extensions?.requestId).toBe('batch-1');
     });
 
-    it('never hands one request\'s id to another that sent the same invalid document', async () => {
+    it("never hands one request's id to another that sent the same invalid document", async () => {
       // Yoga caches validation errors per document: the same error objects serve every request.
       const query = '{ cachedNope }';
       const first = await graphql(gateway, { query }, { 'x-request-id': 'cached-1' });
@@ -248,12 +252,16 @@ describe('request ids', () => {
 describe('access log', () => {
   it('writes one line per operation: who, what, how it went and what it cost Elastic Path', async () => {
     upstream.reply({ status: 503, json: epError('503', 'Service Unavailable') }, { status: 200, json: memberBody() });
-    const answer = await graphql(gateway, { query: MEMBER_QUERY, variables: { id: MEMBER_ID } }, {
-      authorization: TOKEN,
-      'x-request-id': 'access-1',
-      'graphql-client-name': 'storefront',
-      'graphql-client-version': '2.4.1',
-    });
+    const answer = await graphql(
+      gateway,
+      { query: MEMBER_QUERY, variables: { id: MEMBER_ID } },
+      {
+        authorization: TOKEN,
+        'x-request-id': 'access-1',
+        'graphql-client-name': 'storefront',
+        'graphql-client-version': '2.4.1',
+      },
+    );
     expect(answer.status).toBe(200);
     expect(errorsOf(answer.body)).toEqual([]);
     expect(upstream.received.map((request) => `${request.method} ${request.rawUrl}`)).toEqual([
@@ -303,11 +311,15 @@ describe('access log', () => {
   });
 
   it('takes the client name and version from the apollographql-client-* headers too', async () => {
-    await graphql(gateway, { query: 'query Apollo { __typename }' }, {
-      'x-request-id': 'apollo-client-1',
-      'apollographql-client-name': 'ios-app',
-      'apollographql-client-version': '7.0.0',
-    });
+    await graphql(
+      gateway,
+      { query: 'query Apollo { __typename }' },
+      {
+        'x-request-id': 'apollo-client-1',
+        'apollographql-client-name': 'ios-app',
+        'apollographql-client-version': '7.0.0',
+      },
+    );
     expect(accessLines(gateway, 'apollo-client-1')).toEqual([
       expect.objectContaining({ clientName: 'ios-app', clientVersion: '7.0.0', upstreamCalls: 0, upstreamRetries: 0 }),
     ]);
@@ -351,7 +363,11 @@ describe('access log', () => {
 
   it('lists the code of a masked failure as INTERNAL_SERVER_ERROR', async () => {
     upstream.reply(NAMELESS_ACCOUNT);
-    await graphql(gateway, { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } }, { authorization: TOKEN, 'x-request-id': 'masked-log-1' });
+    await graphql(
+      gateway,
+      { query: ACCOUNT_NAME_QUERY, variables: { id: ACCOUNT_ID } },
+      { authorization: TOKEN, 'x-request-id': 'masked-log-1' },
+    );
     expect(upstream.received).toHaveLength(1);
     expect(accessLines(gateway, 'masked-log-1')).toEqual([
       expect.objectContaining({ operationName: 'AccountName', upstreamCalls: 1, errorCodes: ['INTERNAL_SERVER_ERROR'] }),
@@ -415,11 +431,15 @@ describe('access log', () => {
       },
     });
     const from = gateway.logs.length;
-    const answer = await graphql(gateway, { query: MEMBERS_QUERY, variables: { filter: { email: EMAIL } } }, {
-      authorization: TOKEN,
-      'ep-account-management-authentication-token': 'account-token-ab12cd34ef',
-      'x-request-id': 'private-1',
-    });
+    const answer = await graphql(
+      gateway,
+      { query: MEMBERS_QUERY, variables: { filter: { email: EMAIL } } },
+      {
+        authorization: TOKEN,
+        'ep-account-management-authentication-token': 'account-token-ab12cd34ef',
+        'x-request-id': 'private-1',
+      },
+    );
     expect(errorsOf(answer.body)).toEqual([]);
     // Elastic Path did receive both: they are the point of the call.
     expect(decodeURIComponent(upstream.received[0]?.rawUrl ?? '')).toContain(EMAIL);
@@ -474,9 +494,13 @@ describe('access log of trusted documents', () => {
   });
 
   it('hashes a trusted document by its id', async () => {
-    const answer = await graphql(trusted, { extensions: { persistedQuery: { version: 1, sha256Hash: typenameId } } }, {
-      'x-request-id': 'trusted-1',
-    });
+    const answer = await graphql(
+      trusted,
+      { extensions: { persistedQuery: { version: 1, sha256Hash: typenameId } } },
+      {
+        'x-request-id': 'trusted-1',
+      },
+    );
     expect(answer.body).toEqual({ data: { __typename: 'Query' }, extensions: { cost: { estimated: 0, actual: 0 } } });
     expect(accessLines(trusted, 'trusted-1')).toEqual([
       expect.objectContaining({ operationName: 'Typename', operationType: 'query', documentHash: typenameId, errorCodes: [] }),
@@ -501,9 +525,13 @@ describe('access log of trusted documents', () => {
 
   it('hashes the text that ran, not an id the caller claims, when trusted documents are off', async () => {
     const query = 'query Claimed { __typename }';
-    await graphql(gateway, { query, extensions: { persistedQuery: { version: 1, sha256Hash: 'typename-v1' } } }, {
-      'x-request-id': 'claimed-1',
-    });
+    await graphql(
+      gateway,
+      { query, extensions: { persistedQuery: { version: 1, sha256Hash: 'typename-v1' } } },
+      {
+        'x-request-id': 'claimed-1',
+      },
+    );
     expect(accessLines(gateway, 'claimed-1')).toEqual([expect.objectContaining({ documentHash: sha256(query) })]);
   });
 });
@@ -563,7 +591,10 @@ describe('metrics', () => {
   async function start(env: Record<string, string> = {}) {
     metricsUpstream = await startScriptedUpstream();
     const started = metricsUpstream;
-    cleanups.push(() => started.close(), () => started.verify());
+    cleanups.push(
+      () => started.close(),
+      () => started.verify(),
+    );
     await startOn(metricsUpstream.url, env);
   }
   async function startOn(upstreamUrl: string, env: Record<string, string> = {}) {
@@ -679,9 +710,13 @@ describe('metrics', () => {
     await start();
     metricsUpstream.always({ status: 200, json: memberBody() });
     const ids = ['1', '2', '3'].map((last) => MEMBER_ID.replace(/.$/, last));
-    const three = await graphql(target, {
-      query: `query ThreeMembers { ${ids.map((id, index) => `m${index}: accountMember(id: "${id}") { name }`).join(' ')} }`,
-    }, { authorization: TOKEN });
+    const three = await graphql(
+      target,
+      {
+        query: `query ThreeMembers { ${ids.map((id, index) => `m${index}: accountMember(id: "${id}") { name }`).join(' ')} }`,
+      },
+      { authorization: TOKEN },
+    );
     expect(three.status).toBe(200);
     await graphql(target, { query: 'query NoCalls { __typename }' });
     expect(metricsUpstream.received).toHaveLength(3);
@@ -897,8 +932,7 @@ async function startHeldUpstream() {
     get received() {
       return received;
     },
-    arrived: (count: number) =>
-      new Promise<void>((resolve) => (received >= count ? resolve() : arrivals.push({ count, resolve }))),
+    arrived: (count: number) => new Promise<void>((resolve) => (received >= count ? resolve() : arrivals.push({ count, resolve }))),
     release() {
       released = true;
       for (const answer of waiting.splice(0)) answer();

@@ -302,7 +302,7 @@ describe('errors and refusals', () => {
     expect(events).toEqual([['upstream.queued', { 'http.request.method': 'GET', 'url.template': MEMBER_ROUTE }]]);
   });
 
-  it('names the server span of a batch POST /graphql, with each operation\'s spans under it', async () => {
+  it("names the server span of a batch POST /graphql, with each operation's spans under it", async () => {
     const { upstream } = await start();
     upstream.always({ status: 200, json: memberBody() });
     const response = await fetch(`${gateway!.url}/graphql`, {
@@ -367,7 +367,9 @@ describe('OTLP/HTTP export', () => {
   it('sends the spans to OTEL_EXPORTER_OTLP_ENDPOINT plus /v1/traces', async () => {
     collector = await startOtlpCollector();
     const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.tracesUrl.replace(/\/v1\/traces$/, '') });
-    const names = exports.exports.flatMap((body) => body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans.map((span) => span.name))));
+    const names = exports.exports.flatMap((body) =>
+      body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans.map((span) => span.name))),
+    );
     expect(names).toContain('query AccountMember');
   });
 
@@ -376,14 +378,17 @@ describe('OTLP/HTTP export', () => {
     collector = await startOtlpCollector();
     const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.tracesUrl });
     expect(exports.exportHeaders.length).toBeGreaterThan(0);
-    for (const headers of exports.exportHeaders) expect(headers).toMatchObject({ 'x-collector-key': 'secret-key-1', 'x-tenant': 'gateways' });
+    for (const headers of exports.exportHeaders)
+      expect(headers).toMatchObject({ 'x-collector-key': 'secret-key-1', 'x-tenant': 'gateways' });
   });
 
   it('samples as OTEL_TRACES_SAMPLER says: always_off exports no span, and still answers', async () => {
     process.env.OTEL_TRACES_SAMPLER = 'always_off';
     collector = await startOtlpCollector();
     const exports = await exportOneRead({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.tracesUrl });
-    const spanCount = exports.exports.flatMap((body) => body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans))).length;
+    const spanCount = exports.exports.flatMap((body) =>
+      body.resourceSpans.flatMap(({ scopeSpans }) => scopeSpans.flatMap(({ spans }) => spans)),
+    ).length;
     expect(spanCount).toBe(0);
   });
 

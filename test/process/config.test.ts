@@ -112,7 +112,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('refuses CORS_CREDENTIALS=true with CORS_ORIGINS=*, which would let any site call with its visitors\' credentials', () => {
+  it("refuses CORS_CREDENTIALS=true with CORS_ORIGINS=*, which would let any site call with its visitors' credentials", () => {
     expect(() => loadConfig({ CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })).toThrow(
       "Invalid CORS_CREDENTIALS: true is not allowed with CORS_ORIGINS=* (any site could call with its visitors' credentials); list the origins in CORS_ORIGINS",
     );
@@ -121,7 +121,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', CORS_CREDENTIALS: 'true' })).toMatchObject({ corsOrigins: [], corsCredentials: true });
   });
 
-  it('keeps the request\'s header time within its whole time', () => {
+  it("keeps the request's header time within its whole time", () => {
     expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({ httpRequestTimeoutMs: 5000, httpHeadersTimeoutMs: 5000 });
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
       "Invalid HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (5000), got '6000'",
@@ -129,7 +129,9 @@ describe('loadConfig', () => {
   });
 
   it('reads a Redis URL with user, password, TLS and database, and never repeats a refused one', () => {
-    expect(loadConfig({ REDIS_URL: 'rediss://gateway:s3cret@redis.internal:6380/2' }).redisUrl).toBe('rediss://gateway:s3cret@redis.internal:6380/2');
+    expect(loadConfig({ REDIS_URL: 'rediss://gateway:s3cret@redis.internal:6380/2' }).redisUrl).toBe(
+      'rediss://gateway:s3cret@redis.internal:6380/2',
+    );
     expect(loadConfig({ REDIS_URL: 'redis://redis:6379', EP_FLEET_SIZE: '3', EP_API_BULK_SHARE: '25' })).toMatchObject({
       redisUrl: 'redis://redis:6379',
       epFleetSize: 3,
@@ -178,7 +180,9 @@ describe('loadConfig', () => {
   });
 
   it('lists every spelling a boolean setting accepts when it refuses one', () => {
-    expect(() => loadConfig({ GRAPHIQL: 'maybe' })).toThrow("Invalid GRAPHIQL: expected true or false (or 1/0, yes/no, on/off), got 'maybe'");
+    expect(() => loadConfig({ GRAPHIQL: 'maybe' })).toThrow(
+      "Invalid GRAPHIQL: expected true or false (or 1/0, yes/no, on/off), got 'maybe'",
+    );
     expect(loadConfig({ GRAPHIQL: 'off', INTROSPECTION: 'YES' })).toMatchObject({ graphiql: false, introspection: true });
   });
 });
@@ -245,16 +249,29 @@ describe('every setting', () => {
     EVENT_MEMORY_TTL_MS: '999',
   };
   /** Read as given: any text is a value (TRUSTED_DOCUMENTS_FILE is read, and refused, at start-up). */
-  const freeText = ['NODE_ENV', 'HOST', 'TRUSTED_DOCUMENTS_FILE', 'OTEL_SERVICE_NAME', 'EP_WEBHOOK_SECRET', 'EP_CLIENT_ID', 'EP_CLIENT_SECRET'];
+  const freeText = [
+    'NODE_ENV',
+    'HOST',
+    'TRUSTED_DOCUMENTS_FILE',
+    'OTEL_SERVICE_NAME',
+    'EP_WEBHOOK_SECRET',
+    'EP_CLIENT_ID',
+    'EP_CLIENT_SECRET',
+  ];
 
   it('is either refused with a bad value below or read as free text', () => {
     const read = new Set<string>();
-    loadConfig(new Proxy({}, {
-        get: (_target, name) => {
-          if (typeof name === 'string') read.add(name);
-          return undefined;
+    loadConfig(
+      new Proxy(
+        {},
+        {
+          get: (_target, name) => {
+            if (typeof name === 'string') read.add(name);
+            return undefined;
+          },
         },
-      }));
+      ),
+    );
     expect([...read].sort()).toEqual([...Object.keys(badValues), ...freeText].sort());
   });
 
@@ -267,7 +284,11 @@ describe('every setting', () => {
 
   it.each([
     ['production, with INTROSPECTION and GRAPHIQL turned on', { NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' }, true],
-    ['development, with INTROSPECTION and GRAPHIQL turned off', { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' }, false],
+    [
+      'development, with INTROSPECTION and GRAPHIQL turned off',
+      { NODE_ENV: 'development', INTROSPECTION: 'false', GRAPHIQL: 'false' },
+      false,
+    ],
   ])('lets an explicit setting win over NODE_ENV: %s', (_name, env, on) => {
     expect(loadConfig(env)).toMatchObject({ introspection: on, graphiql: on });
   });
@@ -277,7 +298,9 @@ describe('every setting', () => {
       clientId: 'gateway',
       clientSecret: 'a-secret-0123456789',
     });
-    expect(() => loadConfig({ EP_CLIENT_ID: 'gateway' })).toThrow(/^Invalid EP_CLIENT_SECRET: expected it beside EP_CLIENT_ID \(both or neither\)$/);
+    expect(() => loadConfig({ EP_CLIENT_ID: 'gateway' })).toThrow(
+      /^Invalid EP_CLIENT_SECRET: expected it beside EP_CLIENT_ID \(both or neither\)$/,
+    );
     let refusal: unknown;
     try {
       loadConfig({ EP_CLIENT_SECRET: 'a-secret-0123456789' });
@@ -297,7 +320,10 @@ describe('every setting', () => {
 });
 
 describe("the README's Configuration table", () => {
-  const section = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n## Configuration')[1]?.split('\n## ')[0] ?? '';
+  const section =
+    readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+      .split('\n## Configuration')[1]
+      ?.split('\n## ')[0] ?? '';
   /** Each row's variables and its default column, as written. */
   const rows = [...section.matchAll(/^\| (`[A-Z_]+`(?: \/ `[A-Z_]+`)*) \| ([^|]+) \|/gm)].map((match) => ({
     names: [...(match[1] as string).matchAll(/`([A-Z_]+)`/g)].map((name) => name[1] as string),
@@ -316,17 +342,20 @@ describe("the README's Configuration table", () => {
   });
 
   // A default stated as one value is the one the code applies: setting it changes nothing.
-  it.each(rows.flatMap((row) => {
-    const values = [...row.stated.matchAll(/`([^`]*)`/g)].map((value) => value[1] as string);
-    // `a` / `b` pairs their variables; `x` (`y` when `NODE_ENV=production`) names both modes'.
-    if (row.names.length > 1 && values.length === row.names.length) return row.names.map((name, index) => [name, values[index] as string, {}] as const);
-    const production = row.stated.match(/^`([^`]*)` \(`([^`]*)` when `NODE_ENV=production`\)$/);
-    if (production) {
-      const name = row.names[0] as string;
-      return [[name, production[1] as string, {}] as const, [name, production[2] as string, { NODE_ENV: 'production' }] as const];
-    }
-    return /^`[^`]*`$/.test(row.stated) ? [[row.names[0] as string, values[0] as string, {}] as const] : [];
-  }))('%s: the stated default %j is the one applied', (name, stated, mode: Record<string, string>) => {
+  it.each(
+    rows.flatMap((row) => {
+      const values = [...row.stated.matchAll(/`([^`]*)`/g)].map((value) => value[1] as string);
+      // `a` / `b` pairs their variables; `x` (`y` when `NODE_ENV=production`) names both modes'.
+      if (row.names.length > 1 && values.length === row.names.length)
+        return row.names.map((name, index) => [name, values[index] as string, {}] as const);
+      const production = row.stated.match(/^`([^`]*)` \(`([^`]*)` when `NODE_ENV=production`\)$/);
+      if (production) {
+        const name = row.names[0] as string;
+        return [[name, production[1] as string, {}] as const, [name, production[2] as string, { NODE_ENV: 'production' }] as const];
+      }
+      return /^`[^`]*`$/.test(row.stated) ? [[row.names[0] as string, values[0] as string, {}] as const] : [];
+    }),
+  )('%s: the stated default %j is the one applied', (name, stated, mode: Record<string, string>) => {
     // TRUSTED_DOCUMENTS_MODE is refused without the file it applies to.
     const base = name === 'TRUSTED_DOCUMENTS_MODE' ? { ...mode, TRUSTED_DOCUMENTS_FILE: '/tmp/documents.json' } : mode;
     expect(load({ ...base, [name]: stated }, name)).toEqual(load(base, name));

@@ -5,7 +5,7 @@
  * CI runs this file on Node 20, 22 and 24 (`GATEWAY_NODE`).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { builtinModules, } from 'node:module';
+import { builtinModules } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -117,7 +117,11 @@ describe('Dockerfile', () => {
     }
     const { dependencies } = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     const builtins = new Set(builtinModules);
-    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const packageOf = (specifier: string) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
     const imported = new Set<string>();
     const dist = new URL('dist/', root).pathname;
     for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.js'))) {
@@ -292,7 +296,10 @@ describe('compose.yaml', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: `{ account(id: "${accountId}") { name } }` }),
     });
-    expect(await answer.json()).toEqual({ data: { account: { name: 'Acme Corporation' } }, extensions: { cost: { estimated: 1, actual: 1 } } });
+    expect(await answer.json()).toEqual({
+      data: { account: { name: 'Acme Corporation' } },
+      extensions: { cost: { estimated: 1, actual: 1 } },
+    });
     // GraphiQL is on for the demo despite the image's NODE_ENV=production.
     const graphiql = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);

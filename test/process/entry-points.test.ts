@@ -53,14 +53,17 @@ describe('npm run dev', { timeout: 60_000 }, () => {
     return { dev, emulatorUrl, graphiqlUrl, pids };
   }
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('stops the gateway and the emulator on %s to the npm process alone, and exits 0', async (signal) => {
-    const { dev, emulatorUrl, graphiqlUrl, pids } = await npmRunDev();
-    expect(await dev.stop(signal)).toBe(0);
-    expect(dev.output()).toContain('"msg":"stopped"');
-    expect(pids.filter(isAlive)).toEqual([]);
-    expect(await accepts(graphiqlUrl)).toBe(false);
-    expect(await accepts(`${emulatorUrl}/v2/accounts`)).toBe(false);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops the gateway and the emulator on %s to the npm process alone, and exits 0',
+    async (signal) => {
+      const { dev, emulatorUrl, graphiqlUrl, pids } = await npmRunDev();
+      expect(await dev.stop(signal)).toBe(0);
+      expect(dev.output()).toContain('"msg":"stopped"');
+      expect(pids.filter(isAlive)).toEqual([]);
+      expect(await accepts(graphiqlUrl)).toBe(false);
+      expect(await accepts(`${emulatorUrl}/v2/accounts`)).toBe(false);
+    },
+  );
 
   it('stops the dev servers when npm itself is killed outright', async () => {
     const { dev, graphiqlUrl, pids } = await npmRunDev();
@@ -85,9 +88,13 @@ describe('a port already in use', { timeout: 60_000 }, () => {
 
   it('names METRICS_PORT when that is the busy one', async () => {
     const port = await busyPort();
-    const gateway = startProcess('dist/server.js', { env: settings({ METRICS_PORT: String(port), EP_API_BASE_URL: 'http://127.0.0.1:9' }) });
+    const gateway = startProcess('dist/server.js', {
+      env: settings({ METRICS_PORT: String(port), EP_API_BASE_URL: 'http://127.0.0.1:9' }),
+    });
     expect(await gateway.exited).toBe(1);
-    expect(gateway.stderr()).toContain(`could not listen on 127.0.0.1:${port}: it is already in use (EADDRINUSE); stop whatever holds it, or set METRICS_PORT to another port.`);
+    expect(gateway.stderr()).toContain(
+      `could not listen on 127.0.0.1:${port}: it is already in use (EADDRINUSE); stop whatever holds it, or set METRICS_PORT to another port.`,
+    );
   });
 
   it('stops npm run dev with one line naming EMULATOR_PORT', async () => {

@@ -87,7 +87,10 @@ describe('node dist/server.js', () => {
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('grace period over');
     // The caller saw its connection close, not an answer: logged as such, not as a 200.
-    const logged = server.output().split('\n').filter((line) => line.includes('"msg":"operation"'));
+    const logged = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"operation"'));
     expect(logged.map((line) => JSON.parse(line).status)).toEqual([499]);
   });
 

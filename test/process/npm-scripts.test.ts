@@ -24,7 +24,7 @@ function accepts(url: string): Promise<boolean> {
 }
 
 describe('npm run emulator', () => {
-  it('serves Elastic Path\'s API with the ready token it prints, and stops on SIGTERM', async () => {
+  it("serves Elastic Path's API with the ready token it prints, and stops on SIGTERM", async () => {
     const npm = startCommand('npm', ['run', 'emulator'], { env: { EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' }, detached: true });
     const [, url = ''] = await npm.waitFor(/listening on (http:\/\/\S+)/, 30_000);
     const [, token = ''] = await npm.waitFor(/ready token[^:]*: (\S+)/);

@@ -44,7 +44,9 @@ describe('npm start', () => {
     expect(isAlive(gatewayPid)).toBe(false);
   });
 
-  it('runs the gateway with --max-semi-space-size=32, the young-generation size production is measured with', { timeout: 40_000 }, async () => {
+  it('runs the gateway with --max-semi-space-size=32, the young-generation size production is measured with', {
+    timeout: 40_000,
+  }, async () => {
     const { npm, gatewayPid } = await npmStart(false);
     // The gateway's own command line, as the kernel holds it: what `npm start` really ran.
     const argv = readFileSync(`/proc/${gatewayPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -62,11 +64,14 @@ describe('npm start', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       // Should it fail, say what the process is doing (its state and its parent now).
-      const status = isAlive(gatewayPid) ? readFileSync(`/proc/${gatewayPid}/status`, 'utf8').split('\n').filter((line) => /^(State|PPid):/.test(line)) : [];
+      const status = isAlive(gatewayPid)
+        ? readFileSync(`/proc/${gatewayPid}/status`, 'utf8')
+            .split('\n')
+            .filter((line) => /^(State|PPid):/.test(line))
+        : [];
       expect(isAlive(gatewayPid), status.join(', ')).toBe(false);
     } finally {
       if (isAlive(gatewayPid)) process.kill(gatewayPid, 'SIGKILL');
     }
   });
 });
-

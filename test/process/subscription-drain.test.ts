@@ -32,30 +32,33 @@ async function openSubscriptions(url: string): Promise<number> {
 }
 
 describe('node dist/server.js with live subscriptions', () => {
-  it.each(['in process', 'through Redis', 'through a Redis that stopped'] as const)('completes the SSE stream, closes the WebSocket with 1001 and exits 0 on SIGTERM (events %s)', async (events) => {
-    emulator = createEmulator();
-    const upstreamUrl = await emulator.listen(0);
-    const authorization = `Bearer ${emulator.issueToken()}`;
-    if (events !== 'in process') redis = await startRedis();
-    const env = { EP_API_BASE_URL: upstreamUrl, ...(redis && { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000' }) };
-    const server = await served(startProcess('dist/server.js', { env: settings(env) }));
-    const options = { gatewayUrl: server.url, query: QUERY, variables: { a: DEMO.accounts.acme.id }, authorization };
-    const sse = subscribe('sse', options);
-    const ws = subscribe('ws', options);
-    open.push(sse, ws);
-    while ((await openSubscriptions(server.url)) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
-    if (events === 'through a Redis that stopped') {
-      await redis!.stop();
-      await server.waitFor(/membership events: Redis unavailable/);
-    }
+  it.each(['in process', 'through Redis', 'through a Redis that stopped'] as const)(
+    'completes the SSE stream, closes the WebSocket with 1001 and exits 0 on SIGTERM (events %s)',
+    async (events) => {
+      emulator = createEmulator();
+      const upstreamUrl = await emulator.listen(0);
+      const authorization = `Bearer ${emulator.issueToken()}`;
+      if (events !== 'in process') redis = await startRedis();
+      const env = { EP_API_BASE_URL: upstreamUrl, ...(redis && { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000' }) };
+      const server = await served(startProcess('dist/server.js', { env: settings(env) }));
+      const options = { gatewayUrl: server.url, query: QUERY, variables: { a: DEMO.accounts.acme.id }, authorization };
+      const sse = subscribe('sse', options);
+      const ws = subscribe('ws', options);
+      open.push(sse, ws);
+      while ((await openSubscriptions(server.url)) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (events === 'through a Redis that stopped') {
+        await redis!.stop();
+        await server.waitFor(/membership events: Redis unavailable/);
+      }
 
-    void server.stop('SIGTERM');
-    expect(await sse.ended).toEqual({ completed: true });
-    expect(await ws.closed).toMatchObject({ code: 1001 });
-    expect(await server.exited).toBe(0);
-    const output = server.output();
-    expect(output.match(/"endReason":"closing"/g)).toHaveLength(2);
-    expect(output).toContain('"msg":"stopped"');
-    expect(output).not.toContain(authorization.slice('Bearer '.length));
-  });
+      void server.stop('SIGTERM');
+      expect(await sse.ended).toEqual({ completed: true });
+      expect(await ws.closed).toMatchObject({ code: 1001 });
+      expect(await server.exited).toBe(0);
+      const output = server.output();
+      expect(output.match(/"endReason":"closing"/g)).toHaveLength(2);
+      expect(output).toContain('"msg":"stopped"');
+      expect(output).not.toContain(authorization.slice('Bearer '.length));
+    },
+  );
 });

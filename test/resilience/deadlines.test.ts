@@ -151,7 +151,10 @@ describe('EP_API_TIMEOUT_MS between the parts of a body', () => {
   it('answers UPSTREAM_TIMEOUT when the body stops for longer than EP_API_TIMEOUT_MS after its head arrived', async () => {
     const stalled = await slowBody(() => undefined);
     try {
-      gateway = await startGateway({ upstreamUrl: stalled.url, env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' } });
+      gateway = await startGateway({
+        upstreamUrl: stalled.url,
+        env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' },
+      });
       const result = await readMember();
       expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UPSTREAM_TIMEOUT']);
     } finally {
@@ -168,15 +171,19 @@ describe('EP_API_TIMEOUT_MS between the parts of a body', () => {
       const next = () => {
         const part = parts.shift();
         if (part === undefined) res.end();
-        else setTimeout(() => {
-          res.write(part);
-          next();
-        }, 500);
+        else
+          setTimeout(() => {
+            res.write(part);
+            next();
+          }, 500);
       };
       next();
     });
     try {
-      gateway = await startGateway({ upstreamUrl: trickling.url, env: { EP_API_TIMEOUT_MS: '2000', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' } });
+      gateway = await startGateway({
+        upstreamUrl: trickling.url,
+        env: { EP_API_TIMEOUT_MS: '2000', EP_API_MAX_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '60000' },
+      });
       const started = Date.now();
       const result = await readMember();
       expect(result.data?.accountMember?.name).toBe('Ron Swanson');

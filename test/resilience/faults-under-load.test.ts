@@ -64,15 +64,13 @@ async function load(run: number) {
       ),
   );
   const creates = fresh.map((member) =>
-    stack.gateway
-      .execute(CreateAccountMembershipDocument, { accountId: globex.id, accountMemberId: member.id }, auth)
-      .then((result) =>
-        expectResultOrCodedError(result, (data) => {
-          const created = data.createAccountMembership;
-          // A retried create that Elastic Path had already processed would surface as "already exists".
-          return created.__typename === 'AccountMembership' && created.accountMember.id === member.id;
-        }),
-      ),
+    stack.gateway.execute(CreateAccountMembershipDocument, { accountId: globex.id, accountMemberId: member.id }, auth).then((result) =>
+      expectResultOrCodedError(result, (data) => {
+        const created = data.createAccountMembership;
+        // A retried create that Elastic Path had already processed would surface as "already exists".
+        return created.__typename === 'AccountMembership' && created.accountMember.id === member.id;
+      }),
+    ),
   );
   const outcomes = await Promise.all([...reads, ...pages, ...creates]);
   return { outcomes, fresh };
@@ -96,39 +94,40 @@ const modes: Array<[string, FaultSettings, number]> = [
 ];
 
 describe('under load with faults', () => {
-  it.each(modes)('answers every operation with a correct result or a coded error, enough of them correct: %s', async (_name, faults, leastCorrect) => {
-    const before = stack.gateway.gateway.upstream.stats();
-    stack.emulator.faults.set(faults);
-    const { outcomes, fresh } = await load(modes.findIndex(([, f]) => f === faults));
-    const { latency, status, resets, resetsAfterProcessing, truncations, staleCloses } = stack.emulator.faults.counts;
-    const injected = latency + resets + resetsAfterProcessing + truncations + staleCloses +
-      Object.values(status).reduce((sum, count) => sum + count, 0);
-    stack.emulator.faults.clear();
-    expect(injected, 'the emulator injected no fault').toBeGreaterThan(0);
+  it.each(modes)(
+    'answers every operation with a correct result or a coded error, enough of them correct: %s',
+    async (_name, faults, leastCorrect) => {
+      const before = stack.gateway.gateway.upstream.stats();
+      stack.emulator.faults.set(faults);
+      const { outcomes, fresh } = await load(modes.findIndex(([, f]) => f === faults));
+      const { latency, status, resets, resetsAfterProcessing, truncations, staleCloses } = stack.emulator.faults.counts;
+      const injected =
+        latency + resets + resetsAfterProcessing + truncations + staleCloses + Object.values(status).reduce((sum, count) => sum + count, 0);
+      stack.emulator.faults.clear();
+      expect(injected, 'the emulator injected no fault').toBeGreaterThan(0);
 
-    expect(outcomes).toHaveLength(60);
-    const correct = outcomes.filter((outcome) => outcome === 'ok').length;
-    expect(correct / outcomes.length, `outcomes: ${outcomes.join(' ')}`).toBeGreaterThanOrEqual(leastCorrect);
-    // Still serving.
-    expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
+      expect(outcomes).toHaveLength(60);
+      const correct = outcomes.filter((outcome) => outcome === 'ok').length;
+      expect(correct / outcomes.length, `outcomes: ${outcomes.join(' ')}`).toBeGreaterThanOrEqual(leastCorrect);
+      // Still serving.
+      expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
 
-    // Retries within budget, and every attempt accounted for at the emulator.
-    const after = stack.gateway.gateway.upstream.stats();
-    const calls = after.calls - before.calls;
-    const retries = after.retries - before.retries;
-    expect(retries).toBeLessThanOrEqual(calls * 0.1 + 10);
-    expect(stack.upstreamCalls()).toHaveLength(calls + retries);
+      // Retries within budget, and every attempt accounted for at the emulator.
+      const after = stack.gateway.gateway.upstream.stats();
+      const calls = after.calls - before.calls;
+      const retries = after.retries - before.retries;
+      expect(retries).toBeLessThanOrEqual(calls * 0.1 + 10);
+      expect(stack.upstreamCalls()).toHaveLength(calls + retries);
 
-    // No create was sent twice unless Elastic Path provably had not processed it (429 or refused):
-    // counted as writes received, since the emulator itself would refuse a second membership.
-    for (const member of fresh) {
-      const posts = stack
-        .upstreamCalls()
-        .filter((call) => call.method === 'POST' && call.body.includes(member.id));
-      expect(posts.length).toBeGreaterThanOrEqual(1);
-      if (!('burst429' in faults)) expect(posts).toHaveLength(1);
-    }
-  });
+      // No create was sent twice unless Elastic Path provably had not processed it (429 or refused):
+      // counted as writes received, since the emulator itself would refuse a second membership.
+      for (const member of fresh) {
+        const posts = stack.upstreamCalls().filter((call) => call.method === 'POST' && call.body.includes(member.id));
+        expect(posts.length).toBeGreaterThanOrEqual(1);
+        if (!('burst429' in faults)) expect(posts).toHaveLength(1);
+      }
+    },
+  );
 
   it('serves everything correctly when there are no faults', async () => {
     const { outcomes } = await load(99);
@@ -142,7 +141,9 @@ describe('under load with faults', () => {
     // emulator closes after every answer.
     const results = [];
     for (let wave = 0; wave < 6; wave += 1) {
-      results.push(...(await Promise.all(Array.from({ length: 10 }, () => stack.gateway.execute(AccountMemberDocument, { id: ron.id }, auth)))));
+      results.push(
+        ...(await Promise.all(Array.from({ length: 10 }, () => stack.gateway.execute(AccountMemberDocument, { id: ron.id }, auth)))),
+      );
     }
     expect(results.map((result) => result.errors ?? result.data?.accountMember?.name)).toEqual(results.map(() => ron.name));
     // Every answer's connection was closed behind it. (The race itself, a request meeting such a

@@ -34,12 +34,7 @@ async function send(body: string, headers: Record<string, string> = {}): Promise
  * Every code an answer may carry: the gateway's own (`src/domain/errors.ts`) and those of GraphQL Yoga's
  * request pipeline. An error without one, or with another, is a failure no client can act on.
  */
-const KNOWN_CODES = new Set<string>([
-  ...Object.values(ErrorCode),
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-]);
+const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
 
 /** A response a GraphQL client can read: data and/or errors, each error with a message and a known code. */
 function expectWellFormed(answer: Answer): void {
@@ -71,7 +66,8 @@ const RUNS = { numRuns: 150, seed: SEED };
 function fuzzSeed(given: string | undefined): number {
   if (given === undefined || given === '') return FIXED_SEED;
   if (given === 'fresh') return Math.floor(Math.random() * 2 ** 31);
-  if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given))) throw new Error(`FUZZ_SEED must be an integer or "fresh"; got ${given}`);
+  if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given)))
+    throw new Error(`FUZZ_SEED must be an integer or "fresh"; got ${given}`);
   return Number(given);
 }
 const token = () => stack.authorization;
@@ -88,7 +84,8 @@ describe('fuzzing the gateway', () => {
       fc.asyncProperty(anyId, anyId, async (accountId, accountMemberId) => {
         const answer = await send(
           JSON.stringify({
-            query: 'mutation ($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on Error { message } } }',
+            query:
+              'mutation ($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on Error { message } } }',
             variables: { a: accountId, m: accountMemberId },
           }),
           { authorization: token() },
@@ -125,28 +122,60 @@ describe('fuzzing the gateway', () => {
   });
 
   it('answers any document, however broken, without a 5xx', async () => {
-    const fragments = fc.constantFrom('{', '}', '(', ')', '...', 'on', 'query', 'mutation', 'accountMember', 'id:', '"x"', '$v', '@skip', 'fragment', ' ', '\n', '#');
+    const fragments = fc.constantFrom(
+      '{',
+      '}',
+      '(',
+      ')',
+      '...',
+      'on',
+      'query',
+      'mutation',
+      'accountMember',
+      'id:',
+      '"x"',
+      '$v',
+      '@skip',
+      'fragment',
+      ' ',
+      '\n',
+      '#',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.array(fragments, { maxLength: 40 }).map((parts) => parts.join(' '))), async (query) => {
-        expectWellFormed(await send(JSON.stringify({ query }), { authorization: token() }));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.array(fragments, { maxLength: 40 }).map((parts) => parts.join(' ')),
+        ),
+        async (query) => {
+          expectWellFormed(await send(JSON.stringify({ query }), { authorization: token() }));
+        },
+      ),
       RUNS,
     );
   });
 
   it('answers any request body without a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((value) => JSON.stringify(value))), async (body) => {
-        const response = await fetch(`${stack.gateway.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        const text = await response.text();
-        // Every answer to a body that is JSON at all is a GraphQL response, with coded errors.
-        if (response.headers.get('content-type')?.includes('json')) expectWellFormed({ status: response.status, body: JSON.parse(text) as Answer['body'] });
-        else expect(response.status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+        ),
+        async (body) => {
+          const response = await fetch(`${stack.gateway.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          const text = await response.text();
+          // Every answer to a body that is JSON at all is a GraphQL response, with coded errors.
+          if (response.headers.get('content-type')?.includes('json'))
+            expectWellFormed({ status: response.status, body: JSON.parse(text) as Answer['body'] });
+          else expect(response.status).toBeLessThan(500);
+        },
+      ),
       RUNS,
     );
   });
@@ -155,10 +184,10 @@ describe('fuzzing the gateway', () => {
     const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 200 });
     await fc.assert(
       fc.asyncProperty(headerValue, headerValue, async (authorization, accountToken) => {
-        const answer = await send(
-          JSON.stringify({ query: `{ accountMember(id: "${DEMO.members.ron.id}") { name } }` }),
-          { authorization, 'ep-account-management-authentication-token': accountToken },
-        );
+        const answer = await send(JSON.stringify({ query: `{ accountMember(id: "${DEMO.members.ron.id}") { name } }` }), {
+          authorization,
+          'ep-account-management-authentication-token': accountToken,
+        });
         expectWellFormed(answer);
         const secret = authorization.replace(/^Bearer\s+/i, '').trim();
         if (secret.length >= 12) expect(JSON.stringify(answer.body)).not.toContain(secret);

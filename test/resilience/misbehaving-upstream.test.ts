@@ -28,7 +28,11 @@ afterEach(async () => {
 const readMember = () => gateway.execute(AccountMemberDocument, { id: MEMBER_ID }, { authorization: TOKEN });
 // Only the member's id: nothing is read beside the write, so every call these tests count is the create's.
 const create = () =>
-  gateway.execute(CreateAccountMembershipMemberIdOnlyDocument, { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID }, { authorization: TOKEN });
+  gateway.execute(
+    CreateAccountMembershipMemberIdOnlyDocument,
+    { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID },
+    { authorization: TOKEN },
+  );
 const unavailable = { status: 503, json: epError('503', 'Service Unavailable') };
 
 /** An answer the test releases when it chooses: the call stays in flight until then. */
@@ -238,7 +242,7 @@ describe('the circuit breaker', () => {
     expect(upstream.received).toHaveLength(4);
   });
 
-  it('does not count answers that are the caller\'s fault (4xx) as failures', async () => {
+  it("does not count answers that are the caller's fault (4xx) as failures", async () => {
     await start(breakerEnv);
     const notFound = { status: 404, json: epError('404', 'Not Found', 'not found') };
     upstream.reply(notFound, notFound, notFound, notFound, notFound, member);
@@ -390,7 +394,10 @@ describe('untrusted answers', () => {
 
   it.each([
     ['spelt out', '"__proto__":{"polluted":"yes","name":"Mallory"},"constructor":{"prototype":{"polluted":"yes"}}'],
-    ['disguised with escapes', '"\\u005f_proto__":{"polluted":"yes","name":"Mallory"},"constructo\\u0072":{"prototype":{"polluted":"yes"}}'],
+    [
+      'disguised with escapes',
+      '"\\u005f_proto__":{"polluted":"yes","name":"Mallory"},"constructo\\u0072":{"prototype":{"polluted":"yes"}}',
+    ],
   ])('drops __proto__ and constructor keys (%s) instead of letting them pollute objects', async (_spelling, keys) => {
     await start();
     const hostile = `{"data":{"id":"${MEMBER_ID}","type":"account_member","name":"Ron","email":"r@s.com",${keys}}}`;

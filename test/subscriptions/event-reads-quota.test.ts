@@ -42,7 +42,12 @@ async function metric(name: string, labels: string): Promise<number> {
 describe('event reads and the upstream quota', () => {
   it('takes every subscription read from the bulk share, waiting for it instead of failing', async () => {
     const subscribers = [0, 1].map(() =>
-      subscribe('sse', { gatewayUrl: stack.gateway.url, query: EVENTS, variables: { accountId: acme.id }, authorization: stack.authorization }),
+      subscribe('sse', {
+        gatewayUrl: stack.gateway.url,
+        query: EVENTS,
+        variables: { accountId: acme.id },
+        authorization: stack.authorization,
+      }),
     );
     open.push(...subscribers);
     await until(() => stack.gateway.gateway.events.subscribers() === 2);
@@ -66,7 +71,11 @@ describe('event reads and the upstream quota', () => {
     for (const subscriber of subscribers) {
       const { data, errors } = await subscriber.next();
       expect(errors).toBeUndefined();
-      expect(data?.accountMembershipEvents).toEqual({ type: 'CREATED', membershipId: dto.id, membership: { accountMember: { id: tom.id, name: tom.name } } });
+      expect(data?.accountMembershipEvents).toEqual({
+        type: 'CREATED',
+        membershipId: dto.id,
+        membership: { accountMember: { id: tom.id, name: tom.name } },
+      });
     }
 
     // Two authorization checks and two member reads, all bulk; the share of one a second made some wait.

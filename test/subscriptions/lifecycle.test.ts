@@ -24,7 +24,12 @@ describe.each(['sse', 'ws'] as const)('over %s', (transport) => {
   it('ends the stream with UNAUTHENTICATED once Elastic Path refuses the token it was opened with', async () => {
     stack = await startStack({ emulator: { tokenLifetimeS: 1 }, gateway: { env: { SUBSCRIPTION_AUTH_RECHECK_MS: '100' } } });
     const running = stack;
-    const subscriber = subscribe(transport, { gatewayUrl: running.gateway.url, query: QUERY, variables: { a: acme.id }, authorization: running.authorization });
+    const subscriber = subscribe(transport, {
+      gatewayUrl: running.gateway.url,
+      query: QUERY,
+      variables: { a: acme.id },
+      authorization: running.authorization,
+    });
     await until(() => running.gateway.gateway.events.subscribers() === 1);
     // The token lapses after a second; the next check after that ends the stream.
     const result = await subscriber.next();
@@ -43,8 +48,18 @@ describe('drain', () => {
   it('drops readiness first, then ends SSE streams and closes WebSockets with 1001', async () => {
     stack = await startStack({ gateway: { env: { SHUTDOWN_DELAY_MS: '300' } } });
     const running = stack;
-    const sse = subscribe('sse', { gatewayUrl: running.gateway.url, query: QUERY, variables: { a: acme.id }, authorization: running.authorization });
-    const ws = subscribe('ws', { gatewayUrl: running.gateway.url, query: QUERY, variables: { a: acme.id }, authorization: running.authorization });
+    const sse = subscribe('sse', {
+      gatewayUrl: running.gateway.url,
+      query: QUERY,
+      variables: { a: acme.id },
+      authorization: running.authorization,
+    });
+    const ws = subscribe('ws', {
+      gatewayUrl: running.gateway.url,
+      query: QUERY,
+      variables: { a: acme.id },
+      authorization: running.authorization,
+    });
     await until(() => running.gateway.gateway.events.subscribers() === 2);
     let sseEnded = false;
     void sse.ended.then(() => (sseEnded = true));

@@ -99,7 +99,11 @@ function addedElsewhere(accountId: string, memberId: string, links: 'self' | 'em
 
 async function gatewayCreate(accountId: string, memberId: string): Promise<string> {
   const result = await stack.gateway.post(
-    { query: 'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on AccountMembership { id } } }', variables: { a: accountId, m: memberId } },
+    {
+      query:
+        'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on AccountMembership { id } } }',
+      variables: { a: accountId, m: memberId },
+    },
     { authorization: stack.authorization },
   );
   const created = result.data?.createAccountMembership as { __typename: string; id: string };
@@ -108,7 +112,7 @@ async function gatewayCreate(accountId: string, memberId: string): Promise<strin
 }
 
 describe.each(['sse', 'ws'] as const)('over %s', (transport) => {
-  it('delivers the gateway\'s own create at once, resolved with the subscriber\'s token', async () => {
+  it("delivers the gateway's own create at once, resolved with the subscriber's token", async () => {
     const subscriber = await subscribed(transport);
     const membershipId = await gatewayCreate(acme.id, andy.id);
     const { data, errors } = await subscriber.next();
@@ -127,27 +131,43 @@ describe.each(['sse', 'ws'] as const)('over %s', (transport) => {
     expect(reads.map((call) => call.headers.authorization)).toEqual([stack.authorization]);
   });
 
-  it('delivers a change made elsewhere from Elastic Path\'s webhook, once however often it is delivered', async () => {
+  it("delivers a change made elsewhere from Elastic Path's webhook, once however often it is delivered", async () => {
     const subscriber = await subscribed(transport, { query: IDS_ONLY });
     const record = addedElsewhere(acme.id, tom.id);
     const delivery = membershipDelivery('account-membership.created', record);
-    expect((await (await deliver(delivery)).json())).toEqual({ outcome: 'published' });
+    expect(await (await deliver(delivery)).json()).toEqual({ outcome: 'published' });
     // A redelivery (same id, next attempt) is acknowledged and dropped.
-    expect((await (await deliver({ ...delivery, attempt: 2 })).json())).toEqual({ outcome: 'duplicate' });
+    expect(await (await deliver({ ...delivery, attempt: 2 })).json()).toEqual({ outcome: 'duplicate' });
     // Then the deletion, routed by the account the create taught the gateway.
-    expect((await (await deliver(deletionDelivery(record.id))).json())).toEqual({ outcome: 'published' });
+    expect(await (await deliver(deletionDelivery(record.id))).json()).toEqual({ outcome: 'published' });
     const created = await subscriber.next();
     const deleted = await subscriber.next();
-    expect(created.data?.accountMembershipEvents).toMatchObject({ type: 'CREATED', source: 'ELASTIC_PATH', id: delivery.id, membershipId: record.id, membership: { id: record.id, accountMember: { id: tom.id } } });
-    expect(deleted.data?.accountMembershipEvents).toMatchObject({ type: 'DELETED', source: 'ELASTIC_PATH', membershipId: record.id, membership: null });
+    expect(created.data?.accountMembershipEvents).toMatchObject({
+      type: 'CREATED',
+      source: 'ELASTIC_PATH',
+      id: delivery.id,
+      membershipId: record.id,
+      membership: { id: record.id, accountMember: { id: tom.id } },
+    });
+    expect(deleted.data?.accountMembershipEvents).toMatchObject({
+      type: 'DELETED',
+      source: 'ELASTIC_PATH',
+      membershipId: record.id,
+      membership: null,
+    });
     expect(subscriber.pending()).toBe(0);
     // Ids and the event's own record cost no call.
     expect(stack.upstreamCalls().filter((call) => call.path.startsWith('/v2/account-members/'))).toEqual([]);
   });
 
-  it('refuses a token that cannot read the account\'s memberships before the stream starts', async () => {
+  it("refuses a token that cannot read the account's memberships before the stream starts", async () => {
     const implicit = `Bearer ${stack.emulator.issueToken('implicit')}`;
-    const subscriber = subscribe(transport, { gatewayUrl: stack.gateway.url, query: EVENTS, variables: { accountId: acme.id }, authorization: implicit });
+    const subscriber = subscribe(transport, {
+      gatewayUrl: stack.gateway.url,
+      query: EVENTS,
+      variables: { accountId: acme.id },
+      authorization: implicit,
+    });
     open.push(subscriber);
     const result = await subscriber.next();
     expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
@@ -197,7 +217,11 @@ describe('Elastic Path and the gateway announcing the same change', () => {
 describe('the webhook receiver', () => {
   it('refuses a wrong or missing secret and a malformed body, and acknowledges unknown event types', async () => {
     expect((await deliver(deletionDelivery(randomUUID()), 'wrong')).status).toBe(401);
-    const missing = await fetch(`${stack.gateway.url}/webhooks/elastic-path`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const missing = await fetch(`${stack.gateway.url}/webhooks/elastic-path`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(missing.status).toBe(401);
     const malformed = await deliver({ id: 'x', triggered_by: 'account-membership.created', attempt: 1, payload: { data: { id: 'nope' } } });
     expect(malformed.status).toBe(400);
@@ -205,7 +229,8 @@ describe('the webhook receiver', () => {
     expect(unknown.status).toBe(200);
     expect(await unknown.json()).toEqual({ outcome: 'ignored' });
     const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
-    for (const outcome of ['unauthorized', 'malformed', 'ignored']) expect(metrics).toMatch(new RegExp(`webhook_deliveries_total\\{outcome="${outcome}"\\} [1-9]`));
+    for (const outcome of ['unauthorized', 'malformed', 'ignored'])
+      expect(metrics).toMatch(new RegExp(`webhook_deliveries_total\\{outcome="${outcome}"\\} [1-9]`));
     // The secret the body echoes never reaches the logs.
     expect(stack.gateway.logs.join('\n')).not.toContain(SECRET);
   });

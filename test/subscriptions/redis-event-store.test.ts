@@ -30,12 +30,14 @@ afterAll(async () => {
 describe('the event store in Redis', () => {
   it('lets exactly one of many concurrent claims of a key win, across replicas', async () => {
     const [a, b] = replicas.map((replica) => replica.store);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a! : b!).claim('CREATED:m-1', TWO_HOURS_MS)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a! : b!).claim('CREATED:m-1', TWO_HOURS_MS)),
+    );
     expect(outcomes.filter((outcome) => outcome === 'claimed')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(9);
   });
 
-  it("tombstones a create whose deletion one replica claimed, on the other replica", async () => {
+  it('tombstones a create whose deletion one replica claimed, on the other replica', async () => {
     const [a, b] = replicas.map((replica) => replica.store);
     expect(await a!.claim('DELETED:m-2', TWO_HOURS_MS)).toBe('claimed');
     expect(await b!.claim('CREATED:m-2', TWO_HOURS_MS, 'DELETED:m-2')).toBe('tombstoned');

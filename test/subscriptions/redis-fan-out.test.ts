@@ -65,7 +65,12 @@ async function listenersInRedis(accountId: string): Promise<number> {
 
 /** Subscribes on one replica, and waits until Redis carries the account's events to it. */
 async function subscribedOn(replica: TestGateway, expectedListeners = 1): Promise<Subscriber> {
-  const subscriber = subscribe('sse', { gatewayUrl: replica.url, query: EVENTS, variables: { accountId: acme.id }, authorization: stack.authorization });
+  const subscriber = subscribe('sse', {
+    gatewayUrl: replica.url,
+    query: EVENTS,
+    variables: { accountId: acme.id },
+    authorization: stack.authorization,
+  });
   open.push(subscriber);
   await until(async () => (await listenersInRedis(acme.id)) >= expectedListeners);
   return subscriber;
@@ -98,14 +103,18 @@ function createdElsewhere(memberId: string) {
 
 async function createThrough(replica: TestGateway, memberId: string) {
   const result = await replica.post(
-    { query: 'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on AccountMembership { id } } }', variables: { a: acme.id, m: memberId } },
+    {
+      query:
+        'mutation($a: ID!, $m: ID!) { createAccountMembership(accountId: $a, accountMemberId: $m) { __typename ... on AccountMembership { id } } }',
+      variables: { a: acme.id, m: memberId },
+    },
     { authorization: stack.authorization },
   );
   return result;
 }
 
 describe('two replicas sharing one Redis', () => {
-  it("delivers a webhook received by one replica to a graphql-sse subscriber on the other", async () => {
+  it('delivers a webhook received by one replica to a graphql-sse subscriber on the other', async () => {
     const onB = await subscribedOn(replicaB);
     const { membershipId, delivery } = createdElsewhere(tom.id);
     const response = await deliver(replicaA, delivery);
@@ -172,7 +181,13 @@ describe('two replicas sharing one Redis', () => {
     await redis.start();
     for (const subscriber of [onA, onB]) {
       const { data } = await subscriber.next();
-      expect(data?.accountMembershipEvents).toMatchObject({ type: 'RESYNC', source: 'GATEWAY', accountId: acme.id, membershipId: null, membership: null });
+      expect(data?.accountMembershipEvents).toMatchObject({
+        type: 'RESYNC',
+        source: 'GATEWAY',
+        accountId: acme.id,
+        membershipId: null,
+        membership: null,
+      });
     }
     // Elastic Path delivers again, and this time it reaches both replicas' subscribers.
     await until(async () => (await metric(replicaA, 'membership_events_redis_connected')) === 1);

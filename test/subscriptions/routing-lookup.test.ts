@@ -52,7 +52,9 @@ async function deliver(stack: Stack, body: unknown): Promise<{ status: number; o
 
 async function unroutable(stack: Stack): Promise<number> {
   const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith('membership_events_total{source="ELASTIC_PATH",type="CREATED",outcome="unroutable"} '));
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith('membership_events_total{source="ELASTIC_PATH",type="CREATED",outcome="unroutable"} '));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -60,8 +62,15 @@ describe('with EP_CLIENT_ID and EP_CLIENT_SECRET', () => {
   let stack: Stack;
   let subscriber: Subscriber;
   beforeAll(async () => {
-    stack = await startStack({ gateway: { env: { EP_WEBHOOK_SECRET: SECRET, EP_CLIENT_ID: 'demo-client', EP_CLIENT_SECRET: 'demo-secret' } } });
-    subscriber = subscribe('sse', { gatewayUrl: stack.gateway.url, query: EVENTS, variables: { accountId: acme.id }, authorization: stack.authorization });
+    stack = await startStack({
+      gateway: { env: { EP_WEBHOOK_SECRET: SECRET, EP_CLIENT_ID: 'demo-client', EP_CLIENT_SECRET: 'demo-secret' } },
+    });
+    subscriber = subscribe('sse', {
+      gatewayUrl: stack.gateway.url,
+      query: EVENTS,
+      variables: { accountId: acme.id },
+      authorization: stack.authorization,
+    });
     await until(() => stack.gateway.gateway.events.subscribers() === 1);
   });
   afterAll(async () => {
@@ -85,16 +94,25 @@ describe('with EP_CLIENT_ID and EP_CLIENT_SECRET', () => {
 
     const second = createdElsewhere(stack, andy.id);
     expect(await deliver(stack, second.delivery)).toEqual({ status: 200, outcome: 'published' });
-    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({ accountId: acme.id, membershipId: second.membershipId });
+    expect((await subscriber.next()).data?.accountMembershipEvents).toMatchObject({
+      accountId: acme.id,
+      membershipId: second.membershipId,
+    });
 
     // One token request, form-encoded, as Elastic Path takes it.
     const logins = stack.emulator.requests.filter((request) => request.path === '/oauth/access_token');
     expect(logins).toHaveLength(1);
     expect(logins[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(logins[0]!.body))).toEqual({ grant_type: 'client_credentials', client_id: 'demo-client', client_secret: 'demo-secret' });
+    expect(Object.fromEntries(new URLSearchParams(logins[0]!.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'demo-client',
+      client_secret: 'demo-secret',
+    });
 
     // The lookups went to the members' memberships with the gateway's token, not the subscriber's.
-    const lookups = stack.upstreamCalls().filter((call) => call.path.endsWith('/account-memberships') && call.path.startsWith('/v2/account-members/'));
+    const lookups = stack
+      .upstreamCalls()
+      .filter((call) => call.path.endsWith('/account-memberships') && call.path.startsWith('/v2/account-members/'));
     expect(lookups.map((call) => call.path)).toEqual([
       `/v2/account-members/${tom.id}/account-memberships`,
       `/v2/account-members/${andy.id}/account-memberships`,
@@ -136,7 +154,12 @@ describe('without EP_CLIENT_ID and EP_CLIENT_SECRET', () => {
   afterAll(() => stack?.close());
 
   it('counts a membership it never saw, delivered without links, as unroutable and asks Elastic Path nothing', async () => {
-    const subscriber = subscribe('sse', { gatewayUrl: stack.gateway.url, query: EVENTS, variables: { accountId: acme.id }, authorization: stack.authorization });
+    const subscriber = subscribe('sse', {
+      gatewayUrl: stack.gateway.url,
+      query: EVENTS,
+      variables: { accountId: acme.id },
+      authorization: stack.authorization,
+    });
     try {
       await until(() => stack.gateway.gateway.events.subscribers() === 1);
       stack.emulator.clearRequests();
@@ -157,7 +180,10 @@ describe("the gateway's token", () => {
     const upstream = await emulator.listen(0);
     try {
       let clock = 1_000_000;
-      const token = createGatewayToken({ epApiBaseUrl: upstream, epApiTimeoutMs: 5000, clientId: 'demo-client', clientSecret: 'demo-secret' }, () => clock);
+      const token = createGatewayToken(
+        { epApiBaseUrl: upstream, epApiTimeoutMs: 5000, clientId: 'demo-client', clientSecret: 'demo-secret' },
+        () => clock,
+      );
       const logins = () => emulator.requests.filter((request) => request.path === '/oauth/access_token').length;
       const [first, same] = await Promise.all([token.authorization(), token.authorization()]);
       expect(same).toBe(first);
@@ -171,7 +197,12 @@ describe("the gateway's token", () => {
       expect(renewed).not.toBe(first);
       expect(logins()).toBe(2);
 
-      const wrong = createGatewayToken({ epApiBaseUrl: upstream, epApiTimeoutMs: 5000, clientId: 'demo-client', clientSecret: 'not-the-secret' });
+      const wrong = createGatewayToken({
+        epApiBaseUrl: upstream,
+        epApiTimeoutMs: 5000,
+        clientId: 'demo-client',
+        clientSecret: 'not-the-secret',
+      });
       const refusal = await wrong.authorization().catch((error: unknown) => error);
       expect(String(refusal)).toMatch(/refused the gateway's client credentials \(HTTP 401\)/);
       expect(String(refusal)).not.toContain('not-the-secret');

@@ -139,7 +139,11 @@ describe('trusted documents over WebSocket', () => {
 
   it('refuses an unlisted document with the code HTTP answers, and runs a listed one', async () => {
     const unlisted = 'subscription Other($accountId: ID!) { accountMembershipEvents(accountId: $accountId) { id } }';
-    const byHash = { query: '', variables: { accountId: acme.id }, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(unlisted) } } };
+    const byHash = {
+      query: '',
+      variables: { accountId: acme.id },
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256(unlisted) } },
+    };
     const asText = { query: unlisted, variables: { accountId: acme.id } };
     for (const payload of [byHash, asText]) {
       const overHttp = await gateway.post(payload, { authorization: stack.authorization });
@@ -161,7 +165,11 @@ describe('trusted documents over WebSocket', () => {
     // The listed document, named by its hash, opens a stream.
     const socket = connect(gateway, stack.authorization);
     try {
-      operation(socket.client, { query: '', variables: { accountId: acme.id }, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(EVENTS) } } });
+      operation(socket.client, {
+        query: '',
+        variables: { accountId: acme.id },
+        extensions: { persistedQuery: { version: 1, sha256Hash: sha256(EVENTS) } },
+      });
       await until(() => gateway.gateway.events.subscribers() === 1);
     } finally {
       await socket.client.dispose();

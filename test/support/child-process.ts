@@ -132,7 +132,9 @@ export function startCommand(
 
 /** Kills (SIGKILL) every process a test started and left running, and waits until they have ended. */
 export async function killLeftoverProcesses(): Promise<void> {
-  await Promise.all([...running].map((leftover) => (detachedOnes.has(leftover) ? leftover.stopGroup('SIGKILL') : leftover.stop('SIGKILL'))));
+  await Promise.all(
+    [...running].map((leftover) => (detachedOnes.has(leftover) ? leftover.stopGroup('SIGKILL') : leftover.stop('SIGKILL'))),
+  );
 }
 
 /** Processes that lead a group of their own: their children go with them. */

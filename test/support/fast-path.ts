@@ -63,7 +63,11 @@ export interface RawAnswer {
  * One request over a keep-alive connection of `agent`, as a GraphQL client's HTTP stack sends it
  * (`fetch` would add `accept`, `accept-encoding`, `user-agent` and lower-case every name).
  */
-export function rawRequest(url: string, agent: Agent, { method = 'POST', path = '/graphql', headers = {}, body, chunked = false }: RawRequest): Promise<RawAnswer> {
+export function rawRequest(
+  url: string,
+  agent: Agent,
+  { method = 'POST', path = '/graphql', headers = {}, body, chunked = false }: RawRequest,
+): Promise<RawAnswer> {
   const target = new URL(url);
   return new Promise<RawAnswer>((resolve, reject) => {
     let answered = false;

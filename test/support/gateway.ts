@@ -32,11 +32,7 @@ export interface TestGateway {
   logs: string[];
   /** Resolves with the first log line (parsed) that `matches`, already written or still to come. */
   whenLogged(matches: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  execute<T, V>(
-    document: TypedDocumentNode<T, V>,
-    variables: V,
-    headers?: Record<string, string>,
-  ): Promise<GraphQLResponse<T>>;
+  execute<T, V>(document: TypedDocumentNode<T, V>, variables: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse<Record<string, unknown>>>;
   close(): Promise<void>;
 }
@@ -130,8 +126,7 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
     logs,
     whenLogged,
     post,
-    execute: (document, variables, headers) =>
-      post({ query: print(document), variables }, headers) as Promise<GraphQLResponse<never>>,
+    execute: (document, variables, headers) => post({ query: print(document), variables }, headers) as Promise<GraphQLResponse<never>>,
     async close() {
       await gateway.close();
       unsubscribe('http.server.request.start', onRequest);

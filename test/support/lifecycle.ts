@@ -37,7 +37,10 @@ export async function operationInFlight(upstream: ScriptedUpstream, url: string)
 export async function expectAnswered(response: Promise<Response>) {
   const answer = await response;
   expect(answer.status).toBe(200);
-  expect(await answer.json()).toEqual({ data: { accountMember: { name: 'Ron Swanson' } }, extensions: { cost: { estimated: 1, actual: 1 } } });
+  expect(await answer.json()).toEqual({
+    data: { accountMember: { name: 'Ron Swanson' } },
+    extensions: { cost: { estimated: 1, actual: 1 } },
+  });
 }
 
 /** The pids of a process's children (Linux). */
@@ -61,4 +64,3 @@ export function isAlive(pid: number): boolean {
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
 }
-

@@ -48,12 +48,18 @@ export async function startRedis(): Promise<TestRedis> {
 
   async function start(): Promise<void> {
     running = startCommand(binary, [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', dir,
-      '--protected-mode', 'no',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'no',
     ]);
     await running.waitFor(/Ready to accept connections/, 30_000);
   }

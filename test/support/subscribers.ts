@@ -59,7 +59,8 @@ export function subscribe(transport: Transport, options: SubscribeOptions): Subs
     if (finished) return;
     finished = how;
     endedResolve(how);
-    for (const waiter of waiters.splice(0)) waiter.reject(new Error(`stream ended (${how.completed ? 'completed' : String(how.error)}) before another result`));
+    for (const waiter of waiters.splice(0))
+      waiter.reject(new Error(`stream ended (${how.completed ? 'completed' : String(how.error)}) before another result`));
   };
 
   const payload = { query: options.query, variables: options.variables };

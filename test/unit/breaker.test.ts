@@ -4,10 +4,7 @@ import { CircuitBreaker, type BreakerOutcome } from '../../src/upstream/breaker.
 
 function breaker(settings: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
   const clock = { now: 0 };
-  const subject = new CircuitBreaker(
-    { failurePercent: 50, minCalls: 4, windowMs: 1000, cooldownMs: 500, ...settings },
-    () => clock.now,
-  );
+  const subject = new CircuitBreaker({ failurePercent: 50, minCalls: 4, windowMs: 1000, cooldownMs: 500, ...settings }, () => clock.now);
   const call = (outcome: BreakerOutcome) => {
     const admission = subject.admit();
     if (admission) subject.record(admission, outcome);

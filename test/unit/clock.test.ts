@@ -65,7 +65,7 @@ describe('judge', () => {
     expect(judge(at(2_000), T, offset)).toBe('CREATED');
   });
 
-  it('reads the window on the measured clock: 60 s behind, this write\'s own membership is not EXISTED', () => {
+  it("reads the window on the measured clock: 60 s behind, this write's own membership is not EXISTED", () => {
     expect(judge(at(-60_000 + 5), T, { low: -60_500, high: -59_500 })).toBe('UNCERTAIN');
   });
 

@@ -20,7 +20,20 @@ function satisfies(version: string, range: string): boolean {
   });
 }
 
-const versions = ['18.20.0', '20.10.0', '20.18.1', '20.18.3', '20.19.0', '20.20.2', '21.7.3', '22.11.0', '22.12.0', '23.0.0', '24.0.0', '25.1.0'];
+const versions = [
+  '18.20.0',
+  '20.10.0',
+  '20.18.1',
+  '20.18.3',
+  '20.19.0',
+  '20.20.2',
+  '21.7.3',
+  '22.11.0',
+  '22.12.0',
+  '23.0.0',
+  '24.0.0',
+  '25.1.0',
+];
 const engines = project.engines?.node ?? '';
 
 describe('package.json engines', () => {

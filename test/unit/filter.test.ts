@@ -1,10 +1,6 @@
 /** Elastic Path filter expressions built from the typed filters the upstream API takes. */
 import { describe, expect, it } from 'vitest';
-import {
-  accountFilterExpression,
-  memberFilterExpression,
-  membershipFilterExpression,
-} from '../../src/upstream/filter.js';
+import { accountFilterExpression, memberFilterExpression, membershipFilterExpression } from '../../src/upstream/filter.js';
 
 const RON = '0f2c3b7e-8a41-4c3e-9d55-1b2a3c4d5e6f';
 const LESLIE = '6a1d9c0e-2b3f-4e5a-8c7d-9e0f1a2b3c4d';
@@ -33,9 +29,7 @@ describe('memberFilterExpression', () => {
   });
 
   it('keeps quotes, backslashes and filter syntax inside one escaped operand', () => {
-    expect(memberFilterExpression({ nameLike: 'x"),eq(email,"ron@swanson.com' })).toBe(
-      'like(name,"*x\\"),eq(email,\\"ron@swanson.com*")',
-    );
+    expect(memberFilterExpression({ nameLike: 'x"),eq(email,"ron@swanson.com' })).toBe('like(name,"*x\\"),eq(email,\\"ron@swanson.com*")');
     expect(memberFilterExpression({ name: 'back\\slash "quoted"' })).toBe('eq(name,"back\\\\slash \\"quoted\\"")');
     expect(memberFilterExpression({ name: 'a:b,c(d)' })).toBe('eq(name,"a:b,c(d)")');
   });

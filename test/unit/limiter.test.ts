@@ -56,7 +56,7 @@ describe('Limiter', () => {
     expect(limiter.queued).toBe(0);
   });
 
-  it('stops listening to a granted call\'s signal: ending it later frees nothing twice', async () => {
+  it("stops listening to a granted call's signal: ending it later frees nothing twice", async () => {
     const limiter = new Limiter(1);
     limiter.acquire();
     const caller = new AbortController();

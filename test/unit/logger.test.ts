@@ -26,7 +26,7 @@ describe('createLogger', () => {
   it.each([
     ['at the top level', SECRETS, (line: any) => line],
     ['one level down (a headers object)', { headers: SECRETS }, (line: any) => line.headers],
-    ['two levels down (a request\'s headers)', { req: { headers: SECRETS } }, (line: any) => line.req.headers],
+    ["two levels down (a request's headers)", { req: { headers: SECRETS } }, (line: any) => line.req.headers],
   ])('redacts credential-shaped keys %s', (_where, fields, pick) => {
     const { logger, lines } = capture();
     logger.info({ ...fields, kept: 'visible' }, 'a line');

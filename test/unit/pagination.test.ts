@@ -20,7 +20,7 @@ const refusal = (run: () => unknown): { code: unknown; message: string } | undef
 };
 
 describe('pageRequest', () => {
-  it('asks for Elastic Path\'s default page of 25 from the start when first and after are absent', () => {
+  it("asks for Elastic Path's default page of 25 from the start when first and after are absent", () => {
     expect(DEFAULT_PAGE_SIZE).toBe(25);
     expect(pageRequest({})).toEqual({ limit: 25, offset: 0 });
     expect(pageRequest({ first: null, after: null })).toEqual({ limit: 25, offset: 0 });

@@ -21,7 +21,7 @@ function pending(): { promise: Promise<void>; end: () => void } {
 }
 
 describe('RequestReads', () => {
-  it('keeps a member\'s record across a membership write, and nothing the write can change', async () => {
+  it("keeps a member's record across a membership write, and nothing the write can change", async () => {
     const reads = new RequestReads();
     const before = answer();
     reads.set(LIST, before);

@@ -11,8 +11,10 @@ const BEFORE = /* GraphQL */ `
 
 describe('schema compatibility', () => {
   it('finds nothing to object to in additions and deprecations', async () => {
-    const after = BEFORE.replace('created: Boolean!', 'created: Boolean! @deprecated(reason: "Use outcome.") outcome: Outcome')
-      .replace('type Gone { id: ID! }', 'type Gone { id: ID! at: String }');
+    const after = BEFORE.replace('created: Boolean!', 'created: Boolean! @deprecated(reason: "Use outcome.") outcome: Outcome').replace(
+      'type Gone { id: ID! }',
+      'type Gone { id: ID! at: String }',
+    );
     expect(await breakingChanges(BEFORE, after)).toEqual([]);
   });
 
@@ -32,6 +34,10 @@ describe('schema compatibility', () => {
     const found = await breakingChanges(BEFORE, after);
     expect(undeclared(found, 'Schema-Breaking: Membership.created no client reads it').map((c) => c.path)).toEqual(['Membership.name']);
     expect(undeclared(found, '- `Membership.name`: widened on purpose\n- `Membership.created`: gone').map((c) => c.path)).toEqual([]);
-    expect(undeclared(found, 'mentions Membership.created in passing').map((c) => c.path).sort()).toEqual(['Membership.created', 'Membership.name']);
+    expect(
+      undeclared(found, 'mentions Membership.created in passing')
+        .map((c) => c.path)
+        .sort(),
+    ).toEqual(['Membership.created', 'Membership.name']);
   });
 });

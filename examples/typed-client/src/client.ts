@@ -67,7 +67,12 @@ export function createGatewayClient({ url, token, sendQueryText = true }: Gatewa
     try {
       result = (await response.json()) as GraphQLResponse<TResult>;
     } catch {
-      throw new GatewayError(`The gateway answered ${response.status} without a GraphQL result.`, `HTTP_${response.status}`, requestId, response.status);
+      throw new GatewayError(
+        `The gateway answered ${response.status} without a GraphQL result.`,
+        `HTTP_${response.status}`,
+        requestId,
+        response.status,
+      );
     }
     const [error] = result.errors ?? [];
     if (error) {

@@ -67,9 +67,7 @@ export const listMemberAccountMemberships: Handler = (context) => {
   const { records, page } = listPage(context, memberships, MEMBER_MEMBERSHIP_LIST, (membership) =>
     withSelfLink(membership.memberDto, membershipUrl(origin, membership.accountId, membership.id)),
   );
-  const accounts = includeAccounts
-    ? distinct(records.map((membership) => store.getAccount(membership.accountId)?.dto))
-    : [];
+  const accounts = includeAccounts ? distinct(records.map((membership) => store.getAccount(membership.accountId)?.dto)) : [];
   const included: IncludedAccounts | undefined = accounts.length > 0 ? { accounts } : undefined;
   return { status: 200, body: included === undefined ? page : { ...page, included } };
 };

@@ -2,12 +2,7 @@
  * The memberships of one account: create, list (`include=account_member`), get, delete, and
  * the members not yet in the account.
  */
-import type {
-  AccountMemberDto,
-  AccountMembershipDto,
-  IncludedAccountMembers,
-  SingleDto,
-} from '../../upstream/dto.js';
+import type { AccountMemberDto, AccountMembershipDto, IncludedAccountMembers, SingleDto } from '../../upstream/dto.js';
 import { isObject } from '../../upstream/json.js';
 import { pathParam, type Handler, type RequestContext } from '../context.js';
 import { accountNotFound, badRequest, membershipNotFound, validationFailed } from '../errors.js';
@@ -94,13 +89,8 @@ function findMembership(context: RequestContext): StoredMembership {
 }
 
 /** Elastic Path leaves `included` out altogether when there is nothing to include. */
-function includedMembers(
-  context: RequestContext,
-  memberships: readonly StoredMembership[],
-): IncludedAccountMembers | undefined {
-  const members: AccountMemberDto[] = distinct(
-    memberships.map((membership) => context.store.getMember(membership.memberId)?.dto),
-  );
+function includedMembers(context: RequestContext, memberships: readonly StoredMembership[]): IncludedAccountMembers | undefined {
+  const members: AccountMemberDto[] = distinct(memberships.map((membership) => context.store.getMember(membership.memberId)?.dto));
   return members.length > 0 ? { account_members: members } : undefined;
 }
 

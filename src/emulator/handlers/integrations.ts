@@ -24,19 +24,24 @@ export const createIntegration: Handler = (context) => {
   if (typeof data.name !== 'string' || data.name === '') throw invalid('data.name is required');
   if ((data.integration_type ?? 'webhook') !== 'webhook') throw invalid('only webhook integrations are emulated');
   const observes = data.observes;
-  if (!Array.isArray(observes) || !observes.every((event) => typeof event === 'string')) throw invalid('data.observes must be a list of events');
+  if (!Array.isArray(observes) || !observes.every((event) => typeof event === 'string'))
+    throw invalid('data.observes must be a list of events');
   const configuration = data.configuration;
   if (!isObject(configuration) || typeof configuration.url !== 'string' || !/^https?:\/\//.test(configuration.url)) {
     throw invalid('data.configuration.url must be an http(s) URL');
   }
-  if (configuration.secret_key !== undefined && typeof configuration.secret_key !== 'string') throw invalid('data.configuration.secret_key must be a string');
+  if (configuration.secret_key !== undefined && typeof configuration.secret_key !== 'string')
+    throw invalid('data.configuration.secret_key must be a string');
   const integration = context.integrations.create({
     name: data.name,
     description: typeof data.description === 'string' ? data.description : '',
     enabled: data.enabled !== false,
     integration_type: 'webhook',
     observes: observes as string[],
-    configuration: { url: configuration.url, ...(configuration.secret_key !== undefined && { secret_key: configuration.secret_key as string }) },
+    configuration: {
+      url: configuration.url,
+      ...(configuration.secret_key !== undefined && { secret_key: configuration.secret_key as string }),
+    },
   });
   return { status: 200, body: { data: withLinks(context.origin, integration) } };
 };

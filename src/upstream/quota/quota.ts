@@ -267,7 +267,9 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
 
   function refusal(waiter: Waiter): GraphQLError {
     const reason: unknown = waiter.signal?.reason;
-    return reason instanceof Error && reason.name === 'TimeoutError' ? quotaExhausted() : deadlineError(waiter.signal, settings.epApiTimeoutMs);
+    return reason instanceof Error && reason.name === 'TimeoutError'
+      ? quotaExhausted()
+      : deadlineError(waiter.signal, settings.epApiTimeoutMs);
   }
 
   function block(lane: Lane, answer: Exclude<Verdict, { granted: true }>, now: number): void {

@@ -22,8 +22,7 @@ export type HoldReason = 'rate' | 'bulk' | 'cooldown';
 
 export type Verdict =
   /** `at`: when the start was counted, in Unix milliseconds, on Redis's clock (shared) or this process's (local). */
-  | { granted: true; at: number }
-  | { granted: false; waitMs: number; reason: HoldReason };
+  { granted: true; at: number } | { granted: false; waitMs: number; reason: HoldReason };
 
 /** Keys share one hash tag, so a Redis Cluster keeps them on one node (a script's keys must be). */
 const PREFIX = 'ep-gateway:{quota}:';
@@ -90,7 +89,14 @@ return redis.call('ZCARD', KEYS[1])
 `;
 
 interface QuotaCommands {
-  quotaTake(starts: string, bulk: string, cooldown: string, limit: number, bulkLimit: number, entry: string): Promise<[number, number, string]>;
+  quotaTake(
+    starts: string,
+    bulk: string,
+    cooldown: string,
+    limit: number,
+    bulkLimit: number,
+    entry: string,
+  ): Promise<[number, number, string]>;
   quotaCool(cooldown: string, level: string, baseMs: number, maxMs: number, memoryMs: number): Promise<number>;
   quotaAnnounce(replicas: string, replica: string, aliveMs: number): Promise<number>;
 }
