@@ -17,7 +17,7 @@ useScriptedGateway(
   {
     // The table below answers many 5xx on purpose: a breaker that opened part-way would change
     // later rows' answers, so it cannot open here (the breaker has its own tests).
-    env: { EP_API_TIMEOUT_MS: '300', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
+    env: { EP_API_TIMEOUT_MS: '1000', EP_API_MAX_ATTEMPTS: '1', EP_API_BREAKER_MIN_CALLS: '100000' },
   },
   (started) => ({ upstream, gateway } = started),
 );
@@ -240,7 +240,7 @@ describe('createAccountMembership', () => {
     upstream.reply(write({ hang: true }), memberRead(), noMembership);
     const result = await create();
     expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
-    expect(result.errors?.[0]?.message).toContain('(no answer came within 300 ms)');
+    expect(result.errors?.[0]?.message).toContain('(no answer came within 1000 ms)');
     expect(result.errors?.[0]?.message).not.toMatch(/try again/i);
     // The write, the member's record beside it, then the lookup.
     expect(upstream.received.map((request) => request.method).sort()).toEqual(['GET', 'GET', 'POST']);

@@ -45,7 +45,7 @@ function newMembers(stack: Stack, count: number, label: string) {
 describe('against the emulator', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ gateway: { env: { EP_API_TIMEOUT_MS: '400', EP_API_RETRY_BASE_MS: '5' } } });
+    stack = await startStack({ gateway: { env: { EP_API_TIMEOUT_MS: '1000', EP_API_RETRY_BASE_MS: '5' } } });
   });
   afterEach(() => {
     stack.emulator.faults.clear();
@@ -170,7 +170,7 @@ describe('against the emulator', () => {
 
     it('is looked up when the create landed but its answer came after EP_API_TIMEOUT_MS', async () => {
       const [member] = newMembers(stack, 1, 'Late');
-      stack.emulator.faults.set({ latencyAfterProcessingMs: 2500, methods: ['POST'] });
+      stack.emulator.faults.set({ latencyAfterProcessingMs: 8000, methods: ['POST'] });
 
       const result = await ensure(globex.id, member!.id);
 
@@ -206,8 +206,8 @@ describe('against the emulator', () => {
     it('answers WRITE_OUTCOME_UNKNOWN when the create had not landed by the time it was looked up', async () => {
       const [member] = newMembers(stack, 1, 'Slow');
       // Held before processing: the lookup finds nothing; Elastic Path creates it later.
-      // Well past EP_API_TIMEOUT_MS (400), whose timer may fire late on a busy machine.
-      stack.emulator.faults.set({ latencyMs: 2500, methods: ['POST'] });
+      // Well past EP_API_TIMEOUT_MS (1000), whose timer may fire late on a busy machine.
+      stack.emulator.faults.set({ latencyMs: 6000, methods: ['POST'] });
 
       const result = await ensure(globex.id, member!.id);
 
@@ -217,7 +217,7 @@ describe('against the emulator', () => {
       expect(gets(stack.upstreamCalls())).toHaveLength(3);
 
       // It landed after all: repeating the ensure is how a caller finds out, and writes nothing twice.
-      await expect.poll(() => stack.emulator.store.membershipsOfMember(member!.id)?.size, { timeout: 5000 }).toBe(1);
+      await expect.poll(() => stack.emulator.store.membershipsOfMember(member!.id)?.size, { timeout: 10_000 }).toBe(1);
       stack.emulator.faults.clear();
       const again = await ensure(globex.id, member!.id);
       expect(again.data?.ensureAccountMembership).toMatchObject({ outcome: 'EXISTED', created: false });
@@ -491,7 +491,7 @@ describe('against a scripted Elastic Path', () => {
   useScriptedGateway(
     {
       // One bulk write at a time, so that the bulk cases' writes meet their replies in order.
-      env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1' },
+      env: { EP_API_TIMEOUT_MS: '1000', EP_API_RETRY_BASE_MS: '5', EP_BULK_CONCURRENCY: '1' },
     },
     (started) => ({ upstream, gateway } = started),
   );
@@ -612,7 +612,7 @@ describe('against a scripted Elastic Path', () => {
 
     it.each([
       ['reset after sending', { reset: true as const }, 'the connection closed before the answer came'],
-      ['timed out', { hang: true as const }, 'no answer came within 300 ms'],
+      ['timed out', { hang: true as const }, 'no answer came within 1000 ms'],
     ])(
       'answers a create whose connection was %s and whose membership the lookup did not find with WRITE_OUTCOME_UNKNOWN: one POST',
       async (_name, lost, cause) => {

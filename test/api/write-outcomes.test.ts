@@ -59,7 +59,7 @@ async function reconciliations(gateway: TestGateway): Promise<Record<string, num
 describe('a membership that existed before the write (the emulator)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ gateway: { env: { EP_API_TIMEOUT_MS: '400', EP_API_RETRY_BASE_MS: '5' } } });
+    stack = await startStack({ gateway: { env: { EP_API_TIMEOUT_MS: '1000', EP_API_RETRY_BASE_MS: '5' } } });
   });
   afterEach(() => stack.emulator.faults.clear());
   afterAll(() => stack.close());
@@ -117,7 +117,7 @@ describe("Elastic Path's clock, measured from its Date headers (a scripted Elast
   afterAll(() => upstream.close());
 
   const start = async (env: Record<string, string> = {}) => {
-    gateway = await startGateway({ upstreamUrl: upstream.url, env: { EP_API_TIMEOUT_MS: '300', EP_API_RETRY_BASE_MS: '5', ...env } });
+    gateway = await startGateway({ upstreamUrl: upstream.url, env: { EP_API_TIMEOUT_MS: '1000', EP_API_RETRY_BASE_MS: '5', ...env } });
     return gateway;
   };
   const create = (started: TestGateway) =>

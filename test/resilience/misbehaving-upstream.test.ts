@@ -130,7 +130,7 @@ describe('retries', () => {
   });
 
   it('never repeats a create that timed out, and looks it up instead', async () => {
-    await start({ EP_API_TIMEOUT_MS: '200' });
+    await start({ EP_API_TIMEOUT_MS: '1000' });
     upstream.reply({ hang: true }, noMembership);
     const result = await create();
     expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
@@ -212,11 +212,16 @@ describe('the circuit breaker', () => {
   const breakerEnv = {
     EP_API_BREAKER_MIN_CALLS: '4',
     EP_API_BREAKER_FAILURE_PERCENT: '50',
-    EP_API_BREAKER_COOLDOWN_MS: '300',
+    // Long enough that the calls a test expects to fail fast come well inside it on a busy machine.
+    EP_API_BREAKER_COOLDOWN_MS: '1000',
     EP_API_MAX_ATTEMPTS: '1',
   };
   const serverError = { status: 500, json: epError('500', 'Internal Server Error') };
   const member = { status: 200, json: memberBody() };
+  /** The cooldown over, by the breaker's own clock: one probe may go. */
+  const halfOpen = async () => {
+    while (gateway.gateway.upstream.stats().breaker !== 'half-open') await new Promise((resolve) => setTimeout(resolve, 10));
+  };
 
   it('never opens for one account answering 500 forever, and healthy calls keep succeeding', async () => {
     await start(breakerEnv);
@@ -264,8 +269,7 @@ describe('the circuit breaker', () => {
     });
     // Readiness is the process's own: the replica stays in rotation and answers with a code.
     expect((await fetch(`${gateway.url}/readiness`)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    expect(gateway.gateway.upstream.stats().breaker).toBe('half-open');
+    await halfOpen();
     const probe = await readMember();
     expect(probe.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(probe.errors?.[0]?.message).not.toContain('pausing calls');
@@ -274,7 +278,7 @@ describe('the circuit breaker', () => {
   });
 
   it('opens when every call times out, and a real answer to the probe closes it', async () => {
-    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '100' });
+    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '1000' });
     const silent = { hang: true as const };
     upstream.reply(silent, silent, silent, silent);
     for (let i = 0; i < 4; i += 1) expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_TIMEOUT');
@@ -282,18 +286,18 @@ describe('the circuit breaker', () => {
     expect((await readMember()).errors?.[0]?.message).toContain('pausing calls');
     expect(upstream.received).toHaveLength(4);
 
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await halfOpen();
     upstream.reply(member);
     expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
     expect(gateway.gateway.upstream.stats().breaker).toBe('closed');
   });
 
   it('fails calls fast while a probe is in flight, instead of holding them on it', async () => {
-    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '100' });
+    await start({ ...breakerEnv, EP_API_TIMEOUT_MS: '1000' });
     const silent = { hang: true as const };
     upstream.reply(silent, silent, silent, silent);
     for (let i = 0; i < 4; i += 1) await readMember();
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await halfOpen();
 
     const answer = held();
     upstream.reply({ ...member, until: answer.promise });
