@@ -36,4 +36,23 @@ describe('SlidingLog', () => {
     }
     for (const start of starts) expect(starts.filter((other) => other >= start && other < start + 1000).length).toBeLessThanOrEqual(5);
   });
+
+  it('waits for the start that must leave, whatever the capacity: a limit of 1 in a log of 5', () => {
+    const log = new SlidingLog(5);
+    for (const at of [0, 100, 200]) log.record(at);
+    // Three starts, a limit of one: the newest two must leave too, so the wait is for the one at 200.
+    expect(log.waitFor(300, 1)).toBe(900);
+    expect(log.waitFor(300, 2)).toBe(800);
+    expect(log.waitFor(300, 3)).toBe(700);
+  });
+
+  it('keeps the newest starts when more are recorded in a second than it holds', () => {
+    const log = new SlidingLog(2);
+    for (const at of [0, 100, 200]) log.record(at);
+    // It holds two: the start at 0 made room for the one at 200, so the wait is for the one at 100.
+    expect(log.waitFor(300, 2)).toBe(800);
+    expect(log.waitFor(1099, 2)).toBe(1);
+    // The one at 100 is a second old: one start left in the window, so one more fits.
+    expect(log.waitFor(1100, 2)).toBe(0);
+  });
 });
