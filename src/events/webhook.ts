@@ -111,26 +111,26 @@ function readDelivery(body: unknown): Delivery | string {
   const type = TYPES[triggeredBy];
   if (!type) return { id, triggeredBy, attempt };
   if (!isObject(payload)) return 'payload must be an object.';
+  // What every change from a delivery shares; the rest is read from its payload.
+  const delivered = (fields: Omit<ObservedChange, 'type' | 'id' | 'source'>): Delivery => ({
+    id,
+    triggeredBy,
+    attempt,
+    change: { type, id, source: 'ELASTIC_PATH', ...fields },
+  });
   if (type === 'DELETED') {
     // A deletion's payload is only the resource's type and id.
     if (payload.type !== 'account_membership' || typeof payload.id !== 'string' || !UUID.test(payload.id)) {
       return 'payload of account-membership.deleted must be { type: "account_membership", id }.';
     }
-    return {
-      id,
-      triggeredBy,
-      attempt,
-      change: {
-        type,
-        id,
-        membershipId: payload.id.toLowerCase(),
-        accountId: undefined,
-        accountMemberId: null,
-        record: null,
-        occurredAt: null,
-        source: 'ELASTIC_PATH',
-      },
-    };
+    // Routed from memory alone: a deletion names neither the account nor the member, nor a time.
+    return delivered({
+      membershipId: payload.id.toLowerCase(),
+      accountId: undefined,
+      accountMemberId: null,
+      record: null,
+      occurredAt: null,
+    });
   }
   const data = payload.data;
   if (!isAccountMembership(data) || !UUID.test(data.id)) return `payload.data of ${triggeredBy} must be an account membership.`;
@@ -138,19 +138,11 @@ function readDelivery(body: unknown): Delivery | string {
   const self = typeof record.links?.self === 'string' ? SELF_LINK.exec(record.links.self) : null;
   // The link names the account only when it names this very membership.
   const accountId = self && self[2]?.toLowerCase() === data.id.toLowerCase() ? self[1]?.toLowerCase() : undefined;
-  return {
-    id,
-    triggeredBy,
-    attempt,
-    change: {
-      type,
-      id,
-      membershipId: data.id.toLowerCase(),
-      accountId,
-      accountMemberId: data.relationships.account_member.data.id.toLowerCase(),
-      record: { id: data.id, type: data.type, meta: data.meta, relationships: data.relationships } as AccountMembershipDto,
-      occurredAt: type === 'CREATED' ? data.meta.timestamps.created_at : data.meta.timestamps.updated_at,
-      source: 'ELASTIC_PATH',
-    },
-  };
+  return delivered({
+    membershipId: data.id.toLowerCase(),
+    accountId,
+    accountMemberId: data.relationships.account_member.data.id.toLowerCase(),
+    record: { id: data.id, type: data.type, meta: data.meta, relationships: data.relationships } as AccountMembershipDto,
+    occurredAt: type === 'CREATED' ? data.meta.timestamps.created_at : data.meta.timestamps.updated_at,
+  });
 }

@@ -3,15 +3,15 @@
  * upstream quota: they wait within EP_API_BULK_SHARE of EP_API_MAX_RPS, together across all
  * subscribers, while callers' own operations keep the rest of the budget.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
+import { deliver, membershipDelivery, WEBHOOK_SECRET } from '../support/deliveries.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber } from '../support/subscribers.js';
 
 const { acme } = DEMO.accounts;
 const { tom } = DEMO.members;
-const SECRET = 'webhook-secret-for-tests-0123456789';
+const SECRET = WEBHOOK_SECRET;
 const EVENTS = /* GraphQL */ `
   subscription Names($accountId: ID!) {
     accountMembershipEvents(accountId: $accountId) { type membershipId membership { accountMember { id name } } }
@@ -53,19 +53,8 @@ describe('event reads and the upstream quota', () => {
     await until(() => stack.gateway.gateway.events.subscribers() === 2);
 
     const dto = stack.emulator.store.addMembership(acme.id, tom.id);
-    const delivery = {
-      id: randomUUID(),
-      triggered_by: 'account-membership.created',
-      attempt: 1,
-      integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-      payload: { data: { ...dto, links: { self: `${stack.upstreamUrl}/v2/accounts/${acme.id}/account-memberships/${dto.id}` } } },
-      configuration: { url: 'https://gateway.example.com/webhooks/elastic-path', secret_key: SECRET },
-    };
-    const response = await fetch(`${stack.gateway.url}/webhooks/elastic-path`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-moltin-secret-key': SECRET },
-      body: JSON.stringify(delivery),
-    });
+    const record = { ...dto, links: { self: `${stack.upstreamUrl}/v2/accounts/${acme.id}/account-memberships/${dto.id}` } };
+    const response = await deliver(stack.gateway.url, membershipDelivery('account-membership.created', record));
     expect(await response.json()).toEqual({ outcome: 'published' });
 
     for (const subscriber of subscribers) {

@@ -6,12 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
+import { deletionDelivery, deliver as deliverTo, membershipDelivery, WEBHOOK_SECRET } from '../support/deliveries.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber, type Transport } from '../support/subscribers.js';
 
 const { acme } = DEMO.accounts;
 const { andy, tom } = DEMO.members;
-const SECRET = 'webhook-secret-for-tests-0123456789';
+const SECRET = WEBHOOK_SECRET;
 
 const EVENTS = /* GraphQL */ `
   subscription Live($accountId: ID!) {
@@ -57,36 +58,7 @@ async function subscribed(transport: Transport, options: { query?: string; accou
   return subscriber;
 }
 
-function deliver(body: unknown, secret = SECRET) {
-  return fetch(`${stack.gateway.url}/webhooks/elastic-path`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-moltin-secret-key': secret },
-    body: JSON.stringify(body),
-  });
-}
-
-/** A delivery as Elastic Path sends it for a membership record (links as given). */
-function membershipDelivery(triggeredBy: string, record: Record<string, unknown>, options: { id?: string; attempt?: number } = {}) {
-  return {
-    id: options.id ?? randomUUID(),
-    triggered_by: triggeredBy,
-    attempt: options.attempt ?? 1,
-    integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-    payload: { data: record },
-    configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET },
-  };
-}
-
-function deletionDelivery(membershipId: string, options: { id?: string; attempt?: number } = {}) {
-  return {
-    id: options.id ?? randomUUID(),
-    triggered_by: 'account-membership.deleted',
-    attempt: options.attempt ?? 1,
-    integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-    payload: { type: 'account_membership', id: membershipId },
-    configuration: { url: `${stack.gateway.url}/webhooks/elastic-path`, secret_key: SECRET },
-  };
-}
+const deliver = (body: unknown, secret = SECRET) => deliverTo(stack.gateway.url, body, secret);
 
 /** Adds a membership straight in the emulator, as Commerce Manager would: the gateway does not see it. */
 function addedElsewhere(accountId: string, memberId: string, links: 'self' | 'empty' = 'self') {

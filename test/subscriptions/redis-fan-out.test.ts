@@ -4,18 +4,18 @@
  * once, and a Redis that goes away and comes back costs each subscriber a RESYNC, never a failed
  * write. Both replicas, the emulator and Redis are real servers on loopback.
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { deletionDelivery, deliver as deliverTo, membershipDelivery, WEBHOOK_SECRET } from '../support/deliveries.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber } from '../support/subscribers.js';
 
 const { acme } = DEMO.accounts;
 const { andy, tom } = DEMO.members;
-const SECRET = 'webhook-secret-for-tests-0123456789';
+const SECRET = WEBHOOK_SECRET;
 const EVENTS = /* GraphQL */ `
   subscription Live($accountId: ID!) {
     accountMembershipEvents(accountId: $accountId) { id type source accountId membershipId membership { id accountMember { id } } }
@@ -76,29 +76,13 @@ async function subscribedOn(replica: TestGateway, expectedListeners = 1): Promis
   return subscriber;
 }
 
-function deliver(replica: TestGateway, body: unknown) {
-  return fetch(`${replica.url}/webhooks/elastic-path`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-moltin-secret-key': SECRET },
-    body: JSON.stringify(body),
-  });
-}
+const deliver = (replica: TestGateway, body: unknown) => deliverTo(replica.url, body);
 
 /** A membership made in the emulator straight away, and Elastic Path's delivery announcing it. */
 function createdElsewhere(memberId: string) {
   const dto = stack.emulator.store.addMembership(acme.id, memberId);
   const record = { ...dto, links: { self: `${stack.upstreamUrl}/v2/accounts/${acme.id}/account-memberships/${dto.id}` } };
-  return {
-    membershipId: dto.id,
-    delivery: {
-      id: randomUUID(),
-      triggered_by: 'account-membership.created',
-      attempt: 1,
-      integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-      payload: { data: record },
-      configuration: { url: 'https://gateway.example.com/webhooks/elastic-path', secret_key: SECRET },
-    },
-  };
+  return { membershipId: dto.id, delivery: membershipDelivery('account-membership.created', record) };
 }
 
 async function createThrough(replica: TestGateway, memberId: string) {
@@ -142,14 +126,7 @@ describe('two replicas sharing one Redis', () => {
     expect(outcomes.sort()).toEqual(['duplicate', 'published']);
     // The deletion the route learnt by the create (on whichever replica) follows; had the create
     // been published twice, its copy would come before it.
-    const deletion = {
-      id: randomUUID(),
-      triggered_by: 'account-membership.deleted',
-      attempt: 1,
-      integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-      payload: { type: 'account_membership', id: membershipId },
-      configuration: { url: 'https://gateway.example.com/webhooks/elastic-path', secret_key: SECRET },
-    };
+    const deletion = deletionDelivery(membershipId);
     expect(await (await deliver(replicaB, deletion)).json()).toEqual({ outcome: 'published' });
     expect(await (await deliver(replicaA, { ...deletion, attempt: 2 })).json()).toEqual({ outcome: 'duplicate' });
     for (const subscriber of [onA, onB]) {

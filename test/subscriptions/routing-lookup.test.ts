@@ -4,17 +4,17 @@
  * the member's memberships with its own client_credentials token; without them, or when the lookup
  * fails, the event is counted as unroutable. Against the emulator, on loopback.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator } from '../../src/emulator/emulator.js';
 import { DEMO } from '../../src/emulator/seed.js';
 import { createGatewayToken } from '../../src/upstream/client-credentials.js';
+import { deliver as deliverTo, membershipDelivery, WEBHOOK_SECRET } from '../support/deliveries.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber } from '../support/subscribers.js';
 
 const { acme } = DEMO.accounts;
 const { tom, andy } = DEMO.members;
-const SECRET = 'webhook-secret-for-tests-0123456789';
+const SECRET = WEBHOOK_SECRET;
 const EVENTS = /* GraphQL */ `
   subscription Live($accountId: ID!) {
     accountMembershipEvents(accountId: $accountId) { id type source accountId membershipId accountMemberId }
@@ -28,25 +28,11 @@ async function until(condition: () => boolean): Promise<void> {
 /** A membership created straight in the emulator (as Commerce Manager would) and its delivery, without links. */
 function createdElsewhere(stack: Stack, memberId: string) {
   const dto = stack.emulator.store.addMembership(acme.id, memberId);
-  return {
-    membershipId: dto.id,
-    delivery: {
-      id: randomUUID(),
-      triggered_by: 'account-membership.created',
-      attempt: 1,
-      integration: { id: randomUUID(), integration_type: 'webhook', name: 'memberships', description: '' },
-      payload: { data: { ...dto, links: {} } },
-      configuration: { url: 'https://gateway.example.com/webhooks/elastic-path', secret_key: SECRET },
-    },
-  };
+  return { membershipId: dto.id, delivery: membershipDelivery('account-membership.created', { ...dto, links: {} }) };
 }
 
 async function deliver(stack: Stack, body: unknown): Promise<{ status: number; outcome: string }> {
-  const response = await fetch(`${stack.gateway.url}/webhooks/elastic-path`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-moltin-secret-key': SECRET },
-    body: JSON.stringify(body),
-  });
+  const response = await deliverTo(stack.gateway.url, body);
   return { status: response.status, outcome: ((await response.json()) as { outcome: string }).outcome };
 }
 
