@@ -15,6 +15,21 @@ import { readFileSync } from 'node:fs';
 /** @type {Record<string, string[]>} */
 const targets = JSON.parse(readFileSync(new URL('./mutation-targets.json', import.meta.url), 'utf8'));
 
+/** The modules named by `--mutate a.ts,b.ts` (or `-m`), else every listed module. */
+function mutated() {
+  const args = process.argv;
+  const at = args.findIndex((arg) => arg === '--mutate' || arg === '-m' || arg.startsWith('--mutate='));
+  const value = at < 0 ? '' : args[at].startsWith('--mutate=') ? args[at].slice('--mutate='.length) : (args[at + 1] ?? '');
+  const named = value.split(',').filter(Boolean);
+  return named.length > 0 ? named : Object.keys(targets);
+}
+
+// Only the test files of the modules being mutated run (`vitest.mutation.config.ts` reads this):
+// the first, instrumented run of every listed file would otherwise come before any mutant.
+// A module may be named with a line range (`a.ts:10-20`); one not listed brings every listed file.
+const files = new Set(mutated().flatMap((module) => targets[module.replace(/:[\d:-]+$/, '')] ?? Object.values(targets).flat()));
+process.env.MUTATION_TEST_FILES = JSON.stringify([...files]);
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
