@@ -21,11 +21,12 @@ export type Arguments = Record<string, unknown>;
 
 /**
  * How the relation of a yielded object comes: with the answer (`included`), as one record for all
- * of them (`shared`), as the very object the field is on (`parent`), whose record is at hand
- * exactly when it is there, or read beside the write that yields it (`read-beside`) as soon as the
- * selection on it goes beyond its id, whether or not a field then reads the record.
+ * of them (`shared`), as one record for all of them whose id the caller named (`named`: an argument,
+ * read whether or not it exists), as the very object the field is on (`parent`), whose record is at
+ * hand exactly when it is there, or read beside the write that yields it (`read-beside`) as soon as
+ * the selection on it goes beyond its id, whether or not a field then reads the record.
  */
-export type Relation = 'included' | 'shared' | 'parent' | 'read-beside';
+export type Relation = 'included' | 'shared' | 'named' | 'parent' | 'read-beside';
 
 /** The `extensions.cost` of a field. A field that declares nothing of these makes no call. */
 export interface FieldCost {
@@ -63,8 +64,9 @@ export interface FieldCost {
    * What the field's answer says of the relations of the objects it yields, by the relation field's
    * name: `included` when Elastic Path sends their records along (`include=…`, asked for only when
    * their fields are selected), `shared` when every object names the same record (so the loader
-   * reads it once), `parent` when every object names the object the field is on, `read-beside` when
-   * the field reads it while its own call is in flight (`speculative-reads.ts`).
+   * reads it once), `named` when that record is the one an argument names (read beside the field's
+   * own call, so it may not exist), `parent` when every object names the object the field is on,
+   * `read-beside` when the field reads it while its own call is in flight (`speculative-reads.ts`).
    */
   relations?: Readonly<Record<string, Relation>>;
   /**

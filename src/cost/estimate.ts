@@ -12,11 +12,12 @@
  *   (records come with pages and writes, and with a lookup by id); that read goes through the
  *   type's loader: one call per distinct record, or ⌈N/100⌉ when the loader batches;
  * - a relation the parent's answer `included` is at hand; one `shared` by every object of a list is
- *   one record, read once; one that is the `parent` object is at hand when the parent's record is;
- *   one `read-beside` a write is read once its selection goes beyond the id, and is then at hand;
+ *   one record, read once, and so is one `named` by an argument (its id is the caller's); one that
+ *   is the `parent` object is at hand when the parent's record is; one `read-beside` a write is read
+ *   once its selection goes beyond the id, and is then at hand;
  * - a batch that does not return an id looks that id up alone, so ids that may not exist (named by
- *   the caller, through a `lookup` or `_entities`) cost one more each, once the operation can batch
- *   them with another;
+ *   the caller, through a `lookup`, a `named` relation or `_entities`) cost one more each, once the
+ *   operation can batch them with another;
  * - federation's `_entities` costs each distinct representation as its type declares, then what
  *   it selects with the record at hand;
  * - a union or an interface costs what its costliest member selects;
@@ -74,12 +75,14 @@ interface Objects {
   distinct: number;
   /** Their records are at hand: fields that read them cost nothing. */
   known: boolean;
+  /** Their record is the one an argument names, read whether or not it exists (a `named` relation). */
+  named?: true;
   /** What the answer that yielded them says of their relations (`FieldCost.relations`), by field name. */
   relations: Readonly<Record<string, RelationState>>;
 }
 
 /** A declared relation, with `parent` resolved to what is known of the object that yielded them. */
-type RelationState = 'included' | 'shared' | 'read-beside' | { parent: Objects };
+type RelationState = 'included' | 'shared' | 'named' | 'read-beside' | { parent: Objects };
 
 const ROOT: Objects = { count: 1, distinct: 1, known: true, relations: {} };
 
@@ -137,7 +140,7 @@ class CostWalk {
       if (declared.readsRecord) readsRecord = true;
       calls += this.field(field, declared, group, objects);
     }
-    if (readsRecord && !objects.known) calls += this.readRecords(type, objects.distinct, false);
+    if (readsRecord && !objects.known) calls += this.readRecords(type, objects.distinct, objects.named === true);
     return calls;
   }
 
@@ -170,9 +173,10 @@ class CostWalk {
         const parent = typeof relation === 'object' ? relation.parent : undefined;
         yielded = {
           count: objects.count,
-          distinct: relation === 'shared' || parent ? 1 : objects.distinct,
+          distinct: relation === 'shared' || relation === 'named' || parent ? 1 : objects.distinct,
           known: relation === 'included' || (parent?.known ?? false),
           relations: relations ?? {},
+          ...(relation === 'named' && { named: true }),
         };
         // Read beside the write on the resolver's own test (anything beyond the id), then at hand.
         if (relation === 'read-beside' && selectsBeyondIdIn(group, this.scope, [])) {

@@ -311,8 +311,9 @@ builder.objectField(AccountMember, 'memberships', (t) =>
 
 builder.queryFields((t) => ({
   accountMembership: t.field({
-    // One GET, which includes the member when its fields are selected.
-    ...cost.of({ calls: 1, yields: 'records', relations: { accountMember: 'included' } }, { objectType: true }),
+    // One GET, which includes the member when its fields are selected; the account its argument
+    // names is read beside it, whether or not it exists.
+    ...cost.of({ calls: 1, yields: 'records', relations: { accountMember: 'included', account: 'named' } }, { objectType: true }),
     type: AccountMembership,
     nullable: true,
     description: 'One membership of an account, or null when the account or the membership does not exist.',
@@ -333,7 +334,8 @@ builder.queryFields((t) => ({
     },
   }),
   accountMemberships: t.field({
-    ...pageCost({ relations: ACCOUNT_PAGE }),
+    // The account its argument names is read beside the page, whether or not it exists.
+    ...pageCost({ relations: { accountMember: 'included', account: 'named' } }),
     type: AccountMembershipConnection,
     description:
       'The memberships of an account, newest first, page by page (GET /v2/accounts/{accountId}/account-memberships). A missing account is a NOT_FOUND error.',
