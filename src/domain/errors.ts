@@ -113,6 +113,21 @@ export function gatewayError(code: ErrorCode, message: string, upstream?: Upstre
   });
 }
 
+/** `_entities` was given representations naming no entity this subgraph resolves (1-based positions). */
+export function unknownRepresentations(
+  unknown: ReadonlyArray<{ position: number; typename: unknown }>,
+  entities: readonly string[],
+): GraphQLError {
+  const each = unknown.map(({ position, typename }, index) => {
+    const which = `${index === 0 ? 'Representation' : 'representation'} ${position}`;
+    return typeof typename === 'string'
+      ? `${which} names __typename ${JSON.stringify(typename)}, which this subgraph does not resolve`
+      : `${which} names none`;
+  });
+  const list = entities.length > 1 ? `${entities.slice(0, -1).join(', ')} and ${entities.at(-1)}` : (entities[0] ?? 'nothing');
+  return gatewayError(ErrorCode.BAD_USER_INPUT, `${each.join('; ')}. It resolves ${list}.`);
+}
+
 export const missingToken = (): GraphQLError =>
   gatewayError(
     ErrorCode.UNAUTHENTICATED,

@@ -1,5 +1,6 @@
 /** Imports every type module for its side effects on the builder, then builds the schemas. */
 import { builder } from './builder.js';
+import { refuseUnknownRepresentations } from './representations.js';
 import './errors.js';
 import './account-member.js';
 import './account.js';
@@ -12,6 +13,7 @@ export const schema = builder.toSubGraphSchema({
   linkUrl: 'https://specs.apollo.dev/federation/v2.9',
   federationDirectives: ['@key', '@cost', '@listSize'],
 });
+refuseUnknownRepresentations(schema);
 
 /** The public API alone, as clients see it (printed to `schema/schema.graphql`). */
 export const publicSchema = builder.toSchema();

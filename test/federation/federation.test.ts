@@ -105,6 +105,22 @@ describe('the subgraph', () => {
     expect(stack.upstreamCalls()).toHaveLength(0);
   });
 
+  it('refuses a representation of a type it does not resolve with BAD_USER_INPUT naming the types it does', async () => {
+    const result = await stack.gateway.post(
+      {
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }',
+        variables: { r: [{ __typename: 'AccountMember', id: ron.id }, { __typename: 'Nope', id: 'x' }, { id: 'y' }] },
+      },
+      { authorization: stack.authorization },
+    );
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.message).toBe(
+      'Representation 2 names __typename "Nope", which this subgraph does not resolve; representation 3 names none. It resolves Account, AccountMember and AccountMembership.',
+    );
+    expect(stack.upstreamCalls()).toHaveLength(0);
+  });
+
   it('resolves 50 member references to 10 distinct members with at most 10 lookups', async () => {
     const distinct = [ron, leslie, april, andy, tom].map((m) => m.id);
     // Ten distinct ids: five that exist and five that do not (those resolve to null).
