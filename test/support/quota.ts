@@ -1,10 +1,12 @@
 /**
  * A quota under test, in this process: the settings it starts from, an observer that writes what it
  * is told as lines, calls whose endings are written in the order they end, and deadline signals made
- * as the gateway makes them (`requestDeadline`), so the quota sees when each one expires.
+ * as the gateway makes them (`requestDeadline`), so the quota sees when each one expires, and a
+ * logger that keeps its lines.
  */
 import type { GraphQLError } from 'graphql';
 import { requestDeadline, WHEN_CALLER_GOES } from '../../src/http/deadline.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import type { Quota, QuotaKind, QuotaObserver, QuotaSettings } from '../../src/upstream/quota/quota.js';
 
 export function quotaSettings(overrides: Partial<QuotaSettings> = {}): QuotaSettings {
@@ -64,4 +66,17 @@ export function deadline(timeoutMs: number): { signal: AbortSignal; leave(reason
   });
   const { signal } = requestDeadline(request, timeoutMs, 0);
   return { signal, leave: (reason) => gone(reason) };
+}
+
+/** A logger (the gateway's own) that keeps each line as `level message`, with its fields. */
+export function recordingLogger(): { logger: Logger; lines: Array<{ line: string; fields: Record<string, unknown> }> } {
+  const lines: Array<{ line: string; fields: Record<string, unknown> }> = [];
+  const names: Record<number, string> = { 20: 'debug', 30: 'info', 40: 'warn', 50: 'error' };
+  const logger = createLogger('debug', {
+    write(text: string) {
+      const fields = JSON.parse(text) as Record<string, unknown> & { level: number; msg: string };
+      lines.push({ line: `${names[fields.level] ?? fields.level} ${fields.msg}`, fields });
+    },
+  });
+  return { logger, lines };
 }
