@@ -1,13 +1,14 @@
 /**
  * A quota under test, in this process: the settings it starts from, an observer that writes what it
  * is told as lines, calls whose endings are written in the order they end, and deadline signals made
- * as the gateway makes them (`requestDeadline`), so the quota sees when each one expires, and a
- * logger that keeps its lines.
+ * as the gateway makes them (`requestDeadline`), so the quota sees when each one expires, a logger
+ * that keeps its lines, and quotas on Vitest's fake clock.
  */
 import type { GraphQLError } from 'graphql';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { requestDeadline, WHEN_CALLER_GOES } from '../../src/http/deadline.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
-import type { Quota, QuotaKind, QuotaObserver, QuotaSettings } from '../../src/upstream/quota/quota.js';
+import { createQuota, type Quota, type QuotaKind, type QuotaObserver, type QuotaSettings } from '../../src/upstream/quota/quota.js';
 
 export function quotaSettings(overrides: Partial<QuotaSettings> = {}): QuotaSettings {
   return {
@@ -79,4 +80,42 @@ export function recordingLogger(): { logger: Logger; lines: Array<{ line: string
     },
   });
   return { logger, lines };
+}
+
+/**
+ * Quotas on Vitest's fake clock (timers, `performance.now()` and `Date`), made with a recording
+ * observer and closed after each test. Times are milliseconds since the test began.
+ */
+export function onFakeClock() {
+  let t0 = 0;
+  let quotas: Quota[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] });
+    // Away from the clock's zero, so that a time and a duration cannot be mistaken for each other.
+    vi.advanceTimersByTime(10_000);
+    t0 = performance.now();
+  });
+  afterEach(async () => {
+    await Promise.all(quotas.map((quota) => quota.close()));
+    quotas = [];
+    vi.useRealTimers();
+  });
+  const at = () => performance.now() - t0;
+  const track = (quota: Quota) => {
+    quotas.push(quota);
+    return quota;
+  };
+  return {
+    at,
+    track,
+    /** `performance.now()` when the test began. */
+    startedAt: () => t0,
+    flush: () => vi.advanceTimersByTimeAsync(0),
+    advanceTo: (ms: number) => vi.advanceTimersByTimeAsync(t0 + ms - performance.now()),
+    setUp(settings: Partial<QuotaSettings>) {
+      const { observer, events } = recordingObserver();
+      const quota = track(createQuota(quotaSettings(settings), { observer }));
+      return { quota, events, ...callsThrough(quota, at) };
+    },
+  };
 }
