@@ -19,6 +19,7 @@ import { startRedis, type TestRedis } from '../support/redis.js';
 /** The keys `redis-quota.ts` keeps, read here to see the pause's memory and the replicas alive. */
 const KEYS = {
   starts: 'ep-gateway:{quota}:starts',
+  bulk: 'ep-gateway:{quota}:bulk',
   cooldown: 'ep-gateway:{quota}:cooldown',
   level: 'ep-gateway:{quota}:cooldown-level',
   replicas: 'ep-gateway:{quota}:replicas',
@@ -121,6 +122,8 @@ describe('two replicas, one Redis', () => {
     expect(a.count('held bulk') + b.count('held bulk')).toBe(2);
     expect(a.count('granted interactive 0') + b.count('granted interactive 0')).toBe(4);
     expect(busiestSecond(starts.filter((start) => start.kind === 'bulk').map((start) => start.at))).toBe(2);
+    // Redis's bulk window: the last two, the first two having left it.
+    expect(await client.zcard(KEYS.bulk)).toBe(2);
   });
 
   it('pause together after a 429 either of them met, in Redis for the fleet', async () => {
@@ -166,6 +169,8 @@ describe('two replicas, one Redis', () => {
       { timeout: 20_000, interval: 5 },
     );
     expect(starts.filter((start) => start.mode === 'shared')).toHaveLength(1);
+    // Before it, the client was seen not connected: no command was sent to fail.
+    for (const { fields } of a.lines.filter(({ line }) => line.startsWith('warn'))) expect(fields.reason).toBe('Redis is not connected');
     expect(starts.at(-1)?.mode).toBe('shared');
     expect(a.quota.stats().mode).toBe('shared');
   });
@@ -193,43 +198,81 @@ describe('two replicas, one Redis', () => {
 });
 
 describe('Redis down', () => {
-  it('falls back to a share of the replicas last seen, logged once, and shares again once Redis is back', async () => {
-    const a = replica({ epApiMaxRps: 4 });
+  it('falls back to a share of the replicas last seen, keeping the starts Redis counted, logged once, and shares again once Redis is back', async () => {
+    // A share of 4 (8 ÷ the 2 replicas last seen), 2 of it for bulk work.
+    const a = replica({ epApiMaxRps: 8, epApiBulkShare: 50 });
     // A replica with neither logger nor observer carries on all the same.
-    const b = createQuota(quotaSettings({ redisUrl: redis.url, epApiMaxRps: 4 }));
+    const b = createQuota(quotaSettings({ redisUrl: redis.url, epApiMaxRps: 8 }));
     closing.push(b);
     await shared([a.quota, b]);
     const switches = () => a.lines.filter(({ line }) => !line.startsWith('debug')).map(({ line }) => line);
-    expect(switches().at(-1)).toBe('info upstream quota shared through Redis');
+    expect(a.lines.filter(({ line }) => line.startsWith('info')).at(-1)?.fields).toMatchObject({ quota: 'shared' });
     const logged = switches().length;
+    await Promise.all([...takes(a.quota, 'interactive', 1), ...takes(a.quota, 'bulk', 1)]);
 
+    // Within the second of those two starts, Redis goes: this replica's own window still holds them.
     await redis.stop();
-    await vi.waitFor(() => expect([a.quota.stats().mode, b.stats().mode]).toEqual(['local', 'local']), { timeout: 20_000, interval: 20 });
-    // 4 ÷ the 2 replicas last seen: 2 at once, each deciding alone.
-    const results = await Promise.all([...takes(a.quota, 'interactive', 3), ...takes(b, 'interactive', 1)]);
-    expect(results).toEqual(Array(4).fill(undefined));
-    expect(a.events.filter((event) => event !== 'granted interactive 0')).toEqual([
+    const take = (kind: QuotaKind) => a.quota.take(kind, 'Bearer caller', undefined);
+    const waiting = [take('bulk')];
+    await vi.waitFor(() => expect(a.events).toHaveLength(3), { interval: 5 });
+    waiting.push(take('bulk'));
+    await vi.waitFor(() => expect(a.events).toHaveLength(4), { interval: 5 });
+    waiting.push(take('interactive'));
+    await vi.waitFor(() => expect(a.events).toHaveLength(5), { interval: 5 });
+    waiting.push(take('interactive'));
+    await vi.waitFor(() => expect(a.events).toHaveLength(6), { interval: 5 });
+    expect(a.events).toEqual([
+      'granted interactive 0',
+      'granted bulk 0',
+      'granted bulk 0',
+      'held bulk',
+      'granted interactive 0',
       'held rate',
-      expect.stringMatching(/^granted interactive /),
     ]);
-    expect(starts.map((start) => start.mode)).toEqual(Array(4).fill('local'));
+    expect(await Promise.all([...waiting, b.take('interactive', 'Bearer caller', undefined)])).toEqual(Array(5).fill(undefined));
+    expect(starts.slice(2).map((start) => start.mode)).toEqual(Array(5).fill('local'));
+
+    await vi.waitFor(() => expect([a.quota.stats().mode, b.stats().mode]).toEqual(['local', 'local']), { timeout: 20_000, interval: 20 });
     expect(switches().slice(logged)).toEqual(['warn upstream quota local: Redis unavailable']);
     expect(a.lines.filter(({ line }) => line.startsWith('warn')).at(-1)?.fields).toMatchObject({
       quota: 'local',
       replicas: 2,
-      share: 2,
+      share: 4,
       // Seen not connected, or a command cut short by the stop.
-      reason: expect.stringMatching(/^(Redis is not connected|Connection is closed\.|Command timed out)$/),
+      reason: expect.stringMatching(/^(Redis is not connected|Connection is closed\.)$/),
     });
-    expect(a.lines.some(({ line }) => line === 'debug redis connection error')).toBe(true);
+    expect(a.lines.find(({ line }) => line === 'debug redis connection error')?.fields).toMatchObject({
+      err: { message: expect.any(String) },
+    });
 
     await redis.start();
     await shared([a.quota, b]);
     expect(switches().slice(logged)).toEqual(['warn upstream quota local: Redis unavailable', 'info upstream quota shared through Redis']);
+    expect(a.lines.at(-1)?.fields).toMatchObject({ quota: 'shared', replicas: expect.any(Number) });
     starts = [];
     await Promise.all([...takes(a.quota, 'interactive', 1), ...takes(b, 'interactive', 1)]);
     expect(starts.map((start) => start.mode)).toEqual(['shared', 'shared']);
   }, 90_000);
+
+  it('decides a call locally when Redis stops answering for REDIS_TIMEOUT_MS', async () => {
+    const a = replica({ epApiMaxRps: 8, redisTimeoutMs: 300 });
+    await shared([a.quota]);
+    const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const before = performance.now();
+      expect(await a.quota.take('interactive', 'Bearer caller', undefined)).toBeUndefined();
+      expect(performance.now() - before).toBeGreaterThanOrEqual(299);
+      expect(a.quota.stats().mode).toBe('local');
+      expect(starts.map((start) => start.mode)).toEqual(['local']);
+      expect(a.lines.at(-1)).toMatchObject({
+        line: 'warn upstream quota local: Redis unavailable',
+        fields: { reason: 'Command timed out' },
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
 });
 
 describe('the script in Redis', () => {
@@ -256,6 +299,14 @@ describe('the script in Redis', () => {
     expect(bulkHeld.waitMs).toBeLessThanOrEqual(1000);
     expect(rateHeld.waitMs).toBeLessThanOrEqual(first.at + 1000 - second.at + 0.001);
     expect([bulkHeld.reason, rateHeld.reason]).toEqual(['bulk', 'rate']);
+  });
+
+  it('refuses commands until it is connected, instead of queueing them', async () => {
+    const quota = await RedisQuota.connect({ url: redis.url, timeoutMs: 1_000, limit: 10, bulkLimit: 5 }, 'replica-1', () => {});
+    closing.push(quota);
+    expect(quota.ready).toBe(false);
+    await expect(quota.take(false)).rejects.toThrow();
+    expect(await client.exists(KEYS.starts)).toBe(0);
   });
 
   it('keeps the pause, doubled up to 8 s while remembered, and its memory 5 s past its end', async () => {
