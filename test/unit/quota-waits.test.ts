@@ -65,6 +65,35 @@ describe('deadlines', () => {
     expect(events).toEqual(['granted interactive 0', 'held rate', 'held rate', 'cooledDown', 'refused cooldown']);
   });
 
+  it('refuses at once the bulk calls a pause would keep past their deadline, though their own block ends sooner', async () => {
+    // One bulk start a second.
+    const { quota, events, ended, take } = setUp({ epApiMaxRps: 10, epApiBulkShare: 10 });
+    void take('b1', 'bulk', 'Bearer A');
+    void take('b2', 'bulk', 'Bearer A', deadline(1400).signal);
+    void take('b3', 'bulk', 'Bearer A');
+    void take('b4', 'bulk', 'Bearer B');
+    await advanceTo(100);
+    quota.tooMany();
+    // A second 429 as the first pause ends: a pause of 1000 ms, until 1600.
+    await advanceTo(600);
+    quota.tooMany();
+    void take('i1', 'interactive');
+    await advanceTo(2600);
+    // A keeps its turn after its refused call: b3 before B's b4.
+    expect(ended).toEqual(['b1 started @0', 'b2 RATE_LIMITED @600', 'i1 started @1600', 'b3 started @1600', 'b4 started @2600']);
+    expect(events).toEqual([
+      'granted bulk 0',
+      ...Array(3).fill('held bulk'),
+      'cooledDown',
+      'cooledDown',
+      'refused cooldown',
+      'held cooldown',
+      'granted interactive 1000',
+      'granted bulk 1600',
+      'granted bulk 2600',
+    ]);
+  });
+
   it('answers a call whose caller already left, or whose deadline already passed, with the deadline’s error', async () => {
     const { events, ended, errors, take } = setUp({ epApiMaxRps: 1 });
     const left = deadline(60_000);
@@ -112,13 +141,15 @@ describe('what it tells', () => {
     const { take } = setUp({ epApiMaxRps: 1 });
     const starts: QuotaStart[] = [];
     const record = (message: unknown) => starts.push(message as QuotaStart);
-    subscribe(QUOTA_STARTS_CHANNEL, record);
+    // Its name is what subscribers outside the code (the fleet tests' preload) listen on.
+    expect(QUOTA_STARTS_CHANNEL).toBe('ep-gateway:upstream-quota-start');
+    subscribe('ep-gateway:upstream-quota-start', record);
     try {
       void take('x', 'interactive');
       void take('y', 'bulk');
       await advanceTo(1000);
     } finally {
-      unsubscribe(QUOTA_STARTS_CHANNEL, record);
+      unsubscribe('ep-gateway:upstream-quota-start', record);
     }
     const origin = performance.timeOrigin + startedAt();
     expect(starts).toEqual([

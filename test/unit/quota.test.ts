@@ -26,6 +26,8 @@ describe('the local window', () => {
       'granted interactive 2000',
     ]);
     expect(quota.stats().waiting).toBe(0);
+    // Nobody waits: the pump stops, and no timer of its own is left.
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('gives this replica EP_API_MAX_RPS ÷ EP_FLEET_SIZE, rounded down, and never less than 1', async () => {
@@ -112,7 +114,14 @@ describe('the bulk share', () => {
     ] as const) {
       void take(label, kind);
     }
-    await advanceTo(2500);
+    await flush();
+    // The pump sleeps until the earliest block ends: the window's at 1000, then the bulk share's.
+    const wakes: number[] = [];
+    for (let i = 0; i < 10 && vi.getTimerCount() > 0; i += 1) {
+      await vi.advanceTimersToNextTimerAsync();
+      wakes.push(at());
+    }
+    expect(wakes).toEqual([1000, 1500, 2500]);
     expect(ended).toEqual([
       'i1 started @0',
       'i2 started @0',
@@ -220,14 +229,23 @@ describe('turns', () => {
     void take('b');
     void take('x', 'interactive', 'Bearer X');
     void take('y', 'interactive', 'Bearer Y', leaving.signal);
+    // Y's caller has another call waiting: it stays in the queue, and keeps Y's turn.
+    void take('y2', 'interactive', 'Bearer Y');
     void take('z', 'interactive', 'Bearer Z');
     await advanceTo(2000);
-    expect(ended).toEqual(['a started @0', 'b started @0', 'x started @1000', 'y UPSTREAM_TIMEOUT @1000', 'z started @2000']);
+    expect(ended).toEqual([
+      'a started @0',
+      'b started @0',
+      'x started @1000',
+      'y UPSTREAM_TIMEOUT @1000',
+      'y2 started @2000',
+      'z started @2000',
+    ]);
     expect(events).toEqual([
       ...Array(2).fill('granted interactive 0'),
-      ...Array(3).fill('held rate'),
+      ...Array(4).fill('held rate'),
       'granted interactive 1000',
-      'granted interactive 2000',
+      ...Array(2).fill('granted interactive 2000'),
     ]);
   });
 });
