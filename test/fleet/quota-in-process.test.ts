@@ -254,6 +254,24 @@ describe('Redis down', () => {
     expect(starts.map((start) => start.mode)).toEqual(['shared', 'shared']);
   }, 90_000);
 
+  it('logs the local share once when Redis never answers at all', async () => {
+    // Nothing listens on port 1.
+    const a = replica({ redisUrl: 'redis://127.0.0.1:1', epApiMaxRps: 8, epFleetSize: 2 });
+    await vi.waitFor(() => expect(a.lines.filter(({ line }) => line.startsWith('warn'))).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    expect(a.lines.find(({ line }) => line.startsWith('warn'))?.fields).toMatchObject({
+      quota: 'local',
+      replicas: 1,
+      share: 4,
+      reason: 'Redis is not connected',
+    });
+    expect(a.quota.stats()).toEqual({ mode: 'local', replicas: 1, waiting: 0 });
+    expect(await a.quota.take('interactive', 'Bearer caller', undefined)).toBeUndefined();
+    expect(a.lines.filter(({ line }) => !line.startsWith('debug'))).toHaveLength(1);
+  });
+
   it('decides a call locally when Redis stops answering for REDIS_TIMEOUT_MS', async () => {
     const a = replica({ epApiMaxRps: 8, redisTimeoutMs: 300 });
     await shared([a.quota]);
