@@ -178,7 +178,6 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
   const lanes = { interactive: new Lane('interactive'), bulk: new Lane('bulk') } as const;
   let pumping = false;
   let wake: (() => void) | undefined;
-  let wakeTimer: NodeJS.Timeout | undefined;
   let announcer: NodeJS.Timeout | undefined;
 
   function switchTo(next: QuotaMode, error?: unknown): void {
@@ -311,12 +310,13 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
           await sleep(Math.max(1, until - now));
           continue;
         }
-        turn = kind === 'interactive' ? 'bulk' : 'interactive';
         const lane = lanes[kind];
         const waiter = lane.next();
         if (!waiter) continue;
         const answer = await verdict(kind === 'bulk');
         if (answer.granted) {
+          // The turn passes with a start, so that a kind the full window refused keeps it.
+          turn = kind === 'interactive' ? 'bulk' : 'interactive';
           // Gone meanwhile (its caller left): the start is spent, as a call that failed would spend it.
           started(kind, answer);
           if (lane.remove(waiter, true)) {
@@ -334,8 +334,11 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      wake = resolve;
-      wakeTimer = setTimeout(resolve, ms);
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 
@@ -383,6 +386,8 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
+      // The pump may be asleep until the other lane's block ends, later than this one's.
+      wake?.();
       void pump();
     });
   }
@@ -406,7 +411,6 @@ export function createQuota(settings: QuotaSettings, options: { logger?: Logger;
     async close() {
       closed = true;
       clearInterval(announcer);
-      clearTimeout(wakeTimer);
       wake?.();
       for (const lane of [lanes.interactive, lanes.bulk]) {
         for (const waiter of [...lane.waiters()]) {
