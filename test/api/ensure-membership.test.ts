@@ -591,6 +591,9 @@ describe('against a scripted Elastic Path', () => {
       ensureReplies(conflict, { status: 200, json: page([]) }, { status: 200, json: page([]) });
       const result = await ensure();
       expect(result.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(result.errors?.[0]?.message).toBe(
+        `The membership of account member ${MEMBER_ID} in account ${ACCOUNT_ID} changed while it was being ensured. Try again.`,
+      );
       expect(upstream.received).toHaveLength(3);
     });
 

@@ -162,6 +162,18 @@ describe("Elastic Path's clock, measured from its Date headers (a scripted Elast
     expect(result.extensions?.reconciled).toBe(true);
   });
 
+  it("never takes another member's membership, in a lookup answer, for the one the write was for", async () => {
+    const started = await start();
+    const { data } = membershipBody('0b000000-0000-4000-8000-00000000ffff');
+    upstream.reply({ reset: true }, { status: 200, json: pageBody([data]) });
+
+    const result = await create(started);
+
+    expect(result.errors?.[0]?.extensions?.code).toBe('WRITE_OUTCOME_UNKNOWN');
+    expect(await reconciliations(started)).toMatchObject({ absent: 1 });
+    expect(upstream.received.map((request) => request.method)).toEqual(['POST', 'GET']);
+  });
+
   it('takes the send time when the write leaves, not before it waited for a 429 to be retried', async () => {
     // The first attempt's 429 comes 2.5 s later; the membership was made as the call began, by
     // someone else: before the write that reached Elastic Path left.

@@ -69,6 +69,22 @@ describe('judge', () => {
     expect(judge(at(-60_000 + 5), T, { low: -60_500, high: -59_500 })).toBe('UNCERTAIN');
   });
 
+  it('keeps both edges of the window, offset and a second of allowance either side, UNCERTAIN', () => {
+    // Earliest instant the write can have reached Elastic Path: T - 20 - 1000; latest: T + 20 + 1000.
+    expect(judge(at(-1_021), T, offset)).toBe('EXISTED');
+    expect(judge(at(-1_020), T, offset)).toBe('UNCERTAIN');
+    expect(judge(at(1_020), T, offset)).toBe('UNCERTAIN');
+    expect(judge(at(1_021), T, offset)).toBe('CREATED');
+  });
+
+  it('adds the offset on both edges: Elastic Path 5 to 6 s ahead puts the window at T + 4 s to T + 7 s', () => {
+    const ahead = { low: 5_000, high: 6_000 };
+    expect(judge(at(3_999), T, ahead)).toBe('EXISTED');
+    expect(judge(at(4_000), T, ahead)).toBe('UNCERTAIN');
+    expect(judge(at(7_000), T, ahead)).toBe('UNCERTAIN');
+    expect(judge(at(7_001), T, ahead)).toBe('CREATED');
+  });
+
   it('calls anything UNCERTAIN without a measured clock or a readable created_at', () => {
     expect(judge(at(-3_600_000), T, undefined)).toBe('UNCERTAIN');
     expect(judge('yesterday', T, offset)).toBe('UNCERTAIN');
