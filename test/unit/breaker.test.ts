@@ -111,6 +111,35 @@ describe('CircuitBreaker', () => {
     expect(subject.state).toBe('closed');
   });
 
+  it('lets calls that say nothing neither count toward the minimum nor dilute the rate', () => {
+    const { subject, call } = breaker();
+    for (let i = 0; i < 10; i += 1) call('void');
+    for (let i = 0; i < 3; i += 1) call('unwell');
+    expect(subject.state).toBe('closed');
+    call('unwell');
+    expect(subject.state).toBe('open');
+  });
+
+  it('does not restart its cooldown for a failure of a call admitted before it opened', () => {
+    const { subject, clock, call } = breaker();
+    const late = subject.admit();
+    for (let i = 0; i < 4; i += 1) call('unwell');
+    clock.now = 400;
+    subject.record(late as 'call', 'unwell');
+    clock.now = 500;
+    expect(subject.state).toBe('half-open');
+    expect(call('healthy')).toBe('probe');
+  });
+
+  it('forgets a bucket a whole window old even while its slot has not been reused', () => {
+    const { subject, clock, call } = breaker();
+    // Three failures in the first 100 ms bucket; the next one in the twelfth, whose slot is the second.
+    for (let i = 0; i < 3; i += 1) call('unwell');
+    clock.now = 1100;
+    call('unwell');
+    expect(subject.state).toBe('closed');
+  });
+
   it('lets exactly one probe through after the cooldown and refuses the rest meanwhile', () => {
     const { subject, clock, call } = breaker();
     for (let i = 0; i < 4; i += 1) call('unwell');

@@ -37,6 +37,14 @@ describe('UpstreamClock', () => {
     expect(range.high - range.low).toBeLessThan(100);
   });
 
+  it('keeps an intersection narrowed to one instant: two answers that touch do not contradict', () => {
+    const clock = new UpstreamClock();
+    // The first allows [-10, 1010]; the second [1010, 2020]: they share exactly 1010.
+    clock.record({ date: new Date(T).toUTCString(), sentAt: T - 10, receivedAt: T + 10 });
+    clock.record({ date: new Date(T + 2_000).toUTCString(), sentAt: T + 980, receivedAt: T + 990 });
+    expect(clock.offset()).toEqual({ low: 1_010, high: 1_010 });
+  });
+
   it('keeps every answer possible when they contradict each other (two clocks), rather than none', () => {
     const clock = new UpstreamClock();
     clock.record(sample(T, 0));
