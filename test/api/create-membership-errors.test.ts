@@ -247,6 +247,28 @@ describe('createAccountMembership', () => {
     expect(upstream.received.filter((request) => request.rawUrl.includes('filter='))).toHaveLength(1);
   });
 
+  it('says the operation ran out of time when OPERATION_TIMEOUT_MS cut the write short and the lookup finds nothing', async () => {
+    // The deadline (2 s) ends the write half a second early, well before EP_API_TIMEOUT_MS.
+    const short = await startGateway({
+      upstreamUrl: upstream.url,
+      env: { OPERATION_TIMEOUT_MS: '2000', EP_API_TIMEOUT_MS: '5000', EP_API_MAX_ATTEMPTS: '1' },
+    });
+    try {
+      upstream.reply(write({ hang: true }), memberRead(), noMembership);
+      const result = await short.execute(
+        CreateAccountMembershipDocument,
+        { accountId: ACCOUNT_ID, accountMemberId: MEMBER_ID },
+        { authorization: TOKEN },
+      );
+      expect(result.errors?.[0]?.extensions).toEqual({ code: 'WRITE_OUTCOME_UNKNOWN' });
+      expect(result.errors?.[0]?.message).toContain(
+        `Elastic Path's answer to adding account member ${MEMBER_ID} to account ${ACCOUNT_ID} (the operation ran out of time) was lost`,
+      );
+    } finally {
+      await short.close();
+    }
+  });
+
   it('keeps serving after every kind of upstream failure', async () => {
     upstream.reply(
       write({ reset: true }),
