@@ -278,6 +278,9 @@ const startAccountReads = (accountId: string, info: GraphQLResolveInfo, context:
 // Every membership of an account's page names that account, and the page includes the members
 // when their fields are selected.
 const ACCOUNT_PAGE = { accountMember: 'included', account: 'shared' } as const;
+// A root read of one account's memberships: as above, but the account is the one its `accountId`
+// names, read beside the membership read whether or not it exists.
+const NAMED_ACCOUNT = { accountMember: 'included', account: 'named' } as const;
 
 builder.objectField(Account, 'memberships', (t) =>
   t.field({
@@ -311,9 +314,8 @@ builder.objectField(AccountMember, 'memberships', (t) =>
 
 builder.queryFields((t) => ({
   accountMembership: t.field({
-    // One GET, which includes the member when its fields are selected; the account its argument
-    // names is read beside it, whether or not it exists.
-    ...cost.of({ calls: 1, yields: 'records', relations: { accountMember: 'included', account: 'named' } }, { objectType: true }),
+    // One GET, which includes the member when its fields are selected.
+    ...cost.of({ calls: 1, yields: 'records', relations: NAMED_ACCOUNT }, { objectType: true }),
     type: AccountMembership,
     nullable: true,
     description: 'One membership of an account, or null when the account or the membership does not exist.',
@@ -334,8 +336,7 @@ builder.queryFields((t) => ({
     },
   }),
   accountMemberships: t.field({
-    // The account its argument names is read beside the page, whether or not it exists.
-    ...pageCost({ relations: { accountMember: 'included', account: 'named' } }),
+    ...pageCost({ relations: NAMED_ACCOUNT }),
     type: AccountMembershipConnection,
     description:
       'The memberships of an account, newest first, page by page (GET /v2/accounts/{accountId}/account-memberships). A missing account is a NOT_FOUND error.',
