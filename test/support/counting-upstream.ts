@@ -27,7 +27,11 @@ export interface CountingUpstream {
 
 export async function startCountingUpstream(target: string): Promise<CountingUpstream> {
   const arrivals: Arrival[] = [];
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // node's Agent keeps an idle socket with no timeout of its own forever (the server's keep-alive
+  // hint only shortens a timeout it already has), so the emulator's 5 s keep-alive could close one
+  // just as a POST goes out on it, and this proxy would drop a write the gateway must then call
+  // lost. Idle sockets close well before that.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 2_000 });
   const targetUrl = new URL(target);
   let refusals: { token: string; left: number; done: () => void } | undefined;
 
