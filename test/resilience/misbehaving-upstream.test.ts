@@ -104,6 +104,18 @@ describe('retries', () => {
     expect(second! - first!).toBeGreaterThanOrEqual(1_990);
   }, 30_000);
 
+  it('doubles the longest backoff with each retry', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    await start({ EP_API_RETRY_BASE_MS: '300', EP_API_MAX_ATTEMPTS: '3' });
+    upstream.reply(unavailable, unavailable, { status: 200, json: memberBody() });
+    const result = await readMember();
+    expect(result.data?.accountMember?.name).toBe('Ron Swanson');
+    const [first, second, third] = upstream.received.map((request) => request.at);
+    // 0.999 × 300 ms, then 0.999 × 600 ms; load can only add to either.
+    expect(second! - first!).toBeGreaterThanOrEqual(299);
+    expect(third! - second!).toBeGreaterThanOrEqual(599);
+  });
+
   it('gives up on a read after EP_API_MAX_ATTEMPTS attempts', async () => {
     await start({ EP_API_MAX_ATTEMPTS: '3' });
     upstream.reply(unavailable, unavailable, unavailable);
@@ -245,6 +257,17 @@ describe('the circuit breaker', () => {
     expect(gateway.gateway.upstream.stats().breaker).toBe('open');
     expect((await readMember()).errors?.[0]?.message).toContain('pausing calls');
     expect(upstream.received).toHaveLength(4);
+  });
+
+  it('does not count answers the gateway refused itself (too large) as Elastic Path failing', async () => {
+    await start({ ...breakerEnv, EP_API_MAX_RESPONSE_BYTES: '2048' });
+    const tooLarge = { status: 200, json: { data: { ...memberBody().data, name: 'x'.repeat(5000) } } };
+    upstream.reply(tooLarge, tooLarge, tooLarge, tooLarge, tooLarge, member);
+    for (let i = 0; i < 5; i += 1) {
+      expect((await readMember()).errors?.[0]?.message).toBe('Elastic Path sent a response larger than 2048 bytes.');
+    }
+    expect(gateway.gateway.upstream.stats().breaker).toBe('closed');
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
   });
 
   it("does not count answers that are the caller's fault (4xx) as failures", async () => {
