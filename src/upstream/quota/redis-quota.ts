@@ -26,7 +26,7 @@ export type Verdict =
 
 /** Keys share one hash tag, so a Redis Cluster keeps them on one node (a script's keys must be). */
 const PREFIX = 'ep-gateway:{quota}:';
-const KEYS = {
+export const QUOTA_KEYS = {
   starts: `${PREFIX}starts`,
   bulk: `${PREFIX}bulk`,
   cooldown: `${PREFIX}cooldown`,
@@ -152,9 +152,9 @@ export class RedisQuota {
   async take(bulk: boolean): Promise<Verdict> {
     this.sequence += 1;
     const [granted, microseconds, reason] = await this.commands.quotaTake(
-      KEYS.starts,
-      KEYS.bulk,
-      KEYS.cooldown,
+      QUOTA_KEYS.starts,
+      QUOTA_KEYS.bulk,
+      QUOTA_KEYS.cooldown,
       this.settings.limit,
       bulk ? this.settings.bulkLimit : 0,
       `${this.replica}:${this.sequence}`,
@@ -165,17 +165,17 @@ export class RedisQuota {
 
   /** Starts the fleet's pause after a 429; resolves with its length (0: one was already on). */
   coolDown(): Promise<number> {
-    return this.commands.quotaCool(KEYS.cooldown, KEYS.level, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, COOLDOWN_MEMORY_MS);
+    return this.commands.quotaCool(QUOTA_KEYS.cooldown, QUOTA_KEYS.level, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, COOLDOWN_MEMORY_MS);
   }
 
   /** Says this replica is alive for a few seconds more; resolves with the replicas alive. */
   announce(): Promise<number> {
-    return this.commands.quotaAnnounce(KEYS.replicas, this.replica, ALIVE_FOR_MS);
+    return this.commands.quotaAnnounce(QUOTA_KEYS.replicas, this.replica, ALIVE_FOR_MS);
   }
 
   async close(): Promise<void> {
     try {
-      if (this.ready) await this.commands.quotaAnnounce(KEYS.replicas, this.replica, 0);
+      if (this.ready) await this.commands.quotaAnnounce(QUOTA_KEYS.replicas, this.replica, 0);
     } catch {
       // It will expire.
     }
