@@ -1,6 +1,8 @@
 /**
  * Bodies sent slowly, in tiny chunks, and held open: what each costs the gateway's memory is
  * bounded by MAX_BODY_BYTES, and HTTP_REQUEST_TIMEOUT_MS ends a request that never finishes.
+ * Heads sent slowly are ended by HTTP_HEADERS_TIMEOUT_MS, and idle keep-alive connections are
+ * closed after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
@@ -112,5 +114,58 @@ describe('bodies sent a byte at a time', () => {
     socket.write(oneByteChunks('{"query":"{ __typename }'));
     await new Promise((resolve) => socket.once('close', resolve));
     expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+  });
+});
+
+describe('request heads sent a byte at a time', () => {
+  const HTTP_HEADERS_TIMEOUT_MS = 500;
+
+  it('are ended with 408 once HTTP_HEADERS_TIMEOUT_MS has passed without the whole head', async () => {
+    // The whole request may take ten minutes: only the headers' own limit can end this one in time.
+    await start({ HTTP_REQUEST_TIMEOUT_MS: '600000', HTTP_HEADERS_TIMEOUT_MS: String(HTTP_HEADERS_TIMEOUT_MS) });
+    const { hostname, port } = new URL(gateway.url);
+    const socket = connect(Number(port), hostname);
+    sockets.push(socket);
+    // A byte trickled after the gateway has closed the connection fails to send; that is expected.
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const sentAt = performance.now();
+    socket.write('POST /graphql HTTP/1.1\r\nHost: gateway.test\r\nX-Padding: ');
+    // A byte of the head keeps arriving, so no idle timeout ends the connection, only a limit on the whole head.
+    const trickle = setInterval(() => socket.write('x'), 100);
+    socket.once('data', () => clearInterval(trickle));
+    socket.once('close', () => clearInterval(trickle));
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(HTTP_HEADERS_TIMEOUT_MS);
+  });
+});
+
+describe('idle keep-alive connections', () => {
+  const HTTP_KEEP_ALIVE_TIMEOUT_MS = 1000;
+
+  it('are closed by the gateway once idle for HTTP_KEEP_ALIVE_TIMEOUT_MS, which the answer announces', async () => {
+    await start({ HTTP_KEEP_ALIVE_TIMEOUT_MS: String(HTTP_KEEP_ALIVE_TIMEOUT_MS) });
+    const { hostname, port } = new URL(gateway.url);
+    const socket = connect(Number(port), hostname);
+    sockets.push(socket);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const sentAt = performance.now();
+    socket.write('GET /health HTTP/1.1\r\nHost: gateway.test\r\n\r\n');
+    await closed;
+    const openFor = performance.now() - sentAt;
+    // One answer, kept alive: node announces the idle time in whole seconds (its own default would say 5).
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
+    expect(answer).toMatch(/\r\nConnection: keep-alive\r\n/i);
+    expect(answer).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i);
+    // The idle timer starts after the request arrived; a few ms allow for the timer's rounding.
+    expect(openFor).toBeGreaterThanOrEqual(HTTP_KEEP_ALIVE_TIMEOUT_MS - 5);
   });
 });
