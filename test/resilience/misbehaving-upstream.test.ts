@@ -20,6 +20,7 @@ async function start(env: Record<string, string> = {}) {
 
 afterEach(async () => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
   await gateway?.close();
   upstream?.verify();
   await upstream?.close();
@@ -332,6 +333,73 @@ describe('the circuit breaker', () => {
     expect(during.errors?.[0]?.message).toContain('pausing calls');
     expect((await probe).data?.accountMember?.name).toBe('Ron Swanson');
     expect(upstream.received).toHaveLength(5);
+  });
+
+  // Five calls, two answered 503 (40%). The breaker weighs the window when a call fails: the second
+  // 503 comes last, with the window holding all five (EP_API_BREAKER_MIN_CALLS is 4).
+  const twoInFiveFailing = async () => {
+    upstream.reply(member, unavailable, member, member, unavailable);
+    const answers = [];
+    for (let i = 0; i < 5; i += 1) answers.push(await readMember());
+    expect(answers.map((answer) => answer.errors?.[0]?.extensions?.code ?? answer.data?.accountMember?.name)).toEqual([
+      'Ron Swanson',
+      'UPSTREAM_UNAVAILABLE',
+      'Ron Swanson',
+      'Ron Swanson',
+      'UPSTREAM_UNAVAILABLE',
+    ]);
+  };
+
+  it('keeps calling Elastic Path when two calls in five fail and EP_API_BREAKER_FAILURE_PERCENT is 41', async () => {
+    await start({ ...breakerEnv, EP_API_BREAKER_FAILURE_PERCENT: '41' });
+    await twoInFiveFailing();
+    upstream.reply(member);
+    expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+    expect(upstream.received).toHaveLength(6);
+  });
+
+  it.each(['40', '25'])(
+    'fails fast without calling Elastic Path once two calls in five fail and EP_API_BREAKER_FAILURE_PERCENT is %s',
+    async (percent) => {
+      await start({ ...breakerEnv, EP_API_BREAKER_FAILURE_PERCENT: percent });
+      await twoInFiveFailing();
+      const fast = await readMember();
+      expect(fast.errors?.[0]).toMatchObject({
+        extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+        message: expect.stringContaining('pausing calls'),
+      });
+      expect(upstream.received).toHaveLength(5);
+    },
+  );
+
+  describe('its window, EP_API_BREAKER_WINDOW_MS', () => {
+    // The breaker reads `performance.now()`: only that clock is the test's, frozen until it moves
+    // it, while sockets and timers run for real. The window is 2 s, in buckets of 200 ms.
+    const windowEnv = { ...breakerEnv, EP_API_BREAKER_WINDOW_MS: '2000' };
+
+    /** Three calls fail (one short of EP_API_BREAKER_MIN_CALLS), `ms` pass, and a fourth fails. */
+    const failuresApart = async (ms: number) => {
+      vi.useFakeTimers({ toFake: ['performance'] });
+      await start(windowEnv);
+      upstream.reply(unavailable, unavailable, unavailable, unavailable);
+      for (let i = 0; i < 3; i += 1) expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      vi.advanceTimersByTime(ms);
+      expect((await readMember()).errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(upstream.received).toHaveLength(4);
+    };
+
+    it('fails fast once a fourth call fails 1.6 s after three others, all inside the 2 s window', async () => {
+      await failuresApart(1_600);
+      expect((await readMember()).errors?.[0]?.message).toContain('pausing calls');
+      expect(upstream.received).toHaveLength(4);
+    });
+
+    it('keeps calling Elastic Path when a fourth call fails 2.2 s after three others, which have left the 2 s window', async () => {
+      await failuresApart(2_200);
+      upstream.reply(member);
+      expect((await readMember()).data?.accountMember?.name).toBe('Ron Swanson');
+      expect(upstream.received).toHaveLength(5);
+    });
   });
 
   it('answers /readiness 503 while open only when READINESS_FOLLOWS_BREAKER is set', async () => {
