@@ -1,12 +1,13 @@
 /**
  * `accountMembershipEvents` with the clients frontends use (graphql-sse, graphql-ws), against the
  * gateway and the emulator: both sources, duplicates and order, routing, authorization, cost,
- * slow subscribers.
+ * slow subscribers, and the limits and memory their settings give.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../../src/emulator/seed.js';
 import { deletionDelivery, deliver as deliverTo, membershipDelivery, WEBHOOK_SECRET } from '../support/deliveries.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { subscribe, type Subscriber, type Transport } from '../support/subscribers.js';
 
@@ -28,14 +29,20 @@ const IDS_ONLY = /* GraphQL */ `
   }
 `;
 
+const TYPES_ONLY = 'subscription Types($accountId: ID!) { accountMembershipEvents(accountId: $accountId) { type membershipId } }';
+
 let stack: Stack;
 const open: Subscriber[] = [];
+/** Gateways a test starts beside the stack's, with settings of its own, on the same emulator. */
+const gateways: TestGateway[] = [];
 beforeAll(async () => {
   stack = await startStack({ gateway: { env: { EP_WEBHOOK_SECRET: SECRET, SUBSCRIPTION_BUFFER: '4' } } });
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((subscriber) => subscriber.close()));
   await until(() => stack.gateway.gateway.events.subscribers() === 0);
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+  vi.useRealTimers();
   stack.reset();
 });
 afterAll(() => stack.close());
@@ -45,20 +52,31 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-async function subscribed(transport: Transport, options: { query?: string; accountId?: string; authorization?: string } = {}) {
-  const before = stack.gateway.gateway.events.subscribers();
+async function subscribed(
+  transport: Transport,
+  options: { query?: string; accountId?: string; authorization?: string; gateway?: TestGateway } = {},
+) {
+  const gateway = options.gateway ?? stack.gateway;
+  const before = gateway.gateway.events.subscribers();
   const subscriber = subscribe(transport, {
-    gatewayUrl: stack.gateway.url,
+    gatewayUrl: gateway.url,
     query: options.query ?? EVENTS,
     variables: { accountId: options.accountId ?? acme.id },
     authorization: options.authorization ?? stack.authorization,
   });
   open.push(subscriber);
-  await until(() => stack.gateway.gateway.events.subscribers() > before);
+  await until(() => gateway.gateway.events.subscribers() > before);
   return subscriber;
 }
 
 const deliver = (body: unknown, secret = SECRET) => deliverTo(stack.gateway.url, body, secret);
+
+/** Another gateway on the stack's emulator, receiving webhooks, with `env` as an operator would set it. */
+async function gatewayWith(env: Record<string, string>): Promise<TestGateway> {
+  const gateway = await startGateway({ upstreamUrl: stack.upstreamUrl, env: { EP_WEBHOOK_SECRET: SECRET, ...env } });
+  gateways.push(gateway);
+  return gateway;
+}
 
 /** Adds a membership straight in the emulator, as Commerce Manager would: the gateway does not see it. */
 function addedElsewhere(accountId: string, memberId: string, links: 'self' | 'empty' = 'self') {
@@ -145,6 +163,39 @@ describe.each(['sse', 'ws'] as const)('over %s', (transport) => {
     expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
     expect(stack.gateway.gateway.events.subscribers()).toBe(0);
   });
+
+  it('refuses a subscription past SUBSCRIPTIONS_MAX with SUBSCRIPTION_LIMIT, and takes one again once an open one ends', async () => {
+    const gateway = await gatewayWith({ SUBSCRIPTIONS_MAX: '2' });
+    const first = await subscribed(transport, { gateway, query: TYPES_ONLY });
+    const second = await subscribed(transport, { gateway, query: TYPES_ONLY });
+    const third = subscribe(transport, {
+      gatewayUrl: gateway.url,
+      query: TYPES_ONLY,
+      variables: { accountId: acme.id },
+      authorization: stack.authorization,
+    });
+    open.push(third);
+    const refused = await third.next();
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        message: 'This gateway already serves its limit of 2 subscriptions. Try again shortly.',
+        extensions: expect.objectContaining({ code: 'SUBSCRIPTION_LIMIT' }),
+      }),
+    ]);
+    expect(await third.ended).toMatchObject({ completed: true });
+    // The two open streams go on: both receive the next change.
+    const record = addedElsewhere(acme.id, tom.id);
+    const published = await deliverTo(gateway.url, membershipDelivery('account-membership.created', record));
+    expect(await published.json()).toEqual({ outcome: 'published' });
+    for (const subscriber of [first, second]) {
+      expect((await subscriber.next()).data?.accountMembershipEvents).toEqual({ type: 'CREATED', membershipId: record.id });
+    }
+    // The limit counts open subscriptions, not those ever opened: once one ends, there is room again.
+    await first.close();
+    await until(() => gateway.gateway.events.subscribers() === 1);
+    await subscribed(transport, { gateway, query: TYPES_ONLY });
+    expect(gateway.gateway.events.subscribers()).toBe(2);
+  });
 });
 
 describe('Elastic Path and the gateway announcing the same change', () => {
@@ -176,6 +227,31 @@ describe('Elastic Path and the gateway announcing the same change', () => {
     const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/membership_events_total\{source="ELASTIC_PATH",type="CREATED",outcome="tombstoned"\} 1/);
     expect(subscriber.pending()).toBe(0);
+  });
+
+  it('publishes a redelivered event again once EVENT_MEMORY_TTL_MS has passed, and drops it as a duplicate until then', async () => {
+    // Only Date is faked (sockets and timers keep real time), before the gateway starts: its event
+    // store takes Date.now as its clock when it is made, and the test moves that clock.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const gateway = await gatewayWith({ EVENT_MEMORY_TTL_MS: '1000' });
+    const subscriber = await subscribed('sse', { gateway, query: TYPES_ONLY });
+    const record = addedElsewhere(acme.id, tom.id);
+    const delivery = membershipDelivery('account-membership.created', record);
+    const outcome = async (attempt: number) => (await (await deliverTo(gateway.url, { ...delivery, attempt })).json()).outcome;
+    const deliveredAt = Date.now();
+    expect(await outcome(1)).toBe('published');
+    vi.setSystemTime(deliveredAt + 999);
+    expect(await outcome(2)).toBe('duplicate');
+    vi.setSystemTime(deliveredAt + 1000);
+    expect(await outcome(3)).toBe('published');
+    // The subscriber receives the change twice: past the TTL, the redelivery is new to the gateway.
+    for (let time = 0; time < 2; time++) {
+      expect((await subscriber.next()).data?.accountMembershipEvents).toEqual({ type: 'CREATED', membershipId: record.id });
+    }
+    expect(subscriber.pending()).toBe(0);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/membership_events_total\{source="ELASTIC_PATH",type="CREATED",outcome="published"\} 2/);
+    expect(metrics).toMatch(/membership_events_total\{source="ELASTIC_PATH",type="CREATED",outcome="duplicate"\} 1/);
   });
 
   it('counts a deletion of a membership it never saw as unroutable instead of guessing', async () => {
@@ -240,5 +316,30 @@ describe('limits', () => {
     const result = await subscriber.next();
     expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UPSTREAM_BUDGET_EXCEEDED']);
     expect(stack.upstreamCalls()).toEqual([]);
+  });
+
+  it('serves a selection whose event costs exactly SUBSCRIPTION_EVENT_MAX_CALLS and refuses one a call more', async () => {
+    const gateway = await gatewayWith({ SUBSCRIPTION_EVENT_MAX_CALLS: '2' });
+    // Per event: the member's read and the account's read; the account's parent is a third.
+    const atLimit = `subscription { accountMembershipEvents(accountId: "${acme.id}") { membership { accountMember { name } account { name } } } }`;
+    const overLimit = `subscription { accountMembershipEvents(accountId: "${acme.id}") { membership { accountMember { name } account { name parent { name } } } } }`;
+    const refused = subscribe('sse', { gatewayUrl: gateway.url, query: overLimit, authorization: stack.authorization });
+    open.push(refused);
+    expect((await refused.next()).errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('could make up to 3 Elastic Path calls; one request may make at most 2.'),
+        extensions: expect.objectContaining({ code: 'UPSTREAM_BUDGET_EXCEEDED', limit: 2, estimated: 3 }),
+      }),
+    ]);
+    expect(stack.upstreamCalls()).toEqual([]);
+
+    const served = await subscribed('sse', { gateway, query: atLimit });
+    const record = addedElsewhere(acme.id, tom.id);
+    expect(await (await deliverTo(gateway.url, membershipDelivery('account-membership.created', record))).json()).toEqual({
+      outcome: 'published',
+    });
+    const { data, errors } = await served.next();
+    expect(errors).toBeUndefined();
+    expect(data?.accountMembershipEvents).toEqual({ membership: { accountMember: { name: tom.name }, account: { name: acme.name } } });
   });
 });
