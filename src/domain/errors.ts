@@ -264,16 +264,30 @@ export function budgetExceeded(limit: number, estimated?: number): GraphQLError 
     estimated === undefined
       ? `This request reached its limit of ${limit} Elastic Path calls, so the rest of it was not run.`
       : `This operation could make up to ${estimated} Elastic Path calls; one request may make at most ${limit}.`;
-  return new GraphQLError(
+  return budgetError(
     `${message} Ask for smaller pages (a lower first), fewer aliases or nested lists, or split it into several requests.`,
-    {
-      extensions: {
-        code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED,
-        limit,
-        ...(estimated !== undefined && { estimated, http: { spec: true, status: 400 } }),
-      },
-    },
+    limit,
+    estimated,
   );
+}
+
+/** A subscription whose selection could cost one event more calls than SUBSCRIPTION_EVENT_MAX_CALLS. */
+export function eventBudgetExceeded(limit: number, estimated: number): GraphQLError {
+  return budgetError(
+    `Each event of this subscription could make up to ${estimated} Elastic Path calls; one event may make at most ${limit}. Select fewer related records (accountMember, account, parent) in the subscription, and read the rest with a query when an event needs it.`,
+    limit,
+    estimated,
+  );
+}
+
+function budgetError(message: string, limit: number, estimated: number | undefined): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED,
+      limit,
+      ...(estimated !== undefined && { estimated, http: { spec: true, status: 400 } }),
+    },
+  });
 }
 
 /** The operation's deadline passed, or its caller went away, before or while a call waited. */

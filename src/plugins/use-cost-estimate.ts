@@ -7,7 +7,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
-import { budgetExceeded } from '../domain/errors.js';
+import { budgetExceeded, eventBudgetExceeded } from '../domain/errors.js';
 import { operationOf } from '../observability/records.js';
 import { estimateCalls } from '../cost/estimate.js';
 
@@ -24,7 +24,7 @@ export function useCostEstimate(settings: CostSettings): Plugin {
       const operation = operationOf(args.contextValue as object);
       if (operation) operation.estimatedCalls = estimated;
       if (estimated > settings.subscriptionEventMaxCalls) {
-        setResultAndStopExecution({ errors: [budgetExceeded(settings.subscriptionEventMaxCalls, estimated)] });
+        setResultAndStopExecution({ errors: [eventBudgetExceeded(settings.subscriptionEventMaxCalls, estimated)] });
       }
     },
     onExecute({ args, setResultAndStopExecution }) {

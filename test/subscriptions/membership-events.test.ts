@@ -327,7 +327,9 @@ describe('limits', () => {
     open.push(refused);
     expect((await refused.next()).errors).toEqual([
       expect.objectContaining({
-        message: expect.stringContaining('could make up to 3 Elastic Path calls; one request may make at most 2.'),
+        message: expect.stringContaining(
+          'Each event of this subscription could make up to 3 Elastic Path calls; one event may make at most 2.',
+        ),
         extensions: expect.objectContaining({ code: 'UPSTREAM_BUDGET_EXCEEDED', limit: 2, estimated: 3 }),
       }),
     ]);
