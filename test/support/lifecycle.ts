@@ -8,9 +8,12 @@ import type { ScriptedUpstream } from './scripted-upstream.js';
 
 export const settings = (env: Record<string, string>) => ({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
 
-/** Waits for the process (or, under npm, its child) to log the URL it serves. */
+/**
+ * Waits for the process (or, under npm, its child) to log the URL it serves: under `npm start`,
+ * after compiling the gateway, which a loaded machine can make slow.
+ */
 export async function served(process: StartedProcess) {
-  const [, url = ''] = await process.waitFor(/"url":"(http:\/\/[^"]+)\/graphql"/, 30_000);
+  const [, url = ''] = await process.waitFor(/"url":"(http:\/\/[^"]+)\/graphql"/, 60_000);
   return { ...process, url };
 }
 
@@ -21,7 +24,6 @@ export const readMember = (url: string) =>
     body: JSON.stringify({ query: `{ accountMember(id: "${MEMBER_ID}") { name } }` }),
   });
 
-/** Starts an operation that Elastic Path answers only after `delayMs`, and resolves once it is in flight. */
 /**
  * A member read that Elastic Path has received and holds until `answer()`: in flight for as long
  * as the test needs, however slow the machine, instead of for a fixed delay.
