@@ -43,7 +43,14 @@ describe("forwarding the caller's credentials", () => {
       ]);
       expect(request.headers.connection).toBe('keep-alive');
       expect(request.headers.host).toBe(new URL(upstream.url).host);
+      expect(request.headers.accept).toBe('application/json');
     }
+    // Only the create carries a body, and says it is JSON; the member read says nothing of a body.
+    const bodies = upstream.received.map((request) => [request.method, request.headers['content-type']]);
+    expect(bodies.sort()).toEqual([
+      ['GET', undefined],
+      ['POST', 'application/json'],
+    ]);
   });
 
   it('does not forward EP-Account-Management-Authentication-Token when the caller sends none', async () => {
