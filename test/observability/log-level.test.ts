@@ -3,12 +3,11 @@
  * writes no access-log line, while a warning still appears; at `info` both appear. In-process test
  * gateways log at every level, so only the process shows the setting.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killLeftoverProcesses, startProcess, type StartedProcess } from '../support/child-process.js';
 import { memberBody } from '../support/bodies.js';
 import { readMember, served, settings } from '../support/lifecycle.js';
+import { freePort } from '../support/ports.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 
 const WEBHOOK_SECRET = 'the-integration-secret';
@@ -22,15 +21,6 @@ afterEach(async () => {
   await upstream?.close();
   upstream = undefined;
 });
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * Resolves once the process answers `/readiness` with 200. Below `info` it never writes the line

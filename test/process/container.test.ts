@@ -6,8 +6,6 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -15,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { gatewayNode, killLeftoverProcesses, startCommand } from '../support/child-process.js';
 import { MEMBER_ID, TOKEN } from '../support/ids.js';
 import { expectAnswered, operationInFlight, served, settings } from '../support/lifecycle.js';
+import { freePort } from '../support/ports.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 
 const root = new URL('../..', import.meta.url);
@@ -72,15 +71,6 @@ const image = {
 function run(command: readonly string[], env: Record<string, string>) {
   const [program = '', ...args] = command;
   return startCommand(program === 'node' ? gatewayNode : program, args, { env: { ...image.env, ...env } });
-}
-
-/** A loopback port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let upstream: ScriptedUpstream | undefined;
@@ -177,7 +167,7 @@ describe("the image's HEALTHCHECK", () => {
   });
 
   it('exits 1 and says why when nothing listens on PORT', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const check = run(image.healthcheck, { PORT: String(port) });
 
     expect(await check.exited).toBe(1);

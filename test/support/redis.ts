@@ -6,10 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCommand, type StartedProcess } from './child-process.js';
+import { freePort } from './ports.js';
 
 export interface TestRedis {
   /** `redis://127.0.0.1:<port>` */
@@ -30,14 +30,6 @@ function redisServerPath(): string {
         'apt-get update && apt-get install -y --no-install-recommends redis-server (.ci/run does this).',
     );
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startRedis(): Promise<TestRedis> {
