@@ -18,7 +18,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     allowOnly: false,
-    // The property test draws CI's cases for every mutant, so a mutant's verdict is its own.
-    env: { COST_PROPERTY_SEED: process.env.COST_PROPERTY_SEED ?? '20261202' },
   },
 });

@@ -4,10 +4,9 @@
  * not share one event loop.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startCommand, startProcess, type StartedProcess } from '../test/support/child-process.js';
+import { freePort } from '../test/support/ports.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -91,15 +90,6 @@ export interface BenchProcesses {
   /** The same gateway to the fixed upstream with its quota shared through Redis, when asked for. */
   fixedSharedGateway?: BenchGateway;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now, for a process that cannot report the one it got. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Builds `dist/`, as production does. */

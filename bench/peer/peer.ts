@@ -10,7 +10,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type BenchGateway } from '../processes.js';
+import { freePort } from '../../test/support/ports.js';
+import type { BenchGateway } from '../processes.js';
 import { processCpuSeconds } from './process-cpu.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));

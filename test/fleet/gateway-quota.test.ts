@@ -15,6 +15,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { MEMBER_ID, TOKEN } from '../support/ids.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { metric } from './support.js';
 
 let upstream: ScriptedUpstream;
 let gateway: TestGateway | undefined;
@@ -40,13 +41,6 @@ async function start(env: Record<string, string>): Promise<TestGateway> {
   return gateway;
 }
 
-/** A series' value on the gateway's /metrics, as a scraper reads it (0 until the series appears). */
-async function metric(running: TestGateway, series: string): Promise<number> {
-  const text = await (await fetch(`${running.url}/metrics`)).text();
-  const line = text.split('\n').find((each) => each.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
 const readMember = (running: TestGateway, id = MEMBER_ID) => running.execute(AccountMemberDocument, { id }, { authorization: TOKEN });
 
 const warnedLocal = (running: TestGateway, reason: string) =>
@@ -70,7 +64,7 @@ describe('Redis that stops answering', () => {
   it('still answers an operation, on the local share, once Redis has been silent for REDIS_TIMEOUT_MS', async () => {
     // A second: far longer than a warm gateway takes to answer, so that only the wait for Redis explains it.
     const running = await start({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000', EP_API_MAX_RPS: '8' });
-    await vi.waitFor(async () => expect(await metric(running, 'upstream_quota_mode')).toBe(1), { timeout: 20_000, interval: 20 });
+    await vi.waitFor(async () => expect(await metric(running.url, 'upstream_quota_mode')).toBe(1), { timeout: 20_000, interval: 20 });
     // Warm, and decided in Redis: the first operation's own costs (parsing, connecting) are behind it.
     expect((await readMember(running)).data?.accountMember?.name).toBe('Ron Swanson');
     expect(starts.map((each) => each.mode)).toEqual(['shared']);
@@ -88,7 +82,7 @@ describe('Redis that stops answering', () => {
       expect(waited).toBeGreaterThanOrEqual(999);
       expect(starts.map((each) => each.mode)).toEqual(['local']);
       expect(upstream.received).toHaveLength(2);
-      expect(await metric(running, 'upstream_quota_mode')).toBe(0);
+      expect(await metric(running.url, 'upstream_quota_mode')).toBe(0);
       expect(await warnedLocal(running, 'Command timed out')).toMatchObject({ level: 40, quota: 'local' });
     } finally {
       process.kill(pid, 'SIGCONT');
@@ -101,13 +95,13 @@ describe('Redis that cannot be reached', () => {
     // Nothing listens on port 1. A share of 2 (4 ÷ 2) a second; alone, the replica would take all 4.
     const running = await start({ REDIS_URL: 'redis://127.0.0.1:1', EP_API_MAX_RPS: '4', EP_FLEET_SIZE: '2' });
     expect(await warnedLocal(running, 'Redis is not connected')).toMatchObject({ replicas: 1, share: 2 });
-    const heldBefore = await metric(running, 'upstream_quota_held_total{reason="rate"}');
+    const heldBefore = await metric(running.url, 'upstream_quota_held_total', 'reason="rate"');
     const answers = await Promise.all(Array.from({ length: 6 }, (_, index) => readMember(running, MEMBER_ID.replace(/.$/, String(index)))));
     expect(answers.map((answer) => answer.errors ?? answer.data?.accountMember?.name)).toEqual(Array(6).fill('Ron Swanson'));
     expect(starts.map((each) => each.mode)).toEqual(Array(6).fill('local'));
     expect(busiestSecond(starts.map((each) => each.at))).toBe(2);
     // Six at once asked for more than the share: four of them waited for the window.
-    expect(await metric(running, 'upstream_quota_held_total{reason="rate"}')).toBe(heldBefore + 4);
+    expect(await metric(running.url, 'upstream_quota_held_total', 'reason="rate"')).toBe(heldBefore + 4);
     expect(upstream.received).toHaveLength(6);
   });
 });

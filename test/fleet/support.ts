@@ -100,7 +100,8 @@ async function fleetOf(env: Record<string, string>, size: number): Promise<Fleet
   };
 }
 
-async function metric(url: string, name: string, labels = ''): Promise<number> {
+/** A metric's value on `url`'s /metrics, summed over its series whose labels contain `labels` (0 before any). */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {

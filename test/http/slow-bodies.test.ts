@@ -49,6 +49,18 @@ function openPost(): Promise<Socket> {
   });
 }
 
+/** A raw connection to the gateway, once connected: all it was sent back so far, and its closing. */
+async function connection(): Promise<{ socket: Socket; received(): string; closed: Promise<unknown> }> {
+  const { hostname, port } = new URL(gateway.url);
+  const socket = connect(Number(port), hostname);
+  sockets.push(socket);
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, received: () => text, closed };
+}
+
 /** `text` in HTTP chunks of one byte each: the framing makes node emit one 'data' event per byte. */
 const oneByteChunks = (text: string): string => [...text].map((char) => `1\r\n${char}\r\n`).join('');
 
@@ -123,15 +135,9 @@ describe('request heads sent a byte at a time', () => {
   it('are ended with 408 once HTTP_HEADERS_TIMEOUT_MS has passed without the whole head', async () => {
     // The whole request may take ten minutes: only the headers' own limit can end this one in time.
     await start({ HTTP_REQUEST_TIMEOUT_MS: '600000', HTTP_HEADERS_TIMEOUT_MS: String(HTTP_HEADERS_TIMEOUT_MS) });
-    const { hostname, port } = new URL(gateway.url);
-    const socket = connect(Number(port), hostname);
-    sockets.push(socket);
+    const { socket, received, closed } = await connection();
     // A byte trickled after the gateway has closed the connection fails to send; that is expected.
     socket.on('error', () => {});
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    const closed = new Promise((resolve) => socket.once('close', resolve));
-    await new Promise((resolve) => socket.once('connect', resolve));
     const sentAt = performance.now();
     socket.write('POST /graphql HTTP/1.1\r\nHost: gateway.test\r\nX-Padding: ');
     // A byte of the head keeps arriving, so no idle timeout ends the connection, only a limit on the whole head.
@@ -139,7 +145,7 @@ describe('request heads sent a byte at a time', () => {
     socket.once('data', () => clearInterval(trickle));
     socket.once('close', () => clearInterval(trickle));
     await closed;
-    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+    expect(received()).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
     expect(performance.now() - sentAt).toBeGreaterThanOrEqual(HTTP_HEADERS_TIMEOUT_MS);
   });
 });
@@ -149,17 +155,12 @@ describe('idle keep-alive connections', () => {
 
   it('are closed by the gateway once idle for HTTP_KEEP_ALIVE_TIMEOUT_MS, which the answer announces', async () => {
     await start({ HTTP_KEEP_ALIVE_TIMEOUT_MS: String(HTTP_KEEP_ALIVE_TIMEOUT_MS) });
-    const { hostname, port } = new URL(gateway.url);
-    const socket = connect(Number(port), hostname);
-    sockets.push(socket);
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    const closed = new Promise((resolve) => socket.once('close', resolve));
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const { socket, received, closed } = await connection();
     const sentAt = performance.now();
     socket.write('GET /health HTTP/1.1\r\nHost: gateway.test\r\n\r\n');
     await closed;
     const openFor = performance.now() - sentAt;
+    const answer = received();
     // One answer, kept alive: node announces the idle time in whole seconds (its own default would say 5).
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
