@@ -66,12 +66,16 @@ redis.call('PEXPIRE', KEYS[1], 2000)
 return {1, now, 'ok'}
 `;
 
+// Both ends from one reading of TIME: a relative PX reads the clock per command, so the memory
+// could end a millisecond short of its 5 s past the pause.
 const COOL = `
 if redis.call('PTTL', KEYS[1]) > 0 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local level = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 local ms = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) * 2 ^ (level - 1))
-redis.call('SET', KEYS[2], level, 'PX', ms + tonumber(ARGV[3]))
-redis.call('SET', KEYS[1], '1', 'PX', ms)
+redis.call('SET', KEYS[2], level, 'PXAT', now + ms + tonumber(ARGV[3]))
+redis.call('SET', KEYS[1], '1', 'PXAT', now + ms)
 return ms
 `;
 
